@@ -1,0 +1,25 @@
+"""The Celery app. Tasks are discovered per app; the beat schedule lives in one place below."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("shop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The one beat schedule. Periodic tasks sweep stored, indexed deadlines; each is idempotent.
+app.conf.beat_schedule = {
+    "emails-retry-unsent": {"task": "shop.tasks.emails_retry_unsent", "schedule": crontab(minute="*/5")},
+    "orders-price-error-timeouts": {
+        "task": "orders.tasks.orders_cancel_unanswered_price_errors",
+        "schedule": crontab(minute="*/10"),
+    },
+    "payments-reconcile-stale": {
+        "task": "payments.tasks.payments_reconcile_stale",
+        "schedule": crontab(minute="*/15"),
+    },
+}

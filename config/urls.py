@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Shop administration"
+admin.site.site_title = "Shop admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("shop.account_urls")),
+    path("checkout/", include("orders.checkout_urls")),
+    path("orders/", include("orders.urls")),
+    path("payments/", include("payments.urls")),
+    path("", include("shop.urls")),
+]

@@ -1,0 +1,1 @@
+"""Payments, refunds out and PayPal webhook events (the payments issue fills this)."""

@@ -1,0 +1,1 @@
+"""Claims and refund due dates (REF-*) come here; see ROADMAP.md."""

@@ -1,0 +1,1 @@
+"""Fulfilment on the business clock (SHIP-*, DLV-*) comes here; see ROADMAP.md."""

@@ -1,0 +1,196 @@
+"""The cart: reads (selectors) and writes (services) in one place.
+
+A visitor's cart is a database row tied to their session; on login it is tied to the user and
+merged with the cart the user already had. Prices shown are always the products' current prices
+(ORD-PRICE-LOCK happens at confirmation, in orders).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from djmoney.money import Money
+
+from .models import Cart, CartLine, Product
+
+SESSION_KEY = "cart_id"
+
+
+class CartError(Exception):
+    """Bad input for the cart; the message is shown to the customer and nothing changed."""
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    count: int
+    total: Money
+
+    @property
+    def label(self) -> str:
+        return f"{self.count} item{'s' if self.count != 1 else ''}"
+
+
+# --- reads ------------------------------------------------------------------------------------
+def get_cart(request, *, create: bool = False) -> Cart | None:
+    """The request's cart: the user's when logged in, else the session's."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        cart = Cart.objects.filter(user=user).order_by("-updated_at").first()
+        if cart is None and create:
+            cart = Cart.objects.create(user=user)
+        return cart
+    cart_id = request.session.get(SESSION_KEY)
+    cart = Cart.objects.filter(pk=cart_id, user__isnull=True).first() if cart_id else None
+    if cart is None and create:
+        if not request.session.session_key:
+            request.session.save()
+        cart = Cart.objects.create(session_key=request.session.session_key)
+        request.session[SESSION_KEY] = cart.pk
+    return cart
+
+
+def cart_lines(cart: Cart | None) -> list[CartLine]:
+    """Lines with their products in one query."""
+    if cart is None:
+        return []
+    return list(cart.lines.select_related("product", "product__category").order_by("added_at", "pk"))
+
+
+def lines_total(lines: list[CartLine]) -> Money:
+    total = sum((line.product.price.amount * line.quantity for line in lines), Decimal("0"))
+    currency = lines[0].product.price.currency if lines else settings.DEFAULT_CURRENCY
+    return Money(total, currency)
+
+
+def cart_summary(request) -> CartSummary:
+    lines = cart_lines(get_cart(request))
+    return CartSummary(count=sum(line.quantity for line in lines), total=lines_total(lines))
+
+
+def cart_fingerprint(lines: list[CartLine]) -> str:
+    """A hash of the cart's content (products, quantities, current prices).
+
+    Checkout binds its confirmation token to it: the same content confirms to the same order,
+    and a change of content or price is noticed before an order is created (ORD-PRICE-LOCK).
+    """
+    raw = "|".join(
+        f"{line.product_id}:{line.quantity}:{line.product.price.amount}:{line.product.price.currency}"
+        for line in sorted(lines, key=lambda item: item.product_id)
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- writes -----------------------------------------------------------------------------------
+def _sellable(product_id) -> Product:
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        raise CartError("That product does not exist.")
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise CartError("That product does not exist.")
+    if not product.is_active:
+        raise CartError(f"“{product.name}” is no longer sold.")
+    return product
+
+
+def parse_quantity(raw) -> int:
+    try:
+        quantity = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise CartError("Quantity must be a whole number.")
+    if quantity < 1:
+        raise CartError("Quantity must be at least 1.")
+    return quantity
+
+
+def _check_stock(product: Product, quantity: int) -> None:
+    if product.stock <= 0:
+        raise CartError(f"“{product.name}” is out of stock.")
+    if quantity > product.stock:
+        raise CartError(f"Only {product.stock} of “{product.name}” in stock.")
+
+
+@transaction.atomic
+def cart_add(*, request, product_id, quantity) -> CartLine:
+    """Add ``quantity`` of a product (added to what the cart already holds)."""
+    product = _sellable(product_id)
+    quantity = parse_quantity(quantity)
+    cart = get_cart(request, create=True)
+    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    _check_stock(product, new_quantity)
+    if line is None:
+        line = CartLine.objects.create(cart=cart, product=product, quantity=new_quantity)
+    else:
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity"])
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def cart_set_quantity(*, request, product_id, quantity) -> CartLine:
+    product = _sellable(product_id)
+    quantity = parse_quantity(quantity)
+    cart = get_cart(request)
+    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first() if cart else None
+    if line is None:
+        raise CartError(f"“{product.name}” is not in your cart.")
+    _check_stock(product, quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def cart_remove(*, request, product_id) -> None:
+    cart = get_cart(request)
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        raise CartError("That product does not exist.")
+    deleted = CartLine.objects.filter(cart=cart, product_id=product_id).delete()[0] if cart else 0
+    if not deleted:
+        raise CartError("That product is not in your cart.")
+
+
+@transaction.atomic
+def cart_clear(*, cart: Cart) -> None:
+    cart.lines.all().delete()
+
+
+@transaction.atomic
+def cart_merge_on_login(*, session_cart_id: int | None, user) -> Cart | None:
+    """Tie the visitor's session cart to the user, merging it into a cart the user already had.
+
+    Quantities of a product in both carts are added, capped at the stock.
+    """
+    session_cart = (
+        Cart.objects.select_for_update().filter(pk=session_cart_id, user__isnull=True).first()
+        if session_cart_id
+        else None
+    )
+    user_cart = Cart.objects.select_for_update().filter(user=user).order_by("-updated_at").first()
+    if session_cart is None:
+        return user_cart
+    if user_cart is None:
+        session_cart.user, session_cart.session_key = user, None
+        session_cart.save(update_fields=["user", "session_key", "updated_at"])
+        return session_cart
+    existing = {line.product_id: line for line in user_cart.lines.select_related("product")}
+    for line in session_cart.lines.select_related("product"):
+        if line.product_id in existing:
+            target = existing[line.product_id]
+            target.quantity = max(1, min(target.quantity + line.quantity, line.product.stock or 1))
+            target.save(update_fields=["quantity"])
+        else:
+            CartLine.objects.create(cart=user_cart, product=line.product, quantity=line.quantity)
+    session_cart.delete()
+    user_cart.save(update_fields=["updated_at"])
+    return user_cart

@@ -1,0 +1,42 @@
+"""The one registry through which a lower app starts work in a higher one.
+
+``shop`` and ``orders`` never import ``payments``/``shipping``/``refunds``. When an order event
+must reach a higher app (an order was paid, so fulfilment must hear of it; an order was cancelled,
+so paid money must go back), the lower app calls ``hooks.run("order_cancelled", order_id)`` and
+the higher app registers a receiver in its ``AppConfig.ready()``::
+
+    hooks.register("order_cancelled", payments.services.refund_for_cancelled_order)
+
+Known hook names are listed in ``HOOKS`` so a typo fails loudly. Receivers take ids, never model
+instances, and are called after commit by the caller's ``transaction.on_commit``.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+HOOKS = {
+    # order_id: a confirmed order needs its payment started (gateway chooses by method)
+    "order_confirmed",
+    # order_id: the order became paid (payment confirmed) — starts fulfilment
+    "order_paid",
+    # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
+    "order_cancelled",
+    # order_id, amount (Decimal): part of a paid order's value must go back (ORD-PRICE-ERROR)
+    "order_refund_due",
+}
+
+_receivers: dict[str, list[Callable]] = defaultdict(list)
+
+
+def register(name: str, receiver: Callable) -> None:
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}; add it to shop.hooks.HOOKS")
+    if receiver not in _receivers[name]:
+        _receivers[name].append(receiver)
+
+
+def run(name: str, *args, **kwargs) -> None:
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}")
+    for receiver in list(_receivers[name]):
+        receiver(*args, **kwargs)

@@ -1,0 +1,284 @@
+"""Catalogue, cart, the store Policy, closures, delivery territory and methods, and the outbox."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from djmoney.models.fields import MoneyField
+
+
+class PaymentMethod(models.TextChoices):
+    """PAY-METHODS-PER-PRODUCT: the methods a product may allow."""
+
+    PAYPAL = "paypal", "PayPal"
+    CARD_ONLINE = "card_online", "Bank card online"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CASH_COURIER = "cash_courier", "Cash to the courier"
+    CARD_COURIER = "card_courier", "Card to the courier"
+
+
+#: Paid at the door (PAY-PREPAY-THRESHOLD and PAY-COD-RESTRICT withdraw these).
+ON_DELIVERY_METHODS = frozenset({PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER})
+#: Paid before processing (PAY-PREPAID-FIRST).
+PREPAID_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE, PaymentMethod.BANK_TRANSFER})
+
+
+def all_payment_methods() -> list[str]:
+    return [m.value for m in PaymentMethod]
+
+
+class Policy(models.Model):
+    """Every number in policy.md, editable by the shop owner. Code reads them only from here.
+
+    A singleton (pk=1); use ``Policy.load()``.
+    """
+
+    shop_name = models.CharField(max_length=120, default="Rusoptics")
+    legal_name = models.CharField(max_length=200, default="Alatyr Ltd")
+    shop_email = models.EmailField(default="shop@example.com")
+    shop_phone = models.CharField(max_length=40, default="+7 495 000-00-00")
+    shop_address = models.TextField(default="1 Optics street, Moscow, 101000, Russia")
+    currency = models.CharField(max_length=3, default="RUB")
+    country = models.CharField(max_length=2, default="RU", help_text="ISO code; public holidays come from it.")
+    time_zone = models.CharField(max_length=64, default="Europe/Moscow")
+    business_hours_start = models.TimeField(default="09:00")
+    business_hours_end = models.TimeField(default="15:00")
+
+    # ORD-PRICE-ERROR
+    price_error_answer_days = models.PositiveSmallIntegerField(default=3)
+    # PAY-PREPAY-THRESHOLD
+    prepay_threshold_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("60000"))
+    prepay_threshold_items = models.PositiveSmallIntegerField(default=6)
+    # PAY-COD-RESTRICT
+    cod_restrict_orders = models.PositiveSmallIntegerField(default=3)
+    cod_refused_share = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("0.50"))
+    cod_failed_deliveries = models.PositiveSmallIntegerField(default=3)
+    # PAY-PAYPAL
+    paypal_reconcile_hours = models.PositiveSmallIntegerField(default=24)
+    # SHIP-PROCESSING-TIME, SHIP-WITHIN-2BD
+    processing_days_min = models.PositiveSmallIntegerField(default=1)
+    processing_days_max = models.PositiveSmallIntegerField(default=3)
+    ship_within_days = models.PositiveSmallIntegerField(default=2)
+    # SHIP-STOCKOUT
+    stockout_answer_days = models.PositiveSmallIntegerField(default=3)
+    # DLV-ACCEPT-14D
+    accept_within_days = models.PositiveSmallIntegerField(default=14)
+    # REF-WITHDRAW-30D
+    withdraw_days = models.PositiveSmallIntegerField(default=30)
+    withdraw_refund_days = models.PositiveSmallIntegerField(default=3)
+    # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
+    default_warranty_months = models.PositiveSmallIntegerField(default=24)
+    defect_refund_days = models.PositiveSmallIntegerField(default=10)
+    wrong_item_refund_days = models.PositiveSmallIntegerField(default=10)
+    short_delivery_refund_days = models.PositiveSmallIntegerField(default=10)
+
+    class Meta:
+        verbose_name = "store policy"
+        verbose_name_plural = "store policy"
+
+    def __str__(self) -> str:
+        return f"Store policy of {self.shop_name}"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "Policy":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Closure(models.Model):
+    """A date the shop is closed besides weekends and public holidays (stocktaking, …)."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Product(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    sku = models.CharField("SKU", max_length=40, unique=True)
+    description = models.TextField(blank=True)
+    price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    stock = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True, db_index=True)
+    warranty_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: no warranty set (REF-DEFECT then uses the policy's default)."
+    )
+    # PAY-METHODS-PER-PRODUCT: a list of PaymentMethod values.
+    payment_methods = models.JSONField(default=all_payment_methods)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["category", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("shop:product_detail", kwargs={"slug": self.slug})
+
+    def payment_method_labels(self) -> list[str]:
+        return [PaymentMethod(m).label for m in self.payment_methods if m in PaymentMethod.values]
+
+
+class Region(models.Model):
+    """ORD-TERRITORY: only regions with ``in_territory`` can be delivered to."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.CharField(max_length=20, unique=True)
+    in_territory = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryMethod(models.Model):
+    """SHIP-METHODS: air mail by default, express couriers with tracking."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    carrier = models.CharField(max_length=60, blank=True)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    delivery_days_min = models.PositiveSmallIntegerField(validators=[MinValueValidator(0)])
+    delivery_days_max = models.PositiveSmallIntegerField()
+    requires_tracking = models.BooleanField(default=False)
+    tracking_url_pattern = models.CharField(
+        max_length=300, blank=True, help_text="Use {number} where the tracking number goes."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tracking_url(self, number: str) -> str:
+        return self.tracking_url_pattern.replace("{number}", number) if self.tracking_url_pattern else ""
+
+
+class DeliveryRate(models.Model):
+    """SHIP-COST-BY-REGION: the price depends on region and method only, never weight or size."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="rates")
+    method = models.ForeignKey(DeliveryMethod, on_delete=models.CASCADE, related_name="rates")
+    price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "method"], name="uniq_rate_region_method")]
+        ordering = ["region__name", "method__position"]
+
+    def __str__(self) -> str:
+        return f"{self.method} to {self.region}: {self.price}"
+
+
+class Cart(models.Model):
+    """A visitor's cart, stored in the database and tied to the session (and the user once logged in)."""
+
+    session_key = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="carts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="uniq_cartline_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cartline_quantity_positive"),
+        ]
+        ordering = ["added_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+
+class Email(models.Model):
+    """The outbox: every message the shop sends is stored first, then sent by a Celery task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # A stable key ("order-ack:42") makes queuing idempotent: the same message is never queued twice.
+    key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Optional attachment builder ("orders.invoice"), run at send time in the worker, never in a request.
+    attachment_builder = models.CharField(max_length=100, blank=True)
+    attachment_ref = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "e-mail"
+        verbose_name_plural = "outbox"
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+
+class EmailAttachment(models.Model):
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100, default="application/pdf")
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.filename
