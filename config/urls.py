@@ -8,8 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("shop.account_urls")),
     path("checkout/", include("orders.checkout_urls")),
-    path("orders/", include("orders.urls")),
     path("orders/price/", include("orders.price_urls")),
+    path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
     path("", include("shop.urls")),
 ]
