@@ -75,3 +75,44 @@ class DeliveryRateFactory(factory.django.DjangoModelFactory):
     region = factory.SubFactory(RegionFactory)
     method = factory.SubFactory(DeliveryMethodFactory)
     price = Money(Decimal("350.00"), "RUB")
+
+
+# --- orders ---------------------------------------------------------------------------------
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A confirmed cash-on-delivery order; pass ``status``/``payment_method`` for others.
+
+    Totals are the stored (price-locked) values; add lines with ``OrderLineFactory(order=...)``.
+    """
+
+    class Meta:
+        model = "orders.Order"
+
+    user = None
+    status = "processing"
+    email = factory.Sequence(lambda n: f"buyer{n}@example.com")
+    full_name = "Anna Petrova"
+    phone = "+79161234567"
+    address = "12 Lenina street, flat 5"
+    city = "Moscow"
+    postcode = "101000"
+    region = factory.SubFactory(RegionFactory)
+    delivery_method = factory.SubFactory(DeliveryMethodFactory)
+    payment_method = "cash_courier"
+    subtotal = Money(Decimal("4990.00"), "RUB")
+    delivery_cost = Money(Decimal("350.00"), "RUB")
+    discount = Money(Decimal("0.00"), "RUB")
+    total = Money(Decimal("5340.00"), "RUB")
+    checkout_token = factory.Sequence(lambda n: f"factory-token-{n:08d}")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.OrderLine"
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    product_name = factory.LazyAttribute(lambda o: o.product.name if o.product else "Binocular 8x42")
+    sku = factory.LazyAttribute(lambda o: o.product.sku if o.product else "SKU-00000")
+    unit_price = Money(Decimal("4990.00"), "RUB")
+    quantity = 1
+    line_total = factory.LazyAttribute(lambda o: Money(o.unit_price.amount * o.quantity, o.unit_price.currency))
