@@ -1,0 +1,155 @@
+"""End-to-end harness: real Chromium (Debian's) through Playwright against Django's live server.
+
+How it fits together
+--------------------
+* Every test under ``tests/e2e/`` is marked ``e2e`` (collection hook below), so
+  ``pytest -m "not e2e"`` skips the lot and ``pytest -m e2e`` runs only these.
+* The browser is ``/usr/bin/chromium`` (Playwright's own download is not installed). If it is
+  missing the tests are skipped locally and fail in CI (``CI=true`` or ``REQUIRE_SERVICES=1``).
+* The site runs in ``live_server`` (a thread of this process): Celery runs eagerly (autouse
+  fixture in ``tests/conftest.py``) and mail lands in ``django.core.mail.outbox``.
+* ``shop`` loads the demo shop (``manage.py load_demo``) into the transactional test database and
+  points ``settings.SITE_URL`` at the live server; ``paypal`` adds the PayPal stand-in with its
+  webhook aimed at the live server.
+* When a test fails, a screenshot and the page's HTML are saved to
+  ``test-artifacts/<test name>/`` and the folder is printed.
+
+Adding a journey
+----------------
+Write ``tests/e2e/test_<what>.py`` with one function per journey::
+
+    from tests.e2e import pages
+
+    def test_guest_buys_a_tent(page, shop):
+        pages.open_catalogue(page, shop)
+        pages.add_to_cart(page, "Tent", qty=2)
+        ...
+
+Find elements the way a person does (``get_by_role``, ``get_by_label``, ``get_by_text``) and put
+anything a second journey could reuse into ``tests/e2e/pages.py``. Run them with::
+
+    DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/e2e -q
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+# Django refuses database calls from a thread with a running event loop; Playwright's sync API
+# runs one in the test thread. Must be set before the live server handles its first request.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+from django.core import mail  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+E2E_DIR = Path(__file__).resolve().parent
+REPO_DIR = E2E_DIR.parent.parent
+ARTIFACTS_DIR = REPO_DIR / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_SERVICES = os.environ.get("CI", "").lower() in {"1", "true"} or os.environ.get("REQUIRE_SERVICES") == "1"
+VIEWPORT = {"width": 1280, "height": 900}
+# Generous for a loaded 2-core CI machine, short enough that a wrong label fails quickly.
+DEFAULT_TIMEOUT_MS = 10_000
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "screenshots: regenerates docs/screenshots/*.png (runs only with SHOP_SCREENSHOTS=1)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    # Hooks in a conftest see every collected item, so only mark the ones in this folder.
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+_REPORTS = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item so the ``page`` fixture knows the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+
+
+def _failed(item) -> bool:
+    reports = item.stash.get(_REPORTS, {})
+    return any(rep.failed for rep in reports.values())
+
+
+# --- browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Launch Debian's Chromium: pytest-playwright has no option for the executable path."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} not found: install Debian's chromium package to run the e2e tests"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"CI requires Chromium: {message}", pytrace=False)
+        pytest.skip(message)
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": VIEWPORT, "locale": "en-GB"}
+
+
+@pytest.fixture
+def page(page, request):
+    """pytest-playwright's page, plus artifacts on failure (screenshot + HTML)."""
+    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield page
+    if _failed(request.node):
+        _save_artifacts(page, request.node)
+
+
+def _save_artifacts(page, item) -> None:
+    folder = ARTIFACTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name).strip("_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / "url.txt").write_text(page.url + "\n")
+        page.screenshot(path=str(folder / "page.png"), full_page=True)
+        (folder / "page.html").write_text(page.content())
+    except Exception as exc:  # the page may be gone if the browser crashed
+        (folder / "error.txt").write_text(f"could not capture the page: {exc!r}\n")
+    print(f"\n[e2e] artifacts for {item.nodeid}: {folder}")
+
+
+# --- data ------------------------------------------------------------------------------------
+@pytest.fixture
+def shop(transactional_db, live_server, settings):
+    """The demo shop served by the live server; returns its base URL (no trailing slash).
+
+    ``load_demo`` brings products, regions, delivery methods, the ``customer`` and ``staff``
+    accounts. Links in e-mails and PayPal return URLs point at the live server.
+    """
+    call_command("load_demo", verbosity=0)
+    settings.SITE_URL = live_server.url
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1", "localhost"]
+    mail.outbox = []
+    return live_server.url
+
+
+@pytest.fixture
+def paypal(paypal_standin, shop):
+    """The PayPal stand-in, its webhooks delivered to the live server."""
+    paypal_standin.set_webhook_url(shop + "/payments/paypal/webhook/")
+    return paypal_standin
