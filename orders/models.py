@@ -168,3 +168,23 @@ class CustomerStandingLog(models.Model):
 
     def __str__(self) -> str:
         return f"{'allowed' if self.cod_allowed else 'withdrawn'}: {self.reason}"
+
+
+class PriceCorrection(models.Model):
+    """ORD-PRICE-ERROR: staff corrected one line's unit price; pending until the customer answers."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="price_corrections")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="price_corrections")
+    old_unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    new_unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+    # None while pending; True accepted, False declined or timed out.
+    accepted = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["order", "resolved"])]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.old_unit_price} → {self.new_unit_price}"
