@@ -190,7 +190,8 @@ def cart_merge_on_login(*, session_cart_id: int | None, user) -> Cart | None:
             target.quantity = max(1, min(target.quantity + line.quantity, line.product.stock or 1))
             target.save(update_fields=["quantity"])
         else:
-            CartLine.objects.create(cart=user_cart, product=line.product, quantity=line.quantity)
+            quantity = max(1, min(line.quantity, line.product.stock or 1))
+            CartLine.objects.create(cart=user_cart, product=line.product, quantity=quantity)
     session_cart.delete()
     user_cart.save(update_fields=["updated_at"])
     return user_cart

@@ -1,0 +1,262 @@
+"""The shop's admin: the store Policy (one object), catalogue, territory and delivery, the outbox, carts.
+
+Thin: standard ModelAdmins; the one business action here ("Send again") calls ``shop.emails.email_resend``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from .emails import email_resend
+from .forms import ProductAdminForm
+from .models import (
+    Cart,
+    CartLine,
+    Category,
+    Closure,
+    DeliveryMethod,
+    DeliveryRate,
+    Email,
+    Policy,
+    Product,
+    Region,
+)
+from .selectors import LOW_STOCK
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    """A singleton: the changelist opens the one object; it can be changed, never added twice or deleted."""
+
+    fieldsets = [
+        (
+            "Shop",
+            {
+                "fields": [
+                    "shop_name",
+                    "legal_name",
+                    "shop_email",
+                    "shop_phone",
+                    "shop_address",
+                    "currency",
+                    "country",
+                    "time_zone",
+                    "business_hours_start",
+                    "business_hours_end",
+                ]
+            },
+        ),
+        (
+            "Payment",
+            {
+                "fields": [
+                    "prepay_threshold_amount",
+                    "prepay_threshold_items",
+                    "cod_restrict_orders",
+                    "cod_refused_share",
+                    "cod_failed_deliveries",
+                    "paypal_reconcile_hours",
+                ],
+                "description": "PAY-PREPAY-THRESHOLD, PAY-COD-RESTRICT, PAY-PAYPAL",
+            },
+        ),
+        (
+            "Processing, shipping and delivery",
+            {
+                "fields": [
+                    "price_error_answer_days",
+                    "processing_days_min",
+                    "processing_days_max",
+                    "ship_within_days",
+                    "stockout_answer_days",
+                    "accept_within_days",
+                ],
+                "description": "ORD-PRICE-ERROR, SHIP-PROCESSING-TIME, SHIP-WITHIN-2BD, SHIP-STOCKOUT, DLV-ACCEPT-14D",
+            },
+        ),
+        (
+            "Returns and refunds",
+            {
+                "fields": [
+                    "withdraw_days",
+                    "withdraw_refund_days",
+                    "default_warranty_months",
+                    "defect_refund_days",
+                    "wrong_item_refund_days",
+                    "short_delivery_refund_days",
+                ],
+                "description": "REF-WITHDRAW-30D, REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY",
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not Policy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        policy = Policy.load()
+        return HttpResponseRedirect(reverse("admin:shop_policy_change", args=[policy.pk]))
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["date", "reason"]
+    date_hierarchy = "date"
+    search_fields = ["reason"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class StockStatusFilter(admin.SimpleListFilter):
+    title = "stock status"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("in", "In stock"), ("low", f"Low ({LOW_STOCK} or fewer)"), ("out", "Out of stock")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "in":
+            return queryset.filter(stock__gt=LOW_STOCK)
+        if self.value() == "low":
+            return queryset.filter(stock__gt=0, stock__lte=LOW_STOCK)
+        if self.value() == "out":
+            return queryset.filter(stock__lte=0)
+        return queryset
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = ["name", "sku", "category", "price", "stock", "is_active", "warranty_months"]
+    list_filter = ["category", "is_active", StockStatusFilter]
+    list_select_related = ["category"]
+    search_fields = ["name", "sku"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+    list_per_page = 50
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "in_territory"]
+    list_filter = ["in_territory"]
+    search_fields = ["name", "code"]
+
+
+class DeliveryRateInline(admin.TabularInline):
+    model = DeliveryRate
+    extra = 0
+    autocomplete_fields = ["region"]
+
+
+@admin.register(DeliveryMethod)
+class DeliveryMethodAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "carrier",
+        "is_default",
+        "is_active",
+        "delivery_days_min",
+        "delivery_days_max",
+        "requires_tracking",
+        "position",
+    ]
+    list_filter = ["is_active", "requires_tracking"]
+    prepopulated_fields = {"code": ["name"]}
+    inlines = [DeliveryRateInline]
+
+
+@admin.register(DeliveryRate)
+class DeliveryRateAdmin(admin.ModelAdmin):
+    list_display = ["region", "method", "price"]
+    list_filter = ["method", "region__in_territory"]
+    list_select_related = ["region", "method"]
+    search_fields = ["region__name"]
+
+
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only; staff may only ask for a message to be sent again."""
+
+    list_display = ["to", "subject", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+    fields = [
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "key",
+        "attachment_builder",
+        "attachment_ref",
+        "body_text",
+        "body_html",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("shop.change_email")
+
+    @admin.action(description="Send again", permissions=["resend"])
+    def send_again(self, request, queryset):
+        count = 0
+        for email_id in queryset.values_list("pk", flat=True):
+            email_resend(email_id=email_id)
+            count += 1
+        self.message_user(request, f"{count} e-mail(s) queued to be sent again.", messages.SUCCESS)
+
+
+class CartLineInline(admin.TabularInline):
+    model = CartLine
+    extra = 0
+    fields = ["product", "quantity", "added_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ["pk", "user", "session_key", "created_at", "updated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "session_key", "created_at", "updated_at"]
+    readonly_fields = fields
+    inlines = [CartLineInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

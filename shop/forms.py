@@ -1,0 +1,57 @@
+"""Storefront and admin forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import PaymentMethod, Product
+
+
+class RegisterForm(UserCreationForm):
+    """Username, e-mail and password. The e-mail is required and unique (password reset finds users by it)."""
+
+    email = forms.EmailField(label="E-mail", help_text="Order confirmations and password resets are sent here.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail already exists. Log in or reset your password.")
+        return email
+
+
+class ProductAdminForm(forms.ModelForm):
+    """PAY-METHODS-PER-PRODUCT: staff tick the payment methods a product may be paid with (at least one)."""
+
+    payment_methods = forms.MultipleChoiceField(
+        choices=PaymentMethod.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        error_messages={"required": "Tick at least one payment method: a product must be payable somehow."},
+        help_text="Checkout offers only the methods that every product in the cart allows.",
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "category",
+            "name",
+            "slug",
+            "sku",
+            "description",
+            "price",
+            "stock",
+            "is_active",
+            "warranty_months",
+            "payment_methods",
+        ]
+
+    def clean_payment_methods(self) -> list[str]:
+        chosen = set(self.cleaned_data["payment_methods"])
+        # Stored in the enum's order so the same choice is always the same list.
+        return [value for value in PaymentMethod.values if value in chosen]

@@ -1,0 +1,175 @@
+"""``manage.py runshop``: the whole shop in one terminal for development.
+
+Starts the web server, a Celery worker, Celery beat and — when no real PayPal credentials are
+configured and the command exists — the local PayPal stand-in, prefixes each one's output with its
+name, and stops them all together: Ctrl-C (SIGINT) or SIGTERM terminates every child and waits for
+it; if one child dies on its own, the others are stopped and runshop exits non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand
+from django.urls import NoReverseMatch, reverse
+
+STANDIN_PORT = 8765
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    reader: threading.Thread | None = field(default=None, repr=False)
+
+
+class Supervisor:
+    """Runs child processes, prefixes their output, and stops them all together.
+
+    Each child runs in its own session so a terminal Ctrl-C reaches only the supervisor, which
+    then stops the children in order (SIGTERM, then SIGKILL to the child's whole process group
+    after ``grace`` seconds: Celery's pool processes must not outlive their parent).
+    """
+
+    def __init__(self, children: Sequence[tuple[str, list[str]]], *, out=None, grace: float = 10.0, env=None):
+        self.children = [Child(name, list(argv)) for name, argv in children]
+        self.out = out or sys.stdout
+        self.grace = grace
+        self.env = env
+        self._stop = threading.Event()
+        self._write_lock = threading.Lock()
+        self._width = max((len(c.name) for c in self.children), default=0)
+
+    def say(self, name: str, line: str) -> None:
+        with self._write_lock:
+            self.out.write(f"{name.ljust(self._width)} | {line.rstrip()}\n")
+            self.out.flush()
+
+    def _pump(self, child: Child) -> None:
+        assert child.process and child.process.stdout
+        for raw in iter(child.process.stdout.readline, b""):
+            self.say(child.name, raw.decode("utf-8", "replace"))
+        child.process.stdout.close()
+
+    def start(self) -> None:
+        env = {**(self.env if self.env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
+        for child in self.children:
+            child.process = subprocess.Popen(  # noqa: S603 (argv built by us, no shell)
+                child.argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+            child.reader = threading.Thread(target=self._pump, args=(child,), daemon=True)
+            child.reader.start()
+            self.say("runshop", f"started {child.name} (pid {child.process.pid}): {' '.join(child.argv)}")
+
+    def request_stop(self, signum=None, frame=None) -> None:
+        self._stop.set()
+
+    def wait(self) -> int:
+        """Block until a stop is requested or a child exits; then stop all. Returns the exit code."""
+        failed: Child | None = None
+        while not self._stop.is_set():
+            failed = next((c for c in self.children if c.process and c.process.poll() is not None), None)
+            if failed:
+                break
+            self._stop.wait(0.2)
+        if failed:
+            self.say("runshop", f"{failed.name} exited with code {failed.process.returncode}; stopping the others")
+        else:
+            self.say("runshop", "stopping")
+        self.stop_all()
+        if failed:
+            return failed.process.returncode or 1
+        return 0
+
+    def stop_all(self) -> None:
+        running = [c for c in self.children if c.process and c.process.poll() is None]
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                child.process.terminate()
+        deadline = time.monotonic() + self.grace
+        for child in running:
+            try:
+                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say("runshop", f"{child.name} did not stop in {self.grace:.0f}s; killing it")
+        for child in self.children:
+            if child.process is None:
+                continue
+            # Whatever is left in the child's session (e.g. a worker's pool processes) goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+            if child.reader:
+                child.reader.join(timeout=2)
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.start()
+            return self.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def shop_children(*, addr: str, standin: bool) -> list[tuple[str, list[str]]]:
+    python, manage = sys.executable, os.path.abspath(sys.argv[0])
+    celery = [python, "-m", "celery", "-A", "config"]
+    children = [
+        ("web", [python, manage, "runserver", addr, "--noreload"]),
+        ("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"]),
+        ("beat", [*celery, "beat", "-l", "info"]),
+    ]
+    if standin:
+        try:
+            webhook_path = reverse("payments:paypal_webhook")
+        except NoReverseMatch:
+            webhook_path = "/payments/paypal/webhook/"
+        children.append(
+            (
+                "paypal",
+                [
+                    python,
+                    manage,
+                    "paypal_standin",
+                    "--port",
+                    str(STANDIN_PORT),
+                    "--webhook-url",
+                    f"http://{addr}{webhook_path}",
+                ],
+            )
+        )
+    return children
+
+
+class Command(BaseCommand):
+    help = "Run the web server, Celery worker, Celery beat and (without PayPal credentials) the PayPal stand-in."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server")
+        parser.add_argument("--no-standin", action="store_true", help="do not start the PayPal stand-in")
+
+    def handle(self, *args, addr: str, no_standin: bool, **options):
+        has_standin = "paypal_standin" in get_commands()
+        wants_standin = not os.environ.get("PAYPAL_CLIENT_ID") and not no_standin
+        if wants_standin and not has_standin:
+            self.stderr.write("runshop: no paypal_standin command in this checkout; PayPal payments will not work.")
+        supervisor = Supervisor(shop_children(addr=addr, standin=wants_standin and has_standin), out=self.stdout)
+        code = supervisor.run()
+        if code:
+            sys.exit(code)

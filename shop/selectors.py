@@ -1,0 +1,40 @@
+"""Catalogue reads: what the storefront lists and shows. Only active products are ever shown."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Category, Product
+
+#: A product with this many or fewer left is shown as "Only N left".
+LOW_STOCK = 5
+
+
+def category_list() -> list[Category]:
+    return list(Category.objects.all())
+
+
+def product_list(*, category: Category | None = None, query: str = "") -> QuerySet[Product]:
+    """Active products, optionally in one category and/or whose name contains ``query``."""
+    products = Product.objects.active().select_related("category")
+    if category is not None:
+        products = products.filter(category=category)
+    query = query.strip()
+    if query:
+        products = products.filter(name__icontains=query)
+    return products.order_by("name", "pk")
+
+
+def product_get(*, slug: str) -> Product:
+    """An active product by slug, or 404 (an inactive product is not for sale)."""
+    return get_object_or_404(Product.objects.active().select_related("category"), slug=slug)
+
+
+def stock_status(product: Product) -> tuple[str, str]:
+    """(css class, text) for the product's stock, as the customer sees it."""
+    if product.stock <= 0:
+        return "stock-out", "Out of stock"
+    if product.stock <= LOW_STOCK:
+        return "stock-low", f"Only {product.stock} left"
+    return "stock-in", "In stock"

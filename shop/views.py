@@ -1,0 +1,172 @@
+"""Storefront views: catalogue, cart and accounts. Thin: they read through selectors and write through
+the cart services (shop/cart.py); bad input is reported with a message and changes nothing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import cart as cart_services
+from . import selectors
+from .forms import RegisterForm
+from .models import Category, Policy
+
+PRODUCTS_PER_PAGE = 12
+
+
+def _with_stock_status(products):
+    for product in products:
+        product.stock_css, product.stock_text = selectors.stock_status(product)
+    return products
+
+
+def product_list(request: HttpRequest) -> HttpResponse:
+    category = None
+    category_slug = request.GET.get("category", "").strip()
+    if category_slug:
+        category = get_object_or_404(Category, slug=category_slug)
+    query = request.GET.get("q", "").strip()[:100]
+    paginator = Paginator(selectors.product_list(category=category, query=query), PRODUCTS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    _with_stock_status(page.object_list)
+    return render(
+        request,
+        "shop/product_list.html",
+        {
+            "categories": selectors.category_list(),
+            "category": category,
+            "query": query,
+            "page": page,
+            "products": page.object_list,
+        },
+    )
+
+
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = selectors.product_get(slug=slug)
+    _with_stock_status([product])
+    return render(request, "shop/product_detail.html", {"product": product})
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the page the form came from (a safe ``next``), else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    lines = cart_services.cart_lines(cart_services.get_cart(request))
+    rows = []
+    for line in lines:
+        css, text = selectors.stock_status(line.product)
+        rows.append(
+            {
+                "line": line,
+                "product": line.product,
+                "subtotal": line.product.price * line.quantity,
+                "stock_css": css,
+                "stock_text": text,
+                "problem": _line_problem(line),
+            }
+        )
+    return render(
+        request,
+        "shop/cart.html",
+        {
+            "rows": rows,
+            "total": cart_services.lines_total(lines),
+            "count": sum(line.quantity for line in lines),
+            "has_problem": any(row["problem"] for row in rows),
+        },
+    )
+
+
+def _line_problem(line) -> str:
+    product = line.product
+    if not product.is_active:
+        return "This product is no longer sold; please remove it."
+    if product.stock <= 0:
+        return "Out of stock; please remove it."
+    if line.quantity > product.stock:
+        return f"Only {product.stock} left; please lower the quantity."
+    return ""
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    try:
+        line = cart_services.cart_add(
+            request=request, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity", "1")
+        )
+    except cart_services.CartError as error:
+        messages.error(request, f"Not added: {error}")
+        return _back(request, reverse("shop:cart"))
+    messages.success(request, f"“{line.product.name}” is in your cart (quantity {line.quantity}).")
+    return _back(request, reverse("shop:cart"))
+
+
+@require_POST
+def cart_update(request: HttpRequest) -> HttpResponse:
+    try:
+        line = cart_services.cart_set_quantity(
+            request=request, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity")
+        )
+    except cart_services.CartError as error:
+        messages.error(request, f"Not updated: {error}")
+    else:
+        messages.success(request, f"Quantity of “{line.product.name}” is now {line.quantity}.")
+    return redirect("shop:cart")
+
+
+@require_POST
+def cart_remove(request: HttpRequest) -> HttpResponse:
+    try:
+        cart_services.cart_remove(request=request, product_id=request.POST.get("product_id"))
+    except cart_services.CartError as error:
+        messages.error(request, f"Not removed: {error}")
+    else:
+        messages.success(request, "Removed from your cart.")
+    return redirect("shop:cart")
+
+
+# --- accounts -----------------------------------------------------------------------------------
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("account")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        # login() keeps the session's cart; the user_logged_in receiver ties it to the new account.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+        return redirect("account")
+    return render(request, "registration/register.html", {"form": form})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/account.html", {"account_user": request.user})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail, signed with the shop's name.
+
+    The message is sent directly, not through the outbox: the outbox is readable in the admin and
+    a reset link is a credential that nobody but the account holder should see.
+    """
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_name": Policy.load().shop_name}
+        return super().form_valid(form)
