@@ -106,7 +106,7 @@ class Supervisor:
             try:
                 child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.say("runshop", f"{child.name} did not stop in {self.grace:.0f}s; killing it")
+                self.say("runshop", f"{child.name} did not stop in {self.grace:g}s; killing it")
         for child in self.children:
             if child.process is None:
                 continue
