@@ -1,2 +1,13 @@
+"""The customer's order pages, under /orders/ (namespace ``orders``). Every page is owner-only (404)."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("<str:number>/", views.order_detail, name="detail"),
+    path("<str:number>/placed/", views.order_placed, name="placed"),
+    path("<str:number>/invoice.pdf", views.order_invoice, name="invoice"),
+]

@@ -1,0 +1,475 @@
+"""Checkout: what the customer may choose, what the order will cost, and confirming it.
+
+Reads (``offered_payment_methods``, ``checkout_summary``, ``checkout_token``, ``cart_changes``)
+are used by the step pages; the one write is ``order_confirm`` (ORD-PRICE-LOCK).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from djmoney.money import Money
+
+from shop import hooks
+from shop.calendar import BusinessCalendar
+from shop.cart import cart_fingerprint, cart_lines
+from shop.delivery import DeliveryEstimate, DeliveryOption, DeliveryUnavailable, delivery_estimate, delivery_option
+from shop.models import ON_DELIVERY_METHODS, PREPAID_METHODS, Cart, CartLine, PaymentMethod, Policy, Region
+
+from . import events
+from .models import Order, OrderLine
+from .stock import take_stock
+
+logger = logging.getLogger(__name__)
+
+#: Paid online right after confirming: the acknowledgement waits for the payment (ORD-ACK), and the
+#: customer goes on to the payment page.
+ONLINE_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE})
+
+DETAIL_FIELDS = (
+    "full_name",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "postcode",
+    "region",
+    "delivery_method",
+    "payment_method",
+    "no_marketing_inserts",
+)
+
+
+class CheckoutError(Exception):
+    """The order cannot be confirmed as it stands; the message is for the customer. Nothing was saved.
+
+    ``step`` names the checkout step the customer should go back to (``cart``, ``start``,
+    ``delivery``, ``payment``), and ``field`` the form field the message belongs to, if any.
+    """
+
+    def __init__(self, message: str, *, step: str = "review", field: str = ""):
+        super().__init__(message)
+        self.message, self.step, self.field = message, step, field
+
+
+class CheckoutChanged(CheckoutError):
+    """The cart's content or prices changed since the review page was shown (ORD-PRICE-LOCK)."""
+
+    def __init__(self, message: str = "Your cart changed since you reviewed it. Please check the order again."):
+        super().__init__(message, step="review")
+
+
+# --- money ------------------------------------------------------------------------------------
+def format_money_amount(amount: Decimal, currency: str) -> str:
+    """60000 RUB → "60,000 RUB" (cents only when there are any)."""
+    amount = Decimal(amount)
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{text} {currency}"
+
+
+# --- payment methods --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaymentChoice:
+    method: str
+    label: str
+    offered: bool
+    reason: str = ""
+
+    @property
+    def is_prepaid(self) -> bool:
+        return self.method in PREPAID_METHODS
+
+
+@dataclass(frozen=True)
+class PaymentChoices:
+    choices: list[PaymentChoice]
+    #: Set when the cart's products share no payment method at all; checkout cannot go on.
+    blocked_reason: str = ""
+
+    @property
+    def offered(self) -> list[PaymentChoice]:
+        return [choice for choice in self.choices if choice.offered]
+
+    def is_offered(self, method: str) -> bool:
+        return any(choice.method == method for choice in self.offered)
+
+    def reason_for(self, method: str) -> str:
+        for choice in self.choices:
+            if choice.method == method:
+                return choice.reason
+        return f"{method} is not a payment method of this shop."
+
+
+def _cod_decision(email: str):
+    """PAY-COD-RESTRICT: the customer's standing, from orders.standing (lifecycle engineer)."""
+    try:
+        from .standing import cod_decision
+    except ImportError:  # orders.standing not written yet: nobody is restricted
+        return _Allowed()
+    return cod_decision(email=email)
+
+
+@dataclass(frozen=True)
+class _Allowed:
+    allowed: bool = True
+    reason: str = ""
+
+
+def offered_payment_methods(
+    *,
+    lines: Iterable[CartLine],
+    order_total: Money,
+    email: str = "",
+    policy: Policy | None = None,
+) -> PaymentChoices:
+    """Every payment method with whether it is offered for this cart, and why not.
+
+    PAY-METHODS-PER-PRODUCT: only methods that every product in the cart allows.
+    PAY-PREPAY-THRESHOLD: cash/card to the courier is withdrawn when the order is worth
+    Policy.prepay_threshold_amount or more, or holds Policy.prepay_threshold_items items or more.
+    The amount compared is the order's total *including delivery* — what the courier would have
+    to collect at the door; the shop's risk is the whole sum, not just the goods.
+    PAY-COD-RESTRICT: withdrawn too when the customer's standing forbids paying on delivery.
+    """
+    policy = policy or Policy.load()
+    lines = list(lines)
+    item_count = sum(line.quantity for line in lines)
+
+    allowed_by = {method.value: [] for method in PaymentMethod}  # method -> products refusing it
+    for line in lines:
+        for method in PaymentMethod:
+            if method.value not in (line.product.payment_methods or []):
+                allowed_by[method.value].append(line.product.name)
+
+    cod_reason = ""
+    threshold_amount = Decimal(policy.prepay_threshold_amount)
+    if order_total.amount >= threshold_amount:
+        limit = format_money_amount(threshold_amount, str(order_total.currency))
+        cod_reason = f"orders of {limit} or more must be prepaid."
+    elif item_count >= policy.prepay_threshold_items:
+        cod_reason = f"orders of {policy.prepay_threshold_items} or more items must be prepaid."
+    elif email:
+        decision = _cod_decision(email)
+        if not decision.allowed:
+            cod_reason = decision.reason or "paying on delivery has been withdrawn from your account."
+
+    choices = []
+    for method in PaymentMethod:
+        refusing = allowed_by[method.value]
+        if refusing:
+            names = ", ".join(f"“{name}”" for name in refusing)
+            reason = f"{method.label} is not available: {names} cannot be paid this way."
+            choices.append(PaymentChoice(method.value, method.label, False, reason))
+        elif method.value in ON_DELIVERY_METHODS and cod_reason:
+            choices.append(
+                PaymentChoice(method.value, method.label, False, f"{method.label} is not available: {cod_reason}")
+            )
+        else:
+            choices.append(PaymentChoice(method.value, method.label, True))
+
+    blocked = ""
+    if lines and not any(not allowed_by[m.value] for m in PaymentMethod):
+        blocked = (
+            "The products in your cart have no payment method in common, so they cannot be bought in one "
+            "order. Please order them separately."
+        )
+    return PaymentChoices(choices=choices, blocked_reason=blocked)
+
+
+# --- summary ----------------------------------------------------------------------------------
+@dataclass
+class CheckoutSummary:
+    lines: list[CartLine]
+    subtotal: Money
+    delivery: DeliveryOption | None
+    discount: Money
+    total: Money
+    item_count: int
+    estimate: DeliveryEstimate | None = None
+    line_totals: dict[int, Money] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return str(self.subtotal.currency)
+
+    @property
+    def rows(self) -> list[tuple[CartLine, Money]]:
+        return [(line, self.line_totals[line.pk]) for line in self.lines]
+
+
+def _currency(lines: list[CartLine]) -> str:
+    currencies = {str(line.product.price.currency) for line in lines}
+    if len(currencies) > 1:
+        raise CheckoutError("Your cart mixes prices in different currencies and cannot be ordered.", step="cart")
+    return currencies.pop() if currencies else Policy.load().currency
+
+
+def checkout_summary(
+    *,
+    lines: list[CartLine],
+    delivery: DeliveryOption | None = None,
+    with_estimate: bool = False,
+    policy: Policy | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> CheckoutSummary:
+    """The one place order totals are computed (ORD-PRICE-LOCK stores exactly these numbers)."""
+    currency = _currency(lines)
+    subtotal = Money(sum((line.product.price.amount * line.quantity for line in lines), Decimal("0")), currency)
+    delivery_price = delivery.price if delivery else Money(0, currency)
+    if str(delivery_price.currency) != currency:
+        raise CheckoutError("Delivery is priced in another currency than the goods.", step="delivery")
+    discount = Money(0, currency)  # PAY-DISCOUNTS: none run yet; the field is there for them
+    estimate = None
+    if with_estimate and delivery is not None:
+        estimate = delivery_estimate(
+            start=timezone.now(),
+            days_min=delivery.days_min,
+            days_max=delivery.days_max,
+            policy=policy,
+            calendar=calendar,
+        )
+    return CheckoutSummary(
+        lines=lines,
+        subtotal=subtotal,
+        delivery=delivery,
+        discount=discount,
+        total=subtotal + delivery_price - discount,
+        item_count=sum(line.quantity for line in lines),
+        estimate=estimate,
+        line_totals={line.pk: Money(line.product.price.amount * line.quantity, currency) for line in lines},
+    )
+
+
+# --- the token --------------------------------------------------------------------------------
+def normalise_details(details: dict) -> dict:
+    """The step data as plain values (ids for region and method), in a fixed shape."""
+    out = {}
+    for name in DETAIL_FIELDS:
+        value = details.get(name, "")
+        if name in {"region", "delivery_method"}:
+            value = getattr(value, "pk", value)
+            value = "" if value in (None, "") else str(value)
+        elif name == "no_marketing_inserts":
+            value = bool(value)
+        else:
+            value = "" if value is None else str(value).strip()
+        out[name] = value
+    return out
+
+
+def checkout_token(*, cart: Cart, lines: list[CartLine], details: dict) -> str:
+    """The confirmation token the review page embeds; it is also the order's ``checkout_token``.
+
+    Bound to the cart, its content and prices (``cart_fingerprint``) and every detail the customer
+    entered, and signed with the site's secret so nobody can forge another visitor's token. The same
+    cart confirmed twice with the same content and details yields the same token, hence one order.
+    """
+    details_json = json.dumps(normalise_details(details), sort_keys=True)
+    details_hash = hashlib.sha256(details_json.encode()).hexdigest()
+    raw = f"{cart.pk}|{cart_fingerprint(lines)}|{details_hash}"
+    return salted_hmac("orders.checkout_token", raw, algorithm="sha256").hexdigest()
+
+
+def review_snapshot(lines: list[CartLine]) -> dict[str, dict]:
+    """What the review page showed, kept in the session to explain a later change."""
+    return {
+        str(line.product_id): {
+            "name": line.product.name,
+            "price": str(line.product.price.amount),
+            "currency": str(line.product.price.currency),
+            "quantity": line.quantity,
+        }
+        for line in lines
+    }
+
+
+def cart_changes(*, shown: dict[str, dict], lines: list[CartLine]) -> tuple[list[str], set[int]]:
+    """Messages describing how the cart differs from what the review page showed, and the changed products."""
+    messages, changed = [], set()
+    current = {str(line.product_id): line for line in lines}
+    for product_id, before in shown.items():
+        line = current.get(product_id)
+        if line is None:
+            messages.append(f"“{before['name']}” is no longer in your cart.")
+            continue
+        price = line.product.price
+        if Decimal(before["price"]) != price.amount or before["currency"] != str(price.currency):
+            old = format_money_amount(Decimal(before["price"]), before["currency"])
+            new = format_money_amount(price.amount, str(price.currency))
+            messages.append(f"The price of “{line.product.name}” changed from {old} to {new}.")
+            changed.add(line.product_id)
+        if before["quantity"] != line.quantity:
+            messages.append(
+                f"The quantity of “{line.product.name}” changed from {before['quantity']} to {line.quantity}."
+            )
+            changed.add(line.product_id)
+    for product_id, line in current.items():
+        if product_id not in shown:
+            messages.append(f"“{line.product.name}” was added to your cart.")
+            changed.add(line.product_id)
+    return messages, changed
+
+
+# --- validation shared by the steps and the confirmation -------------------------------------
+def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | None = None):
+    """Check the step data against the current cart and catalogue.
+
+    Returns (region, delivery option, payment choices, summary). Raises CheckoutError naming the step.
+    """
+    policy = policy or Policy.load()
+    d = normalise_details(details)
+    for name, label in (("full_name", "full name"), ("email", "e-mail"), ("phone", "phone number")):
+        if not d[name]:
+            raise CheckoutError(f"Please enter your {label}.", step="start", field=name)
+    if not d["address"] or not d["city"]:
+        raise CheckoutError("Please enter the delivery address.", step="start", field="address")
+    # ORD-TERRITORY: checked again at confirmation (the territory may have shrunk meanwhile).
+    region = Region.objects.filter(pk=d["region"], in_territory=True).first() if d["region"].isdigit() else None
+    if region is None:
+        raise CheckoutError("We do not deliver to that region.", step="start", field="region")
+    if not d["delivery_method"].isdigit():
+        raise CheckoutError("Please choose a delivery method.", step="delivery", field="delivery_method")
+    try:
+        option = delivery_option(region=region, method=int(d["delivery_method"]))
+    except DeliveryUnavailable as exc:
+        raise CheckoutError(str(exc), step="delivery", field="delivery_method")
+    summary = checkout_summary(lines=lines, delivery=option, policy=policy)
+    payment = offered_payment_methods(lines=lines, order_total=summary.total, email=d["email"], policy=policy)
+    return region, option, payment, summary
+
+
+# --- the confirmation -------------------------------------------------------------------------
+def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order:
+    """ORD-PRICE-LOCK: turn the reviewed cart into an order, at the prices shown on the review page.
+
+    One transaction: the cart row is locked so concurrent clicks queue up; an order that already
+    carries ``token`` is returned as it is (a double click, a resubmitted form or a second tab
+    create ONE order). The token is recomputed from the cart as it is now: if content or prices
+    changed since review, ``CheckoutChanged`` is raised and nothing is created.
+
+    Cash/card to the courier: the order starts PROCESSING, stock is taken now under row locks (a
+    short product refuses the whole order) and ship_by is set (SHIP-WITHIN-2BD). Prepaid methods:
+    AWAITING_PAYMENT and no stock taken until the payment is confirmed (PAY-PREPAID-FIRST).
+    After commit: the acknowledgement is queued (except PayPal/card online, whose acknowledgement
+    follows the payment) and ``order_confirmed`` hooks run.
+    """
+    token = (token or "").strip()
+    if not token:
+        raise CheckoutChanged("The order form was incomplete. Please review your order again.")
+    existing = Order.objects.filter(checkout_token=token).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            order = _order_create(cart=cart, token=token, details=details, actor=actor)
+    except IntegrityError:
+        # Another request inserted the same token between our check and our insert.
+        existing = Order.objects.filter(checkout_token=token).first()
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
+    # Serialise every confirmation of this cart: the second click waits here for the first.
+    locked_cart = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    existing = Order.objects.filter(checkout_token=token).first()
+    if existing is not None:
+        return existing
+    if locked_cart is None:
+        raise CheckoutError("Your cart is empty: nothing was ordered.", step="cart")
+    lines = cart_lines(locked_cart)
+    if not lines:
+        raise CheckoutError(
+            "Your cart is empty — it may have been changed in another tab or window. Nothing was ordered.",
+            step="cart",
+        )
+    inactive = [line.product.name for line in lines if not line.product.is_active]
+    if inactive:
+        raise CheckoutError(f"“{inactive[0]}” is no longer sold. Please remove it from your cart.", step="cart")
+    if checkout_token(cart=locked_cart, lines=lines, details=details) != token:
+        raise CheckoutChanged()
+
+    policy = Policy.load()
+    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy)
+    d = normalise_details(details)
+    if payment.blocked_reason:
+        raise CheckoutError(payment.blocked_reason, step="payment", field="payment_method")
+    if not payment.is_offered(d["payment_method"]):
+        raise CheckoutError(payment.reason_for(d["payment_method"]), step="payment", field="payment_method")
+
+    method = d["payment_method"]
+    now = timezone.now()
+    on_delivery = method in ON_DELIVERY_METHODS
+    order = Order.objects.create(
+        user=actor if getattr(actor, "is_authenticated", False) else None,
+        status=Order.Status.PROCESSING if on_delivery else Order.Status.AWAITING_PAYMENT,
+        email=d["email"],
+        full_name=d["full_name"],
+        phone=d["phone"],
+        address=d["address"],
+        city=d["city"],
+        postcode=d["postcode"],
+        region=region,
+        delivery_method=option.method,
+        payment_method=method,
+        no_marketing_inserts=d["no_marketing_inserts"],
+        subtotal=summary.subtotal,
+        delivery_cost=option.price,
+        discount=summary.discount,
+        total=summary.total,
+        checkout_token=token,
+        # SHIP-WITHIN-2BD: for cash/card on delivery the clock starts at confirmation.
+        ship_by=BusinessCalendar.current().add_business_days(now, policy.ship_within_days) if on_delivery else None,
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=line.product,
+                product_name=line.product.name,
+                sku=line.product.sku,
+                unit_price=line.product.price,
+                quantity=line.quantity,
+                line_total=summary.line_totals[line.pk],
+                warranty_months=line.product.warranty_months,
+            )
+            for line in lines
+        ]
+    )
+    if on_delivery:
+        short = take_stock(order=order)
+        if short:
+            # Raising rolls the whole order back: nothing is created.
+            names = ", ".join(f"“{line.product_name}”" for line in short)
+            raise CheckoutError(
+                f"Sorry, there is not enough stock of {names} for your order any more. "
+                "Please change the quantity in your cart.",
+                step="cart",
+            )
+    events.order_placed(order=order, actor=actor if getattr(actor, "is_authenticated", False) else None)
+    locked_cart.lines.all().delete()
+    locked_cart.save(update_fields=["updated_at"])
+
+    order_id = order.pk
+    transaction.on_commit(lambda: _after_confirm(order_id))
+    return order
+
+
+def _after_confirm(order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    if order.payment_method not in ONLINE_METHODS:
+        # ORD-ACK: the order is registered now; PayPal/card online are acknowledged once paid.
+        from .notifications import order_acknowledgement_queue
+
+        order_acknowledgement_queue(order=order)
+    hooks.run("order_confirmed", order_id)

@@ -1,0 +1,164 @@
+"""Checkout step forms. Every field is validated here, server-side, with its message next to it."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django import forms
+
+from shop.delivery import DeliveryOption
+from shop.models import Region
+
+from .checkout import PaymentChoices
+
+PHONE_DEFAULT_REGION = "RU"
+_POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
+
+
+class TerritoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Region) -> str:
+        return obj.name
+
+
+class ContactForm(forms.Form):
+    """ORD-FIELDS: name, e-mail, phone and an address inside the territory (ORD-TERRITORY)."""
+
+    full_name = forms.CharField(
+        label="Full name of the recipient",
+        max_length=200,
+        error_messages={"required": "Please enter the recipient's full name."},
+    )
+    email = forms.EmailField(
+        label="E-mail",
+        error_messages={
+            "required": "Please enter your e-mail address.",
+            "invalid": "Please enter a valid e-mail address, such as anna@example.com.",
+        },
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=40,
+        help_text="With the country code, or a Russian number such as 8 916 123-45-67.",
+        error_messages={"required": "Please enter a phone number the courier can call."},
+    )
+    address = forms.CharField(
+        label="Street address",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Please enter the street, house and flat."},
+    )
+    city = forms.CharField(label="City", max_length=120, error_messages={"required": "Please enter the city or town."})
+    postcode = forms.CharField(
+        label="Postcode", max_length=20, error_messages={"required": "Please enter the postcode."}
+    )
+    region = TerritoryChoiceField(
+        label="Region",
+        # ORD-TERRITORY: only regions staff list as the delivery territory can be chosen; a
+        # tampered id of any other region fails with the message below.
+        queryset=Region.objects.filter(in_territory=True).order_by("name"),
+        empty_label="Choose a region",
+        error_messages={
+            "required": "Please choose the region to deliver to.",
+            "invalid_choice": "We do not deliver to that region. Please choose one from the list.",
+        },
+    )
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError("Please enter the recipient's full name.")
+        return name
+
+    def clean_phone(self) -> str:
+        """Stored normalised as E.164 (+79161234567), whatever way it was typed."""
+        raw = self.cleaned_data["phone"].strip()
+        try:
+            number = phonenumbers.parse(raw, PHONE_DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError("This does not look like a phone number.")
+        if not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError("This phone number is not valid. Please check the digits and the country code.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_address(self) -> str:
+        address = self.cleaned_data["address"].strip()
+        if not address:
+            raise forms.ValidationError("Please enter the street, house and flat.")
+        return address
+
+    def clean_city(self) -> str:
+        city = " ".join(self.cleaned_data["city"].split())
+        if not city:
+            raise forms.ValidationError("Please enter the city or town.")
+        return city
+
+    def clean_postcode(self) -> str:
+        postcode = self.cleaned_data["postcode"].strip().upper()
+        if not _POSTCODE.match(postcode):
+            raise forms.ValidationError("Please enter a valid postcode, such as 101000.")
+        return postcode
+
+    def session_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["region"] = data["region"].pk
+        return data
+
+
+class DeliveryForm(forms.Form):
+    """SHIP-METHODS: the methods delivering to the chosen region, air mail preselected."""
+
+    delivery_method = forms.TypedChoiceField(
+        label="Delivery method",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose a delivery method.",
+            "invalid_choice": "That delivery method is not available for your region. Please choose one of the list.",
+        },
+    )
+
+    def __init__(self, *args, options: list[DeliveryOption], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        self.fields["delivery_method"].choices = [(o.method.pk, o.method.name) for o in options]
+        if "delivery_method" not in self.initial:
+            default = next((o for o in options if o.method.is_default), options[0] if options else None)
+            if default is not None:
+                self.initial["delivery_method"] = default.method.pk
+
+
+class PaymentForm(forms.Form):
+    """PAY-METHODS-PER-PRODUCT, PAY-PREPAY-THRESHOLD, PAY-COD-RESTRICT: only offered methods validate."""
+
+    payment_method = forms.ChoiceField(
+        label="Payment method",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose how you will pay.",
+            "invalid_choice": "That payment method is not available for this order.",
+        },
+    )
+    # ORD-INSERTS
+    no_marketing_inserts = forms.BooleanField(label="Don't put marketing inserts in my parcel", required=False)
+
+    def __init__(self, *args, payment: PaymentChoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+        # Every method is a valid *choice*, so a method that is not offered for this order fails in
+        # clean_payment_method with the one-line reason why, rather than a generic "invalid choice".
+        self.fields["payment_method"].choices = [(c.method, c.label) for c in payment.choices]
+        offered = payment.offered
+        if "payment_method" not in self.initial and len(offered) == 1:
+            self.initial["payment_method"] = offered[0].method
+
+    def clean_payment_method(self) -> str:
+        method = self.cleaned_data["payment_method"]
+        if not self.payment.is_offered(method):
+            raise forms.ValidationError(self.payment.reason_for(method))
+        return method
+
+    def clean(self):
+        if self.payment.blocked_reason:
+            raise forms.ValidationError(self.payment.blocked_reason)
+        return super().clean()
