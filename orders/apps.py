@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
+    verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from shop.emails import register_attachment_builder
+
+        from .notifications import INVOICE_BUILDER, invoice_attachment
+
+        # ORD-ACK: the acknowledgement's PDF invoice is built by the e-mail worker at send time.
+        register_attachment_builder(INVOICE_BUILDER, invoice_attachment)

@@ -174,3 +174,68 @@ def cod_standing_changed(*, order: Order, allowed: bool, reason: str) -> OrderEv
         allowed=allowed,
         reason=reason,
     )
+
+
+# --- Lifecycle moves (orders/services.py) ---------------------------------------------------
+def order_paid(*, order: Order, amount, method: str, source: str, reference: str = "", actor=None) -> OrderEvent:
+    """PAY-PREPAID-FIRST: the payment is confirmed; the status says whether staff must check it first."""
+    return record(
+        order,
+        "paid",
+        f"Payment of {amount} received. Status: {Order.Status(order.status).label}.",
+        actor=actor,
+        customer_visible=True,
+        amount=amount,
+        method=method,
+        reference=reference,
+        source=source,
+        target=order.status,
+        ship_by=order.ship_by,
+    )
+
+
+def stock_short(*, order: Order, products: list[str], actor=None) -> OrderEvent:
+    """SHIP-STOCKOUT: some lines could not be served from stock; nothing was reserved."""
+    return record(
+        order,
+        "stock_short",
+        "Not enough stock for: " + ", ".join(products) + ".",
+        actor=actor,
+        customer_visible=True,
+        products=products,
+    )
+
+
+def price_error_accepted(*, order: Order, old_total, new_total, lines: list[dict], actor=None) -> OrderEvent:
+    """ORD-PRICE-ERROR: the customer accepted the corrected prices; the order's totals changed."""
+    return record(
+        order,
+        "price_error_answered",
+        f"Customer accepted the corrected price; total {old_total} → {new_total}.",
+        actor=actor,
+        customer_visible=True,
+        accepted=True,
+        old_total=old_total,
+        new_total=new_total,
+        lines=lines,
+    )
+
+
+# --- Refunds out (payments/services.py) -----------------------------------------------------
+def refund_failed(*, order: Order, amount, reason: str, actor=None) -> OrderEvent:
+    """PAY-REFUND-SAME-WAY: the gateway refused a refund; its amount can be refunded again."""
+    return record(
+        order, "refund_failed", f"Refund of {amount} failed: {reason}", actor=actor, amount=amount, reason=reason
+    )
+
+
+def refund_bank_details_received(*, order: Order, amount, actor=None) -> OrderEvent:
+    """PAY-REFUND-SAME-WAY: the customer gave the bank account a COD/bank-transfer refund goes to."""
+    return record(
+        order,
+        "refund_bank_details",
+        f"Bank account for the refund of {amount} received; the transfer will follow.",
+        actor=actor,
+        customer_visible=True,
+        amount=amount,
+    )

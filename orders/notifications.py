@@ -1,0 +1,184 @@
+"""Every e-mail about an order. Each is queued in the caller's transaction (shop.emails outbox) and
+sent after commit, so an order that rolls back sends nothing.
+
+Templates live in ``templates/emails/<name>.{subject.txt,txt,html}`` and share the order summary
+(``_order_details``): number, lines, totals, delivery address, the processing and delivery windows
+as dates from the business calendar, the payment if received, and the link to the order page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+from djmoney.money import Money
+
+from shop.calendar import BusinessCalendar
+from shop.emails import email_queue
+from shop.models import ON_DELIVERY_METHODS, Email, Policy
+
+from . import events
+from .access import order_link
+from .models import Order
+
+INVOICE_BUILDER = "orders.invoice"
+
+
+def order_windows(order: Order, *, calendar: BusinessCalendar | None = None) -> dict:
+    """SHIP-PROCESSING-TIME and the delivery method's window, as local dates.
+
+    Counted from the payment (prepaid orders, PAY-PREPAID-FIRST), from confirmation (paid on
+    delivery), or from now for a prepaid order still waiting for its money.
+    """
+    calendar = calendar or BusinessCalendar.current()
+    policy = Policy.load()
+    if order.paid_at is not None:
+        start, counted_from = order.paid_at, "payment"
+    elif order.payment_method in ON_DELIVERY_METHODS:
+        start, counted_from = order.created_at or timezone.now(), "confirmation"
+    else:
+        start, counted_from = timezone.now(), "payment_pending"
+    processing_from = calendar.add_business_days(start, policy.processing_days_min)
+    processing_to = calendar.add_business_days(start, policy.processing_days_max)
+    method = order.delivery_method
+    return {
+        "counted_from": counted_from,
+        "processing_from": calendar.local(processing_from).date(),
+        "processing_to": calendar.local(processing_to).date(),
+        "delivery_from": calendar.local(calendar.add_business_days(processing_from, method.delivery_days_min)).date(),
+        "delivery_to": calendar.local(calendar.add_business_days(processing_to, method.delivery_days_max)).date(),
+    }
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return BusinessCalendar.current().local(moment)
+
+
+def paid_amount(order: Order) -> Money | None:
+    """The amount of the confirmed payment (from its event), for "Payment received: <amount>"."""
+    if order.paid_at is None:
+        return None
+    event = order.events.filter(type="paid").order_by("-created_at", "-pk").first()
+    amount = (event.parameters or {}).get("amount") if event else None
+    if isinstance(amount, dict) and "amount" in amount:
+        return Money(Decimal(amount["amount"]), amount.get("currency") or order.total.currency)
+    return order.total
+
+
+def order_email_context(order: Order, **extra) -> dict:
+    lines = list(order.lines.all())
+    return {
+        "order": order,
+        "lines": lines,
+        "status_label": Order.Status(order.status).label,
+        "windows": order_windows(order),
+        "order_url": order_link(order),
+        "paid_at_local": _local(order.paid_at),
+        "paid_amount": paid_amount(order),
+        **extra,
+    }
+
+
+def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs) -> Email:
+    is_new = key is None or not Email.objects.filter(key=key).exists()
+    email = email_queue(to=order.email, template=template, key=key, **kwargs)
+    if is_new:
+        events.email_queued(order=order, kind=kind, email_id=email.pk)
+    return email
+
+
+def order_acknowledgement_queue(*, order: Order) -> Email:
+    """ORD-ACK: the order is registered: its details, the delivery window, the PDF invoice attached.
+
+    Idempotent (key ``order-ack:<pk>``). The invoice is built by the worker at send time.
+    """
+    return _queue(
+        order,
+        kind="acknowledgement",
+        template="order_acknowledgement",
+        key=f"order-ack:{order.pk}",
+        context=order_email_context(order),
+        attachment_builder=INVOICE_BUILDER,
+        attachment_ref=str(order.pk),
+    )
+
+
+def order_payment_notice_queue(*, order: Order) -> Email:
+    """After payment: the acknowledgement (stating the payment) if none was sent yet, else a receipt."""
+    if not Email.objects.filter(key=f"order-ack:{order.pk}").exists():
+        return order_acknowledgement_queue(order=order)
+    return _queue(
+        order,
+        kind="payment received",
+        template="order_payment_received",
+        key=f"order-paid:{order.pk}",
+        context=order_email_context(order),
+    )
+
+
+def order_processing_queue(*, order: Order) -> Email:
+    """SHIP-PROCESSING-TIME: staff started work on the order."""
+    return _queue(
+        order,
+        kind="processing",
+        template="order_processing",
+        key=f"order-processing:{order.pk}",
+        context=order_email_context(order),
+    )
+
+
+def order_cancelled_queue(*, order: Order) -> Email:
+    """ORD-REFUSE: the order was cancelled (reason if given); anything paid will be refunded."""
+    return _queue(
+        order,
+        kind="cancelled",
+        template="order_cancelled",
+        key=f"order-cancelled:{order.pk}",
+        context=order_email_context(order, was_paid=order.paid_at is not None),
+    )
+
+
+def order_price_error_request_queue(*, order: Order) -> Email:
+    """ORD-PRICE-ERROR: ask the customer to accept the corrected price or cancel, with a link."""
+    corrections = list(order.price_corrections.filter(resolved=False).select_related("line"))
+    from .services import order_total_with
+
+    new_total = order_total_with(order, {c.line_id: c.new_unit_price.amount for c in corrections})
+    return _queue(
+        order,
+        kind="price correction",
+        template="order_price_error_request",
+        key=f"order-price-request:{order.pk}:{corrections[-1].pk}" if corrections else None,
+        context=order_email_context(
+            order,
+            corrections=corrections,
+            new_total=new_total,
+            answer_url=order_link(order, view="price:answer"),
+            answer_by_local=_local(order.price_answer_by),
+        ),
+    )
+
+
+def order_price_error_accepted_queue(*, order: Order, old_total) -> Email:
+    """ORD-PRICE-ERROR outcome: the corrected price is accepted; the order goes on at the new total."""
+    refund_due = order.paid_at is not None and order.total < old_total
+    return _queue(
+        order,
+        kind="price accepted",
+        template="order_price_error_accepted",
+        key=None,
+        context=order_email_context(
+            order, old_total=old_total, refund_due=(old_total - order.total) if refund_due else None
+        ),
+    )
+
+
+def invoice_attachment(ref: str) -> tuple[str, bytes, str]:
+    """Attachment builder ``orders.invoice`` (registered in OrdersConfig.ready())."""
+    from .invoice import invoice_pdf
+
+    order = Order.objects.select_related("region", "delivery_method").get(pk=int(ref))
+    return f"invoice-{order.number}.pdf", invoice_pdf(order), "application/pdf"

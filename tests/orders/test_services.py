@@ -1,0 +1,249 @@
+"""Order moves after confirmation: payment, fraud check, processing, cancellation (orders/services.py)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+
+from orders import services
+from orders.lifecycle import TransitionNotAllowed
+from orders.models import Order
+from shop import hooks
+from tests.factories import UserFactory
+from tests.orders.lifecycle_support import make_order
+
+pytestmark = pytest.mark.django_db
+MSK = ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def hook_calls():
+    """Record calls of the hooks higher apps listen to (a real receiver, registered for the test)."""
+    calls = []
+    receivers = {}
+    for name in ("order_paid", "order_cancelled", "order_refund_due"):
+        receivers[name] = lambda *args, _name=name: calls.append((_name, *args))
+        hooks.register(name, receivers[name])
+    yield calls
+    for name, receiver in receivers.items():
+        hooks._receivers[name].remove(receiver)
+
+
+def _pay(order, *, method="paypal", when=None, amount=None):
+    return services.order_mark_paid(
+        order_id=order.pk,
+        amount=amount or order.total,
+        paid_at=when or dt.datetime(2026, 11, 18, 11, 0, tzinfo=MSK),
+        method=method,
+        reference="CAP-1",
+    )
+
+
+# --- PAY-PREPAID-FIRST / order_mark_paid ------------------------------------------------------
+def test_pay_prepaid_first_mark_paid_takes_stock_and_acknowledges_with_payment(
+    django_capture_on_commit_callbacks, hook_calls
+):
+    order = make_order(stock=5, lines=[("4990.00", 2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.stock_taken
+    assert order.lines.get().product.stock == 3
+    assert ("order_paid", order.pk) in hook_calls
+    assert len(mail.outbox) == 1
+    ack = mail.outbox[0]
+    assert order.number in ack.subject
+    assert "Payment received: RUB10,330.00 on 18 November 2026" in ack.body
+    assert ack.attachments[0][0] == f"invoice-{order.number}.pdf"
+    assert order.events.filter(type="paid").exists()
+
+
+def test_mark_paid_twice_is_a_no_op(django_capture_on_commit_callbacks, hook_calls):
+    order = make_order()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _pay(order)
+        second = _pay(order, when=dt.datetime(2026, 11, 19, 11, 0, tzinfo=MSK))
+    assert second.paid_at == first.paid_at
+    assert Order.objects.get(pk=order.pk).events.filter(type="paid").count() == 1
+    assert [c for c in hook_calls if c[0] == "order_paid"] == [("order_paid", order.pk)]
+    assert len(mail.outbox) == 1
+
+
+def test_pay_prepaid_first_short_stock_waits_for_the_customers_choice(django_capture_on_commit_callbacks):
+    order = make_order(stock=1, lines=[("1000.00", 2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(order)
+    order.refresh_from_db()
+    assert order.status == Order.Status.STOCK_DECISION
+    assert not order.stock_taken
+    short = order.events.get(type="stock_short")
+    assert "Бинокль 1 10x42" in short.message
+    assert order.lines.get().product.stock == 1
+
+
+def test_mark_paid_refused_for_an_order_not_awaiting_payment():
+    order = make_order(status="processing", payment_method="cash_courier")
+    with pytest.raises(TransitionNotAllowed):
+        _pay(order)
+    order.refresh_from_db()
+    assert order.paid_at is None and order.status == "processing"
+
+
+def test_bank_transfer_acknowledged_at_confirmation_gets_a_payment_receipt(django_capture_on_commit_callbacks):
+    from orders.notifications import order_acknowledgement_queue
+
+    order = make_order(payment_method="bank_transfer")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_acknowledgement_queue(order=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(order, method="bank_transfer")
+    assert len(mail.outbox) == 2
+    assert "Payment received" in mail.outbox[1].subject
+    assert "Payment received: RUB5,340.00 on 18 November 2026" in mail.outbox[1].body
+
+
+# --- SHIP-WITHIN-2BD --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("paid_local", "ship_by_local"),
+    [
+        # Friday 14:59 is inside business hours: two business days later, same time (Tuesday).
+        (dt.datetime(2026, 11, 20, 14, 59), dt.datetime(2026, 11, 24, 14, 59)),
+        # Friday 15:01 is after hours: counting starts Monday 09:00, deadline Wednesday 09:00.
+        (dt.datetime(2026, 11, 20, 15, 1), dt.datetime(2026, 11, 25, 9, 0)),
+    ],
+)
+def test_ship_within_2bd_deadline_from_payment_friday_before_and_after_closing(paid_local, ship_by_local):
+    order = make_order()
+    _pay(order, when=paid_local.replace(tzinfo=MSK))
+    order.refresh_from_db()
+    assert order.ship_by.astimezone(MSK).replace(tzinfo=None) == ship_by_local
+
+
+def test_ship_within_2bd_skips_a_public_holiday():
+    """Paid on Wednesday 10 June 2026 at noon; Friday 12 June (Russia Day) is no business day."""
+    order = make_order()
+    _pay(order, when=dt.datetime(2026, 6, 10, 12, 0, tzinfo=MSK))
+    order.refresh_from_db()
+    assert order.ship_by.astimezone(MSK).date() == dt.date(2026, 6, 15)
+
+
+# --- PAY-FRAUD-CHECK --------------------------------------------------------------------------
+def test_pay_fraud_check_card_payment_stops_for_review_then_approved(django_capture_on_commit_callbacks):
+    staff = UserFactory(username="checker", is_staff=True)
+    order = make_order(payment_method="card_online")
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(order, method="card_online")
+    order.refresh_from_db()
+    assert order.status == Order.Status.FRAUD_CHECK
+    assert order.stock_taken  # money is in: stock is reserved while staff check
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_fraud_approve(order_id=order.pk, actor=staff)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+    event = order.events.get(type="fraud_check")
+    assert event.actor == staff and event.parameters["approved"] is True
+    assert any("preparing your order" in m.body for m in mail.outbox)
+    # Approving again changes nothing.
+    services.order_fraud_approve(order_id=order.pk, actor=staff)
+    assert order.events.filter(type="fraud_check").count() == 1
+
+
+def test_pay_fraud_check_reject_is_a_cancellation_that_refunds(django_capture_on_commit_callbacks, hook_calls):
+    order = make_order(payment_method="card_online")
+    _pay(order, method="card_online")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order_id=order.pk, reason="Card payment could not be verified.")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert ("order_cancelled", order.pk) in hook_calls
+    assert "Your payment will be refunded the way you paid." in mail.outbox[-1].body
+
+
+def test_fraud_approve_with_stock_short_waits_for_choice():
+    staff = UserFactory(username="checker2", is_staff=True)
+    order = make_order(payment_method="card_online", stock=0)
+    _pay(order, method="card_online")
+    order.refresh_from_db()
+    assert order.status == Order.Status.FRAUD_CHECK and not order.stock_taken
+    services.order_fraud_approve(order_id=order.pk, actor=staff)
+    order.refresh_from_db()
+    assert order.status == Order.Status.STOCK_DECISION
+
+
+def test_start_processing_moves_paid_to_processing():
+    order = make_order()
+    _pay(order)
+    services.order_start_processing(order_id=order.pk, actor=None)
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PROCESSING
+
+
+# --- ORD-REFUSE -------------------------------------------------------------------------------
+def test_ord_refuse_cancel_releases_stock_emails_reason_and_shows_on_the_customers_page(
+    client, django_capture_on_commit_callbacks, hook_calls
+):
+    customer = UserFactory(username="olga")
+    order = make_order(user=customer, email="olga@example.com", stock=4, lines=[("2500.00", 3)])
+    _pay(order)
+    assert order.lines.get().product.stock == 1
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order_id=order.pk, reason="The lens model was discontinued.")
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.cancel_reason == "The lens model was discontinued."
+    assert order.lines.get().product.stock == 4
+    assert not order.stock_taken
+    assert ("order_cancelled", order.pk) in hook_calls
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["olga@example.com"]
+    assert "Reason: The lens model was discontinued." in message.body
+    assert "refunded" in message.body
+
+    client.force_login(customer)
+    page = client.get(reverse("orders:detail", kwargs={"number": order.number}))
+    assert page.status_code == 200
+    assert "Cancelled" in page.content.decode()
+
+
+def test_ord_refuse_cancel_without_reason_and_twice_is_once(django_capture_on_commit_callbacks, hook_calls):
+    order = make_order(status="processing", payment_method="cash_courier")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order_id=order.pk)
+        services.order_cancel(order_id=order.pk, reason="again")
+    order.refresh_from_db()
+    assert order.cancel_reason == ""
+    assert order.events.filter(type="cancelled").count() == 1
+    assert [c for c in hook_calls if c[0] == "order_cancelled"] == [("order_cancelled", order.pk)]
+    assert len(mail.outbox) == 1
+    assert "Reason:" not in mail.outbox[0].body
+
+
+def test_ord_refuse_cannot_cancel_a_shipped_order():
+    order = make_order(status="shipped", payment_method="cash_courier")
+    with pytest.raises(TransitionNotAllowed):
+        services.order_cancel(order_id=order.pk, reason="late")
+    order.refresh_from_db()
+    assert order.status == "shipped" and order.cancelled_at is None
+    assert not order.events.exists()
+
+
+def test_cancel_in_a_rolled_back_transaction_sends_nothing(django_capture_on_commit_callbacks):
+    order = make_order(status="processing", payment_method="cash_courier")
+
+    class Boom(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Boom), transaction.atomic():
+        services.order_cancel(order_id=order.pk, reason="x")
+        raise Boom
+    order.refresh_from_db()
+    assert order.status == "processing"
+    assert mail.outbox == []
