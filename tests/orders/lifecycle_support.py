@@ -29,3 +29,20 @@ def make_order(*, lines=((Decimal("4990.00"), 1),), stock: int = 10, delivery="3
         product = ProductFactory(stock=stock, price=rub(price), name=f"Бинокль {i + 1} 10x42")
         OrderLineFactory(order=order, product=product, unit_price=rub(price), quantity=qty)
     return order
+
+
+def isolate_hooks(monkeypatch, names=("order_paid", "order_cancelled", "order_refund_due", "order_confirmed")):
+    """Replace the hook receivers of the higher apps with a recorder; returns the list of calls.
+
+    Payments/shipping register real receivers in their AppConfig.ready(); these tests check only
+    that the lifecycle calls the hooks, with which arguments, after commit.
+    """
+    from collections import defaultdict
+
+    from shop import hooks
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(hooks, "_receivers", defaultdict(list))
+    for name in names:
+        hooks.register(name, lambda *args, _name=name: calls.append((_name, *args)))
+    return calls

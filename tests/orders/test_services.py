@@ -11,25 +11,17 @@ from django.urls import reverse
 from orders import services
 from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
-from shop import hooks
 from tests.factories import UserFactory
-from tests.orders.lifecycle_support import make_order
+from tests.orders.lifecycle_support import isolate_hooks, make_order
 
 pytestmark = pytest.mark.django_db
 MSK = ZoneInfo("Europe/Moscow")
 
 
-@pytest.fixture
-def hook_calls():
-    """Record calls of the hooks higher apps listen to (a real receiver, registered for the test)."""
-    calls = []
-    receivers = {}
-    for name in ("order_paid", "order_cancelled", "order_refund_due"):
-        receivers[name] = lambda *args, _name=name: calls.append((_name, *args))
-        hooks.register(name, receivers[name])
-    yield calls
-    for name, receiver in receivers.items():
-        hooks._receivers[name].remove(receiver)
+@pytest.fixture(autouse=True)
+def hook_calls(monkeypatch):
+    """Hooks into payments/shipping are recorded, not run (their own tests cover the receivers)."""
+    return isolate_hooks(monkeypatch)
 
 
 def _pay(order, *, method="paypal", when=None, amount=None):

@@ -1,0 +1,59 @@
+"""ORD-PRICE-ERROR: the customer's answer page (owner or signed link only, see orders.access)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from .access import get_order_for_request
+from .models import Order
+from .price_forms import PriceAnswerForm
+from .services import OrderActionError, order_price_error_answer, order_total_with
+
+
+def _page_state(order: Order) -> str:
+    if order.status != Order.Status.PRICE_CONFIRMATION:
+        return "answered"
+    if order.price_answer_by is not None and timezone.now() > order.price_answer_by:
+        return "expired"
+    return "open"
+
+
+@require_http_methods(["GET", "POST"])
+def price_answer(request, number: str):
+    order = get_order_for_request(request, number, Order.objects.select_related("region", "delivery_method"))
+    state = _page_state(order)
+    form = PriceAnswerForm(request.POST or None)
+    if request.method == "POST" and state == "open" and form.is_valid():
+        accept = form.cleaned_data["answer"] == PriceAnswerForm.ACCEPT
+        try:
+            order_price_error_answer(order_id=order.pk, accept=accept, actor=_actor(request))
+        except OrderActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            if accept:
+                messages.success(request, "Thank you: the order goes on at the corrected price.")
+            else:
+                messages.success(request, "Your order has been cancelled.")
+        return redirect("price:answer", number=order.number)
+
+    pending = list(order.price_corrections.filter(resolved=False).select_related("line"))
+    latest = list(order.price_corrections.order_by("-pk").select_related("line")[:20])
+    corrections = pending or latest
+    context = {
+        "order": order,
+        "state": state,
+        "form": form,
+        "corrections": corrections,
+        "new_total": order_total_with(order, {c.line_id: c.new_unit_price.amount for c in pending})
+        if pending
+        else None,
+        "lines": list(order.lines.all()),
+    }
+    return render(request, "orders/price_answer.html", context)
+
+
+def _actor(request):
+    return request.user if request.user.is_authenticated else None
