@@ -461,15 +461,17 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     locked_cart.save(update_fields=["updated_at"])
 
     order_id = order.pk
-    transaction.on_commit(lambda: _after_confirm(order_id))
+    # After commit, each in its own callback: a failing receiver is logged (robust) and never turns
+    # an order that is already committed into an error page (the customer would retry in vain).
+    if method not in ONLINE_METHODS:
+        transaction.on_commit(lambda: _acknowledgement_queue(order_id), robust=True)
+    transaction.on_commit(lambda: hooks.run("order_confirmed", order_id), robust=True)
     return order
 
 
-def _after_confirm(order_id: int) -> None:
-    order = Order.objects.get(pk=order_id)
-    if order.payment_method not in ONLINE_METHODS:
-        # ORD-ACK: the order is registered now; PayPal/card online are acknowledged once paid.
-        from .notifications import order_acknowledgement_queue
+def _acknowledgement_queue(order_id: int) -> None:
+    """ORD-ACK: the order is registered now; PayPal/card online are acknowledged once paid."""
+    from .notifications import order_acknowledgement_queue
 
-        order_acknowledgement_queue(order=order)
-    hooks.run("order_confirmed", order_id)
+    with transaction.atomic():
+        order_acknowledgement_queue(order=Order.objects.get(pk=order_id))
