@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+    verbose_name = "Payments and refunds"
+
+    def ready(self) -> None:
+        from shop import hooks
+
+        from . import services
+
+        # PAY-REFUND-SAME-WAY: money goes back when an order is cancelled (ORD-REFUSE, PAY-FRAUD-CHECK)
+        # or part of it is due back (ORD-PRICE-ERROR, SHIP-STOCKOUT). Both receivers are idempotent.
+        hooks.register("order_cancelled", services.refund_for_cancelled_order)
+        hooks.register("order_refund_due", services.refund_for_due_amount)

@@ -1,1 +1,194 @@
-"""Payments, refunds out and PayPal webhook events (the payments issue fills this)."""
+"""Payments in (PayPal, card online through PayPal, bank transfer, at the door), refunds out, webhook events.
+
+Money columns are django-money ``MoneyField``s. The database itself refuses a refund total above
+what was captured (PAY-REFUND-SAME-WAY): ``payment_refunded_le_captured``.
+"""
+
+from django.conf import settings
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+from orders.models import Order
+from shop.models import PaymentMethod
+
+
+class Gateway(models.TextChoices):
+    PAYPAL = "paypal", "PayPal"  # PayPal wallet and bank cards online (PayPal processes the card)
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    COURIER = "courier", "Paid to the courier"
+
+
+class PaymentStatus(models.TextChoices):
+    CREATED = "created", "Created, waiting for the customer"
+    APPROVED = "approved", "Approved by the customer, not captured yet"
+    PENDING = "pending", "Captured, pending at the gateway"
+    COMPLETED = "completed", "Completed"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed or expired"
+    REVIEW = "review", "Held for staff review"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+#: Not confirmed yet: the reconciliation looks these up at PayPal (PAY-PAYPAL).
+OPEN_STATUSES = frozenset({PaymentStatus.CREATED, PaymentStatus.APPROVED, PaymentStatus.PENDING})
+#: Money was taken: these can be refunded.
+CAPTURED_STATUSES = frozenset(
+    {PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED, PaymentStatus.REVIEW}
+)
+
+
+class Payment(models.Model):
+    Status = PaymentStatus
+    Gateway = Gateway
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.CREATED)
+    # What the customer owes for the order (the order's total when the payment started).
+    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    # What the gateway (or staff, for bank transfers and payments at the door) says was taken.
+    captured_amount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
+    # Refunds started or sent from this payment (a failed refund gives its share back).
+    refunded_amount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
+
+    paypal_order_id = models.CharField("PayPal order id", max_length=40, unique=True, null=True, blank=True)
+    approve_url = models.URLField(max_length=500, blank=True)
+    capture_id = models.CharField("PayPal capture id", max_length=40, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The moment the confirmation was recorded: the shipping clock starts here (PAY-PAYPAL, SHIP-WITHIN-2BD).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # PAY-PAYPAL: an unconfirmed payment is looked up at PayPal once this passes (indexed sweep).
+    reconcile_after = models.DateTimeField(null=True, blank=True)
+    review_reason = models.CharField(max_length=300, blank=True)
+
+    # Bank transfer (PAY-PREPAID-FIRST): what staff saw credited on the shop's account.
+    credited_on = models.DateField(null=True, blank=True)
+    bank_reference = models.CharField(max_length=100, blank=True)
+    # Payment at the door (PAY-CARD-AT-DOOR-ID).
+    id_document_checked = models.BooleanField(default=False)
+    card_unnamed = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "reconcile_after"], name="payment_reconcile_idx")]
+        constraints = [
+            # PAY-REFUND-SAME-WAY: the sum of refunds can never exceed what was captured.
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__lte=models.F("captured_amount")),
+                name="payment_refunded_le_captured",
+            ),
+            models.CheckConstraint(condition=models.Q(refunded_amount__gte=0), name="payment_refunded_nonneg"),
+            models.CheckConstraint(condition=models.Q(captured_amount__gte=0), name="payment_captured_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()}: {self.amount} — {self.get_status_display()}"
+
+    @property
+    def refundable(self):
+        return self.captured_amount - self.refunded_amount
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    AWAITING_BANK_DETAILS = "awaiting_bank_details", "Waiting for the customer's bank account"
+    PENDING = "pending", "Pending (to be transferred / pending at the gateway)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class RefundWay(models.TextChoices):
+    """PAY-REFUND-SAME-WAY: back through PayPal (PayPal and cards) or to a bank account (COD, transfer)."""
+
+    PAYPAL = "paypal", "PayPal / card refund"
+    BANK_ACCOUNT = "bank_account", "Transfer to the customer's bank account"
+    # Card paid to the courier: staff refund it to the card through the acquiring bank's terminal.
+    CARD_TERMINAL = "card_terminal", "Card refund through the acquiring terminal"
+
+
+#: Refunds still holding part of the payment's refundable amount.
+ACTIVE_REFUND_STATUSES = frozenset(
+    {RefundStatus.REQUESTED, RefundStatus.AWAITING_BANK_DETAILS, RefundStatus.PENDING, RefundStatus.SENT}
+)
+
+
+class Refund(models.Model):
+    Status = RefundStatus
+    Way = RefundWay
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    status = models.CharField(max_length=30, choices=RefundStatus.choices, db_index=True)
+    way = models.CharField(max_length=20, choices=RefundWay.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    # Makes refund_issue safe to call twice (hooks may run twice); also the PayPal-Request-Id.
+    idempotency_key = models.CharField(max_length=120, unique=True)
+
+    gateway_refund_id = models.CharField("PayPal refund id", max_length=40, blank=True, db_index=True)
+    # The bank transfer's reference staff recorded, or PayPal's refund id.
+    reference = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+
+    # The customer's bank account (COD and bank-transfer refunds).
+    account_holder = models.CharField(max_length=200, blank=True)
+    account_number = models.CharField("account number or IBAN", max_length=40, blank=True)
+    bank_bic = models.CharField("BIC / SWIFT", max_length=11, blank=True)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} ({self.get_status_display()})"
+
+
+class WebhookEvent(models.Model):
+    """Every PayPal notification received, verified or not; a processed event id is never acted on again."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=80, db_index=True)
+    resource_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    verified = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True)
+    deliveries = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = "PayPal webhook event"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class FraudReviewOrder(Order):
+    """PAY-FRAUD-CHECK: the admin's queue of card-paid orders waiting for a staff decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "order in fraud review"
+        verbose_name_plural = "fraud review queue"
+
+
+class BankTransferOrder(Order):
+    """PAY-PREPAID-FIRST: orders paid by bank transfer still waiting for the funds to be credited."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "order awaiting a bank transfer"
+        verbose_name_plural = "bank transfers awaiting funds"

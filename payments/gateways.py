@@ -1,0 +1,157 @@
+"""How each payment method takes and returns money, and the PayPal order we ask the customer to approve.
+
+| method         | gateway        | money back (PAY-REFUND-SAME-WAY)             |
+|----------------|----------------|----------------------------------------------|
+| PayPal         | PayPal         | PayPal refund of the capture                 |
+| card online    | PayPal (cards) | PayPal refund of the capture (to the card)   |
+| bank transfer  | bank transfer  | transfer to a bank account the customer gives|
+| cash, courier  | courier        | transfer to a bank account the customer gives|
+| card, courier  | courier        | card refund through the acquiring terminal   |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from djmoney.money import Money
+
+from shop.models import PaymentMethod
+
+from .models import Gateway, RefundWay
+
+#: Currencies PayPal takes without decimals; every other one has two.
+_ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
+
+
+@dataclass(frozen=True)
+class MethodRoute:
+    gateway: str
+    refund_way: str
+    online: bool  # the customer pays through the browser at checkout
+
+
+ROUTES: dict[str, MethodRoute] = {
+    PaymentMethod.PAYPAL: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL, True),
+    PaymentMethod.CARD_ONLINE: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL, True),
+    PaymentMethod.BANK_TRANSFER: MethodRoute(Gateway.BANK_TRANSFER, RefundWay.BANK_ACCOUNT, False),
+    PaymentMethod.CASH_COURIER: MethodRoute(Gateway.COURIER, RefundWay.BANK_ACCOUNT, False),
+    PaymentMethod.CARD_COURIER: MethodRoute(Gateway.COURIER, RefundWay.CARD_TERMINAL, False),
+}
+
+#: Methods whose payment starts at ``payments:start`` (PayPal processes the cards too).
+ONLINE_METHODS = frozenset(m for m, route in ROUTES.items() if route.online)
+
+
+def route(method: str) -> MethodRoute:
+    return ROUTES[method]
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """The one rounding rule: to the currency's minor unit as PayPal counts it."""
+    exponent = Decimal("1") if currency in _ZERO_DECIMAL else Decimal("0.01")
+    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def money_value(value: Money) -> dict:
+    currency = str(value.currency)
+    return {"currency_code": currency, "value": str(quantize(value.amount, currency))}
+
+
+def paypal_amount(order) -> dict:
+    """The purchase unit's amount with a breakdown that adds up to the total exactly.
+
+    item_total is the sum of the line prices PayPal shows (unit price × quantity), shipping is the
+    delivery cost, and the discount is whatever makes ``item_total + shipping − discount`` equal the
+    price-locked total (ORD-PRICE-LOCK) — normally the order's own discount. A total above the sum
+    (never expected) would go in ``handling``. PayPal rejects an order whose breakdown does not add up.
+    """
+    currency = str(order.total.currency)
+    q = lambda value: quantize(value, currency)  # noqa: E731
+    total = q(order.total.amount)
+    item_total = sum((q(line.unit_price.amount) * line.quantity for line in order.lines.all()), Decimal("0"))
+    if not item_total:
+        item_total = q(order.subtotal.amount)
+    shipping = q(order.delivery_cost.amount)
+    gap = item_total + shipping - total
+    breakdown = {
+        "item_total": {"currency_code": currency, "value": str(q(item_total))},
+        "shipping": {"currency_code": currency, "value": str(shipping)},
+    }
+    if gap > 0:
+        breakdown["discount"] = {"currency_code": currency, "value": str(q(gap))}
+    elif gap < 0:
+        breakdown["handling"] = {"currency_code": currency, "value": str(q(-gap))}
+    return {"currency_code": currency, "value": str(total), "breakdown": breakdown}
+
+
+def paypal_items(order) -> list[dict]:
+    currency = str(order.total.currency)
+    return [
+        {
+            "name": line.product_name[:127],
+            "sku": line.sku[:127],
+            "quantity": str(line.quantity),
+            "unit_amount": {"currency_code": currency, "value": str(quantize(line.unit_price.amount, currency))},
+        }
+        for line in order.lines.all()
+    ]
+
+
+def paypal_order_body(*, order, payment, return_url: str, cancel_url: str, brand_name: str) -> dict:
+    """The Orders v2 create request for one payment attempt of an order.
+
+    Card online (PAY-FRAUD-CHECK) goes through the same PayPal order with the guest card form
+    as the landing page: PayPal processes the card, the shop never sees it.
+    """
+    items = paypal_items(order)
+    unit = {
+        "reference_id": order.number,
+        "custom_id": order.number,
+        # Unique per attempt: PayPal refuses a second capture with an invoice id it has seen.
+        "invoice_id": f"{order.number}-{payment.pk}",
+        "description": f"{brand_name} order {order.number}"[:127],
+        "amount": paypal_amount(order),
+    }
+    if items:
+        unit["items"] = items
+    landing = "GUEST_CHECKOUT" if payment.method == PaymentMethod.CARD_ONLINE else "LOGIN"
+    return {
+        "intent": "CAPTURE",
+        "purchase_units": [unit],
+        "payment_source": {
+            "paypal": {
+                "experience_context": {
+                    "brand_name": brand_name[:127],
+                    "shipping_preference": "NO_SHIPPING",
+                    "user_action": "PAY_NOW",
+                    "landing_page": landing,
+                    "return_url": return_url,
+                    "cancel_url": cancel_url,
+                }
+            }
+        },
+    }
+
+
+def approve_link(paypal_order: dict) -> str:
+    for link in paypal_order.get("links") or []:
+        if link.get("rel") in {"payer-action", "approve"}:
+            return link.get("href", "")
+    return ""
+
+
+def first_capture(paypal_order: dict) -> dict | None:
+    """The capture in an Orders v2 answer (one purchase unit, one capture), or None."""
+    for unit in paypal_order.get("purchase_units") or []:
+        captures = (unit.get("payments") or {}).get("captures") or []
+        if captures:
+            return captures[0]
+    return None
+
+
+def to_money(amount: dict | None) -> Money | None:
+    if not amount or "value" not in amount:
+        return None
+    currency = amount.get("currency_code") or amount.get("currency")
+    return Money(quantize(Decimal(str(amount["value"])), currency), currency)

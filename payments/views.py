@@ -1,0 +1,118 @@
+"""Thin views: the PayPal round trip, PayPal's webhook, and the customer's bank account for a refund."""
+
+import json
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders.access import get_order_for_request
+
+from . import paypal, selectors, services
+from .forms import RefundAccountForm
+
+logger = logging.getLogger(__name__)
+
+
+@require_http_methods(["GET", "POST"])
+def start(request, number):
+    """PAY-PAYPAL: send the customer to PayPal to approve the payment (PayPal and card online)."""
+    order = get_order_for_request(request, number)
+    try:
+        payment = services.paypal_payment_start(order_id=order.pk)
+    except services.PaymentError as exc:
+        messages.error(request, str(exc))
+        return redirect(order.get_absolute_url())
+    return redirect(payment.approve_url)
+
+
+def paypal_return(request):
+    """PAY-PAYPAL: the customer approved at PayPal; capture now (idempotent) and show the order."""
+    payment = selectors.payment_by_paypal_order(request.GET.get("token", ""))
+    if payment is None:
+        raise Http404("No such payment.")
+    try:
+        payment = services.paypal_payment_capture(payment_id=payment.pk)
+    except paypal.PayPalUnavailable:
+        messages.warning(
+            request,
+            "PayPal has not confirmed your payment yet. We will confirm it shortly and e-mail you; "
+            "there is no need to pay again.",
+        )
+        return redirect(payment.order.get_absolute_url())
+    status = payment.status
+    if status in {payment.Status.COMPLETED, payment.Status.PARTIALLY_REFUNDED, payment.Status.REFUNDED}:
+        messages.success(request, "Payment received. Thank you!")
+    elif status in {payment.Status.PENDING, payment.Status.REVIEW}:
+        messages.info(request, "Payment received by PayPal; we will confirm it shortly and e-mail you.")
+    elif status in {payment.Status.CREATED, payment.Status.APPROVED}:
+        messages.warning(request, "The payment is not completed yet. Please try again.")
+    else:
+        messages.error(request, "PayPal did not accept the payment. You can try again.")
+    return redirect(payment.order.get_absolute_url())
+
+
+def paypal_cancel(request):
+    """The customer cancelled at PayPal: back to the order, which still waits for the payment."""
+    payment = selectors.payment_by_paypal_order(request.GET.get("token", ""))
+    if payment is None:
+        raise Http404("No such payment.")
+    messages.info(
+        request,
+        "You cancelled the payment at PayPal. Your order is waiting for it: press “Pay with PayPal” to try again.",
+    )
+    return redirect(payment.order.get_absolute_url())
+
+
+@csrf_exempt  # PayPal cannot send a CSRF token; every event is verified with PayPal instead.
+@require_POST
+def paypal_webhook(request):
+    """PAY-PAYPAL: PayPal's notifications. Verified with PayPal, stored, each event id acted on once."""
+    raw = request.body
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        logger.warning("PayPal webhook: malformed JSON (%d bytes)", len(raw))
+        return HttpResponseBadRequest("Malformed JSON.")
+    if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
+        logger.warning("PayPal webhook: not an event: %.200r", raw)
+        return HttpResponseBadRequest("Not a PayPal event.")
+    try:
+        verified = paypal.webhook_verify(headers=request.headers, raw_body=raw)
+    except paypal.PayPalUnavailable as exc:
+        logger.warning("PayPal webhook %s: cannot verify now (%s); PayPal will deliver it again", event["id"], exc)
+        return HttpResponse("Cannot verify now.", status=503)
+    if not verified:
+        logger.warning("PayPal webhook %s (%s): signature not verified; ignored", event["id"], event["event_type"])
+        services.webhook_event_reject(event=event, reason="Signature not verified.")
+        return HttpResponseBadRequest("Signature not verified.")
+    row, acted = services.webhook_event_process(event=event)
+    return HttpResponse("Processed." if acted else "Already processed.", status=200)
+
+
+def refund_account(request, number):
+    """PAY-REFUND-SAME-WAY: the customer gives the bank account their COD / bank-transfer refund goes to."""
+    order = get_order_for_request(request, number)
+    waiting = selectors.refunds_awaiting_bank_details(order)
+    if request.method == "POST" and waiting:
+        form = RefundAccountForm(request.POST)
+        if form.is_valid():
+            services.refund_bank_details_submit(
+                order_id=order.pk,
+                holder=form.cleaned_data["account_holder"],
+                account_number=form.cleaned_data["account_number"],
+                bic=form.cleaned_data["bank_bic"],
+                actor=request.user if request.user.is_authenticated else None,
+            )
+            messages.success(request, "Thank you. We will transfer the refund to this account and e-mail you.")
+            return redirect(order.get_absolute_url())
+    else:
+        form = RefundAccountForm()
+    return render(
+        request,
+        "payments/refund_account.html",
+        {"order": order, "form": form, "waiting": waiting, "total": selectors.refunds_total(waiting, order)},
+    )
