@@ -65,6 +65,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            # WhiteNoise warns that STATIC_ROOT is not collected; the live server serves static itself.
+            item.add_marker(pytest.mark.filterwarnings("ignore:No directory at:UserWarning"))
 
 
 _REPORTS = pytest.StashKey[dict]()

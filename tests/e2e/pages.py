@@ -1,0 +1,186 @@
+"""Page helpers for the journeys: what a person does, found by visible label or role.
+
+Each helper takes the Playwright ``page`` (and the live server's base URL where it navigates)
+and leaves the browser on the page a person would see next. Keep them small; if a label in a
+template changes, this is the one place to follow it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+
+# --- mail and PDF ----------------------------------------------------------------------------
+def emails_to(address: str) -> list[mail.EmailMessage]:
+    return [message for message in mail.outbox if address.lower() in (to.lower() for to in message.to)]
+
+
+def pdf_attachments(message: mail.EmailMessage) -> list[tuple[str, bytes]]:
+    found = []
+    for attachment in message.attachments:
+        if isinstance(attachment, tuple):
+            name, content, mimetype = attachment
+        else:  # a MIMEBase part
+            name, content, mimetype = (
+                attachment.get_filename(),
+                attachment.get_payload(decode=True),
+                attachment.get_content_type(),
+            )
+        if mimetype == "application/pdf":
+            found.append((name, content))
+    return found
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF as ``pdftotext`` (poppler-utils) reads it; fails if it is not a PDF."""
+    assert content.startswith(b"%PDF-"), "not a PDF"
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "doc.pdf"
+        source.write_bytes(content)
+        result = subprocess.run(["pdftotext", "-layout", str(source), "-"], capture_output=True, check=True, timeout=30)
+    return result.stdout.decode("utf-8")
+
+
+ORDER_NUMBER = re.compile(r"RX-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def order_number_on(page: Page) -> str:
+    """The order number shown on the current page (format ``RX-XXXX-XXXX``)."""
+    match = ORDER_NUMBER.search(page.locator("main").inner_text())
+    assert match, f"no order number on {page.url}"
+    return match.group(0)
+
+
+def expect_heading(page: Page, text: str | re.Pattern) -> None:
+    expect(page.get_by_role("heading", name=text).first).to_be_visible()
+
+
+# --- storefront ------------------------------------------------------------------------------
+def open_catalogue(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    expect_heading(page, "Catalogue")
+
+
+def search(page: Page, words: str) -> None:
+    page.get_by_label("Search by name").fill(words)
+    page.get_by_role("button", name="Search").click()
+
+
+def open_product(page: Page, base_url: str, product_name: str) -> None:
+    """Find a product the way a shopper does: search for its name and follow the link."""
+    open_catalogue(page, base_url)
+    search(page, product_name)
+    page.get_by_role("link", name=product_name, exact=True).click()
+    expect_heading(page, product_name)
+
+
+def add_to_cart(page: Page, base_url: str, product_name: str, qty: int = 1) -> None:
+    """Open the product's page and add ``qty`` of it to the cart."""
+    open_product(page, base_url, product_name)
+    add_this_product(page, qty)
+
+
+def add_this_product(page: Page, qty: int = 1) -> None:
+    """On a product page: set the quantity and press "Add to cart"."""
+    page.get_by_label("Quantity").fill(str(qty))
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("status").first).to_be_visible()
+
+
+def open_cart(page: Page) -> None:
+    page.get_by_role("link", name=re.compile(r"^Cart:")).click()
+    expect_heading(page, "Your cart")
+
+
+def set_cart_quantity(page: Page, product_name: str, qty: int) -> None:
+    """On the cart page: change one line's quantity and press that line's "Update"."""
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=product_name, exact=True))
+    row.get_by_label(f"Quantity for {product_name}").fill(str(qty))
+    row.get_by_role("button", name="Update").click()
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out").first).to_be_visible()
+
+
+# --- checkout --------------------------------------------------------------------------------
+GUEST = {
+    "full_name": "Ivan Sergeyevich Smirnov",
+    "email": "ivan.smirnov@example.com",
+    "phone": "8 916 123-45-67",
+    "address": "Tverskaya street 7, flat 12",
+    "city": "Moscow",
+    "postcode": "125009",
+    "region": "Moscow",
+}
+
+
+def fill_contact(page: Page, **details: str) -> None:
+    """Checkout step 1. Pass only the fields to type; empty strings leave a field blank."""
+    labels = {
+        "full_name": "Full name of the recipient",
+        "email": "E-mail",
+        "phone": "Phone",
+        "address": "Street address",
+        "city": "City",
+        "postcode": "Postcode",
+    }
+    for key, label in labels.items():
+        if key in details:
+            page.get_by_label(label, exact=True).fill(details[key])
+    if details.get("region"):
+        page.get_by_label("Region").select_option(label=details["region"])
+
+
+def start_checkout(page: Page) -> None:
+    """From the cart page."""
+    page.get_by_role("link", name="Checkout", exact=True).click()
+    expect_heading(page, "Contact and delivery address")
+
+
+def checkout_to_payment(page: Page, details: dict | None = None, delivery: str | None = None) -> None:
+    """From the cart: contact and address, delivery method (default: air mail), up to the payment step."""
+    start_checkout(page)
+    fill_contact(page, **(details or GUEST))
+    page.get_by_role("button", name="Continue to delivery").click()
+    expect_heading(page, re.compile(r"^Delivery to "))
+    if delivery:
+        page.get_by_label(re.compile(re.escape(delivery))).check()
+    page.get_by_role("button", name="Continue to payment").click()
+    expect_heading(page, "Payment")
+
+
+def choose_payment(page: Page, method_label: str) -> None:
+    """On the payment step: pick a method ("Cash to the courier", "PayPal", ...) and go to review."""
+    page.get_by_label(method_label).check()
+    page.get_by_role("button", name="Review the order").click()
+    expect_heading(page, "Review your order")
+
+
+def confirm_order(page: Page) -> str:
+    """On the review step: press "Confirm order"; returns the new order's number."""
+    page.get_by_role("button", name="Confirm order").click()
+    return order_number_on_heading(page)
+
+
+def order_number_on_heading(page: Page) -> str:
+    heading = page.get_by_role("heading", name=re.compile(r"^Order RX-"))
+    expect(heading).to_be_visible()
+    return ORDER_NUMBER.search(heading.inner_text()).group(0)
+
+
+def checkout_as_guest(page: Page, payment: str = "Cash to the courier", details: dict | None = None) -> str:
+    """From the cart to a confirmed order; returns its number (browser on the order page)."""
+    checkout_to_payment(page, details)
+    choose_payment(page, payment)
+    return confirm_order(page)
