@@ -1,0 +1,425 @@
+"""Staff views of orders and customers' pay-on-delivery standing.
+
+Thin: pages are read-only (no ORM writes here); every staff move goes through one service in
+``orders.services`` / ``orders.standing``. ``OrderAdmin.inlines`` stays a plain list: the payments
+app appends its Payment/Refund inlines from ``payments/admin.py``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from . import services, standing
+from .lifecycle import TransitionNotAllowed
+from .models import CustomerStanding, CustomerStandingLog, Order, OrderEvent, OrderLine, PriceCorrection
+from .price_forms import PriceCorrectionForm
+
+
+class CancelOrderForm(forms.Form):
+    """ORD-REFUSE: a reason is optional; when given it is e-mailed to the customer."""
+
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional. Sent to the customer in the cancellation e-mail.",
+    )
+
+
+class MisconductForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="What happened.")
+
+
+class LiftForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(_ReadOnlyInline):
+    model = OrderLine
+    fields = ["product_name", "sku", "unit_price", "quantity", "line_total", "warranty_months"]
+    readonly_fields = fields
+
+
+class PriceCorrectionInline(_ReadOnlyInline):
+    model = PriceCorrection
+    fields = ["line", "old_unit_price", "new_unit_price", "created_at", "resolved", "accepted"]
+    readonly_fields = fields
+    verbose_name_plural = "price corrections (ORD-PRICE-ERROR)"
+
+
+class OrderEventInline(_ReadOnlyInline):
+    """The order's timeline: time, type, actor, message."""
+
+    model = OrderEvent
+    fields = ["created_at", "type", "actor", "message", "customer_visible"]
+    readonly_fields = fields
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, action, apply):
+    """The intermediate admin page of an action that needs a note: form, then ``apply(obj, data)``."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        done, failed = 0, []
+        for obj in queryset:
+            try:
+                apply(obj, form.cleaned_data)
+                done += 1
+            except (TransitionNotAllowed, services.OrderActionError, ValueError) as exc:
+                failed.append(f"{obj}: {exc}")
+        if done:
+            modeladmin.message_user(request, f"{title}: done for {done}.", messages.SUCCESS)
+        for text in failed:
+            modeladmin.message_user(request, text, messages.ERROR)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "objects": list(queryset),
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+        "select_across": request.POST.get("select_across", "0"),
+    }
+    return TemplateResponse(request, "admin/orders/note_action.html", context)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "created_at",
+        "full_name",
+        "email",
+        "status",
+        "payment_method",
+        "total",
+        "ship_by",
+    ]
+    list_filter = ["status", "payment_method", "created_at", "region"]
+    search_fields = ["number", "email", "phone", "full_name"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    inlines = [OrderLineInline, PriceCorrectionInline, OrderEventInline]
+    actions = ["cancel_orders", "approve_card_payment", "start_processing", "mark_wrong_price"]
+    change_form_template = "admin/orders/order/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["number", "status", "created_at", "user", "cod_standing"]}),
+        ("Customer", {"fields": ["full_name", "email", "phone"]}),
+        ("Delivery", {"fields": ["address", "city", "postcode", "region", "delivery_method", "no_marketing_inserts"]}),
+        (
+            "Payment and totals",
+            {"fields": ["payment_method", "subtotal", "delivery_cost", "discount", "total", "paid_at", "stock_taken"]},
+        ),
+        (
+            "Deadlines",
+            {"fields": ["ship_by", "price_answer_by", "status_before_price_check", "cancelled_at", "cancel_reason"]},
+        ),
+    ]
+
+    # --- read-only pages: every change is a service call --------------------------------------
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_manage_permission(self, request, obj=None) -> bool:
+        """Staff who may act on orders (the model's change permission)."""
+        return request.user.has_perm("orders.change_order")
+
+    @admin.display(description="Pay on delivery (PAY-COD-RESTRICT)")
+    def cod_standing(self, obj: Order):
+        decision = standing.cod_decision(email=obj.email)
+        row = CustomerStanding.objects.filter(email=obj.email.strip().lower()).only("pk").first()
+        link = (
+            format_html(
+                ' · <a href="{}">standing and log</a>', reverse("admin:orders_customerstanding_change", args=[row.pk])
+            )
+            if row
+            else ""
+        )
+        if decision.allowed:
+            return format_html("Allowed{}", link)
+        return format_html('<strong style="color:#b00">Withdrawn</strong>: {}{}', decision.reason, link)
+
+    # --- extra pages --------------------------------------------------------------------------
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="orders_order_cancel",
+            ),
+            path(
+                "<path:object_id>/price-error/",
+                self.admin_site.admin_view(self.price_error_view),
+                name="orders_order_price_error",
+            ),
+            path(
+                "<path:object_id>/misconduct/",
+                self.admin_site.admin_view(self.misconduct_view),
+                name="orders_order_misconduct",
+            ),
+            path(
+                "<path:object_id>/move/<str:move>/",
+                self.admin_site.admin_view(self.move_view),
+                name="orders_order_move",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _order_or_denied(self, request, object_id) -> Order:
+        if not self.has_manage_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Order, pk=object_id)
+
+    def _change_url(self, order: Order) -> str:
+        return reverse("admin:orders_order_change", args=[order.pk])
+
+    def cancel_view(self, request, object_id):
+        """ORD-REFUSE: cancel one order with an optional reason."""
+        order = self._order_or_denied(request, object_id)
+        form = CancelOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_cancel(order_id=order.pk, reason=form.cleaned_data["reason"], actor=request.user)
+            except TransitionNotAllowed:
+                form.add_error(None, f"An order in status “{order.get_status_display()}” cannot be cancelled.")
+            else:
+                self.message_user(request, f"Order {order.number} cancelled; the customer was e-mailed.")
+                return HttpResponseRedirect(self._change_url(order))
+        return self._object_page(request, order, form, title=f"Cancel order {order.number}", submit="Cancel order")
+
+    def price_error_view(self, request, object_id):
+        """ORD-PRICE-ERROR: staff enter corrected unit prices; the customer is asked to accept or cancel."""
+        order = self._order_or_denied(request, object_id)
+        form = PriceCorrectionForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_price_error_mark(
+                    order_id=order.pk, corrections=form.cleaned_data["corrections"], actor=request.user
+                )
+            except services.OrderActionError as exc:
+                form.add_error(None, str(exc))
+            except TransitionNotAllowed:
+                form.add_error(None, f"A price cannot be corrected in status “{order.get_status_display()}”.")
+            else:
+                self.message_user(request, f"Order {order.number}: the customer was asked to confirm the new price.")
+                return HttpResponseRedirect(self._change_url(order))
+        return self._object_page(
+            request, order, form, title=f"Mark a wrong price on order {order.number}", submit="Ask the customer"
+        )
+
+    def misconduct_view(self, request, object_id):
+        """PAY-COD-RESTRICT (c): withdraw pay on delivery from this order's customer, with a note."""
+        order = self._order_or_denied(request, object_id)
+        if not request.user.has_perm("orders.change_customerstanding"):
+            raise PermissionDenied
+        form = MisconductForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            standing.standing_mark_misconduct(email=order.email, note=form.cleaned_data["note"], actor=request.user)
+            self.message_user(request, f"Pay on delivery withdrawn from {order.email}.")
+            return HttpResponseRedirect(self._change_url(order))
+        return self._object_page(
+            request, order, form, title=f"Mark misconduct of {order.email}", submit="Withdraw pay on delivery"
+        )
+
+    def move_view(self, request, object_id, move: str):
+        """One-click moves from the change page (POST only)."""
+        order = self._order_or_denied(request, object_id)
+        moves = {"approve": services.order_fraud_approve, "process": services.order_start_processing}
+        if request.method != "POST" or move not in moves:
+            return HttpResponseRedirect(self._change_url(order))
+        try:
+            moves[move](order_id=order.pk, actor=request.user)
+        except TransitionNotAllowed as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, f"Order {order.number}: done.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(order))
+
+    def _object_page(self, request, order, form, *, title, submit):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "order": order,
+            "form": form,
+            "submit": submit,
+            "opts": self.model._meta,
+            "original": order,
+            "change_url": self._change_url(order),
+        }
+        return TemplateResponse(request, "admin/orders/order/object_form.html", context)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_manage"] = self.has_manage_permission(request)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    # --- list actions -------------------------------------------------------------------------
+    @admin.action(description="Cancel order (ORD-REFUSE)…", permissions=["manage"])
+    def cancel_orders(self, request, queryset):
+        return _with_note_form(
+            self,
+            request,
+            queryset.order_by("pk"),
+            form_class=CancelOrderForm,
+            title="Cancel orders",
+            intro="The customers are e-mailed (with the reason, if you give one); stock is returned and "
+            "anything paid is refunded.",
+            action="cancel_orders",
+            apply=lambda order, data: services.order_cancel(
+                order_id=order.pk, reason=data["reason"], actor=request.user
+            ),
+        )
+
+    def _each(self, request, queryset, service, label):
+        done = 0
+        for order_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                service(order_id=order_id, actor=request.user)
+                done += 1
+            except TransitionNotAllowed as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        if done:
+            self.message_user(request, f"{label}: {done} order(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve card payment (PAY-FRAUD-CHECK)", permissions=["manage"])
+    def approve_card_payment(self, request, queryset):
+        self._each(request, queryset, services.order_fraud_approve, "Card payment approved")
+
+    @admin.action(description="Start processing", permissions=["manage"])
+    def start_processing(self, request, queryset):
+        self._each(request, queryset, services.order_start_processing, "Processing started")
+
+    @admin.action(description="Mark a wrong price (ORD-PRICE-ERROR)…", permissions=["manage"])
+    def mark_wrong_price(self, request, queryset):
+        orders = list(queryset[:2])
+        if len(orders) != 1:
+            self.message_user(request, "Select exactly one order to correct its prices.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:orders_order_price_error", args=[orders[0].pk]))
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "order", "type", "actor", "message", "customer_visible"]
+    list_filter = ["type", "customer_visible"]
+    search_fields = ["order__number", "message"]
+    list_select_related = ["order", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CustomerStandingLogInline(_ReadOnlyInline):
+    model = CustomerStandingLog
+    fields = ["created_at", "cod_allowed", "reason", "actor"]
+    readonly_fields = fields
+
+
+@admin.register(CustomerStanding)
+class CustomerStandingAdmin(admin.ModelAdmin):
+    """PAY-COD-RESTRICT: who may pay on delivery, why not, and every change."""
+
+    list_display = ["email", "cod_allowed", "cod_reason", "misconduct", "lifted_at", "updated_at"]
+    list_filter = ["cod_allowed", "misconduct"]
+    search_fields = ["email"]
+    fields = ["email", "user", "cod_allowed", "cod_reason", "misconduct", "misconduct_note", "lifted_at", "recent"]
+    readonly_fields = fields
+    inlines = [CustomerStandingLogInline]
+    actions = ["lift_restriction", "mark_misconduct", "recompute"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_manage_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_customerstanding")
+
+    @admin.display(description="Recent orders")
+    def recent(self, obj: CustomerStanding):
+        orders = Order.objects.filter(email__iexact=obj.email).only("pk", "number", "status", "total")[:10]
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({})',
+            ((reverse("admin:orders_order_change", args=[o.pk]), o.number, o.get_status_display()) for o in orders),
+        )
+
+    @admin.action(description="Lift restriction…", permissions=["manage"])
+    def lift_restriction(self, request, queryset):
+        return _with_note_form(
+            self,
+            request,
+            queryset.order_by("pk"),
+            form_class=LiftForm,
+            title="Lift restriction",
+            intro="Pay on delivery becomes available again; earlier refusals and failed deliveries no longer count.",
+            action="lift_restriction",
+            apply=lambda row, data: standing.standing_lift(email=row.email, actor=request.user, note=data["note"]),
+        )
+
+    @admin.action(description="Mark misconduct…", permissions=["manage"])
+    def mark_misconduct(self, request, queryset):
+        return _with_note_form(
+            self,
+            request,
+            queryset.order_by("pk"),
+            form_class=MisconductForm,
+            title="Mark misconduct",
+            intro="Pay on delivery is withdrawn; the customer sees the reason at checkout.",
+            action="mark_misconduct",
+            apply=lambda row, data: standing.standing_mark_misconduct(
+                email=row.email, note=data["note"], actor=request.user
+            ),
+        )
+
+    @admin.action(description="Recompute from order history", permissions=["manage"])
+    def recompute(self, request, queryset):
+        for email in queryset.values_list("email", flat=True):
+            standing.standing_recompute(email=email, actor=request.user)
+        self.message_user(request, "Recomputed.", messages.SUCCESS)
