@@ -34,8 +34,11 @@ run: migrate
 	else echo "make run: no load_demo command in this checkout; starting with an empty shop"; fi
 	$(PY) manage.py runshop
 
+# pytest exits 5 when it collected nothing: a broken test layout, not a pass.
 test: install
-	$(VENV)/bin/pytest
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - check the test layout" >&2; fi; \
+	exit $$status
 
 test-unit: install
 	$(VENV)/bin/pytest -m "not integration and not e2e"
