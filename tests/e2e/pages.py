@@ -184,3 +184,8 @@ def checkout_as_guest(page: Page, payment: str = "Cash to the courier", details:
     checkout_to_payment(page, details)
     choose_payment(page, payment)
     return confirm_order(page)
+
+
+def field_box(page: Page, label: str):
+    """The block holding a form field's label, input and messages (what a reader sees as 'next to')."""
+    return page.locator(".field").filter(has=page.get_by_text(label, exact=True))
