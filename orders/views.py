@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.cart import cart_lines, get_cart
 from shop.delivery import delivery_options
-from shop.models import PREPAID_METHODS, Region
+from shop.models import PREPAID_METHODS, Policy, Region
 
 from . import access, selectors
 from .checkout import (
@@ -149,10 +149,11 @@ def checkout_payment(request):
 def _review_context(request, cart, lines, *, changes=(), changed_ids=frozenset()):
     """Everything the review page shows, plus the token bound to exactly that (ORD-PRICE-LOCK)."""
     details = _details(request)
-    region, option, payment, summary = resolve_details(details=details, lines=lines)
+    policy = Policy.load()
+    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy)
     if not payment.is_offered(details.get("payment_method", "")):
         raise CheckoutError(payment.reason_for(details.get("payment_method", "")), step="payment")
-    summary = checkout_summary(lines=lines, delivery=option, with_estimate=True)
+    summary = checkout_summary(lines=lines, delivery=option, with_estimate=True, policy=policy)
     token = checkout_token(cart=cart, lines=lines, details=details)
     _save(request, shown=review_snapshot(lines))
     payment_label = next(c.label for c in payment.choices if c.method == details["payment_method"])
