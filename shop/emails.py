@@ -105,7 +105,11 @@ def email_deliver(*, email_id: int, force: bool = False) -> bool:
         except Exception as exc:
             email.status, email.last_error = Email.Status.FAILED, f"{type(exc).__name__}: {exc}"
             email.save(update_fields=["status", "last_error", "attempts"])
-            raise
-        email.status, email.sent_at, email.last_error = Email.Status.SENT, timezone.now(), ""
-        email.save(update_fields=["status", "sent_at", "last_error", "attempts"])
-        return True
+            failure = exc
+        else:
+            email.status, email.sent_at, email.last_error = Email.Status.SENT, timezone.now(), ""
+            email.save(update_fields=["status", "sent_at", "last_error", "attempts"])
+            return True
+    # Raised after the block commits: raising inside it would roll back the FAILED status,
+    # the error and the attempt count (and the sweep's MAX_ATTEMPTS bound would never apply).
+    raise failure
