@@ -320,3 +320,22 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, django_assert_ma
         response = client.get(reverse("shop:cart"))
 
     assert f"Total ({lines * 2} items)" in response.content.decode()
+
+
+def test_cart_page_links_to_checkout(client, scope):
+    add(client, scope, "1")
+
+    page = client.get(reverse("shop:cart")).content.decode()
+
+    assert f'<a href="{reverse("checkout:start")}" class="button">Checkout</a>' in page
+
+
+def test_cart_page_flags_a_product_no_longer_sold(client, scope):
+    add(client, scope, "1")
+    scope.is_active = False
+    scope.save()
+
+    page = client.get(reverse("shop:cart")).content.decode()
+
+    assert "This product is no longer sold; please remove it." in page
+    assert "Some lines need your attention before checkout." in page
