@@ -189,3 +189,16 @@ def checkout_as_guest(page: Page, payment: str = "Cash to the courier", details:
 def field_box(page: Page, label: str):
     """The block holding a form field's label, input and messages (what a reader sees as 'next to')."""
     return page.locator(".field").filter(has=page.get_by_text(label, exact=True))
+
+
+# --- PayPal stand-in and the customer's orders -----------------------------------------------
+def expect_paypal_page(page: Page) -> None:
+    """The stand-in's approval page (buttons "Approve" and "Cancel")."""
+    expect_heading(page, "PayPal (local stand-in)")
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+
+
+def open_my_orders(page: Page) -> None:
+    page.get_by_role("link", name="My account").click()
+    page.get_by_role("link", name="My orders").click()
+    expect_heading(page, "My orders")

@@ -1,0 +1,75 @@
+"""Paying with PayPal through the stand-in's approval page (PAY-PAYPAL, SHIP-PROCESSING-TIME)."""
+
+import re
+
+from playwright.sync_api import expect
+
+from orders.models import Order
+from tests.e2e import pages
+
+CUSTOMER = {
+    "full_name": "Anna Petrova",
+    "email": "customer@example.com",
+    "phone": "+7 916 765-43-21",
+    "address": "Nevsky prospekt 28, flat 3",
+    "city": "Saint Petersburg",
+    "postcode": "191186",
+    "region": "Saint Petersburg",
+}
+
+
+def test_registered_customer_pays_with_paypal_and_sees_the_paid_order_in_my_orders_PAY_PAYPAL(page, shop, paypal):
+    """PAY-PAYPAL + SHIP-PROCESSING-TIME: approve at PayPal, back on the shop the order is paid and
+    "My orders" lists it; its page gives the 1–3 business days processing estimate."""
+    pages.log_in(page, shop, "customer", "customer-demo-2026")
+    pages.add_to_cart(page, shop, "Sturman 8x42 Roof Prism Binocular", 1)
+    pages.open_cart(page)
+    pages.checkout_to_payment(page, CUSTOMER)
+    pages.choose_payment(page, "PayPal")
+    page.get_by_role("button", name="Confirm order").click()
+
+    pages.expect_paypal_page(page)
+    page.get_by_role("button", name="Approve").click()
+
+    number = pages.order_number_on_heading(page)
+    expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
+    expect(page.locator(".order-status")).to_have_text("Paid")
+    order = Order.objects.get(number=number)
+    assert order.status == Order.Status.PAID
+    assert order.user.username == "customer"
+    assert order.paid_at is not None
+
+    pages.open_my_orders(page)
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number))
+    expect(row.get_by_text("Paid", exact=True)).to_be_visible()
+    row.get_by_role("link", name=number).click()
+    pages.expect_heading(page, f"Order {number}")
+    expect(page.get_by_text(re.compile(r"Processing: 1–3 business days"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Payments")).to_be_visible()
+
+
+def test_customer_cancels_at_paypal_then_pays_on_the_second_try_PAY_PAYPAL(page, shop, paypal):
+    """PAY-PAYPAL: "Cancel" on PayPal's page returns to the unpaid order; "Pay with PayPal" again works."""
+    pages.log_in(page, shop, "customer", "customer-demo-2026")
+    pages.add_to_cart(page, shop, "Sky-Watcher Heritage 130P Tabletop Dobsonian", 1)
+    pages.open_cart(page)
+    pages.checkout_to_payment(page, CUSTOMER)
+    pages.choose_payment(page, "PayPal")
+    page.get_by_role("button", name="Confirm order").click()
+
+    pages.expect_paypal_page(page)
+    page.get_by_role("button", name="Cancel").click()
+
+    number = pages.order_number_on_heading(page)
+    expect(page.get_by_text("You cancelled the payment at PayPal.")).to_be_visible()
+    expect(page.locator(".order-status")).to_have_text("Awaiting payment")
+    assert Order.objects.get(number=number).status == Order.Status.AWAITING_PAYMENT
+
+    page.get_by_role("link", name="Pay with PayPal").click()
+    pages.expect_paypal_page(page)
+    page.get_by_role("button", name="Approve").click()
+
+    pages.expect_heading(page, f"Order {number}")
+    expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
+    expect(page.locator(".order-status")).to_have_text("Paid")
+    assert Order.objects.get(number=number).status == Order.Status.PAID
