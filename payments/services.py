@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
@@ -397,18 +398,23 @@ def webhook_event_process(*, event: dict) -> tuple[WebhookEvent, bool]:
 
 
 def _payment_for_resource(resource: dict) -> Payment | None:
+    """The payment a capture or refund resource is about: by PayPal order id, else by capture id."""
     related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
     if related.get("order_id"):
         payment = Payment.objects.filter(paypal_order_id=related["order_id"]).first()
         if payment:
             return payment
-    capture_ids = [resource.get("id", "")]
-    capture_ids += [
+    # A capture's "up" link is its order; a refund's is its capture.
+    ids = [resource.get("id", "")]
+    ids += [
         link.get("href", "").rstrip("/").rsplit("/", 1)[-1]
         for link in resource.get("links") or []
         if link.get("rel") == "up"
     ]
-    return Payment.objects.filter(capture_id__in=[c for c in capture_ids if c]).first()
+    ids = [i for i in ids if i]
+    if not ids:
+        return None
+    return Payment.objects.filter(Q(capture_id__in=ids) | Q(paypal_order_id__in=ids)).first()
 
 
 def _webhook_dispatch(event: dict) -> str:
