@@ -26,6 +26,7 @@ from shop.models import ON_DELIVERY_METHODS, PREPAID_METHODS, Cart, CartLine, Pa
 
 from . import events
 from .models import Order, OrderLine
+from .standing import cod_decision
 from .stock import take_stock
 
 logger = logging.getLogger(__name__)
@@ -108,21 +109,6 @@ class PaymentChoices:
         return f"{method} is not a payment method of this shop."
 
 
-def _cod_decision(email: str):
-    """PAY-COD-RESTRICT: the customer's standing, from orders.standing (lifecycle engineer)."""
-    try:
-        from .standing import cod_decision
-    except ImportError:  # orders.standing not written yet: nobody is restricted
-        return _Allowed()
-    return cod_decision(email=email)
-
-
-@dataclass(frozen=True)
-class _Allowed:
-    allowed: bool = True
-    reason: str = ""
-
-
 def offered_payment_methods(
     *,
     lines: Iterable[CartLine],
@@ -157,7 +143,7 @@ def offered_payment_methods(
     elif item_count >= policy.prepay_threshold_items:
         cod_reason = f"orders of {policy.prepay_threshold_items} or more items must be prepaid."
     elif email:
-        decision = _cod_decision(email)
+        decision = cod_decision(email=email)
         if not decision.allowed:
             cod_reason = decision.reason or "paying on delivery has been withdrawn from your account."
 

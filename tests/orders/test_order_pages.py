@@ -184,3 +184,28 @@ def test_checkout_review_query_count_does_not_grow_with_lines(client, django_ass
         response = client.get(reverse("checkout:review"))
     assert response.status_code == 200
     assert response.content.decode().count("SKU ") >= n_lines
+
+
+def test_order_page_lists_payments_and_refunds(client):
+    from payments.models import Payment, Refund
+
+    owner = UserFactory()
+    order = _order_with_lines(1, user=owner, status=Order.Status.CANCELLED, payment_method="paypal")
+    payment = Payment.objects.create(
+        order=order,
+        method="paypal",
+        gateway="paypal",
+        status="completed",
+        amount=order.total,
+        captured_amount=order.total,
+        refunded_amount=order.total,
+        confirmed_at=timezone.now(),
+    )
+    Refund.objects.create(
+        order=order, payment=payment, amount=order.total, status="sent", way="paypal", idempotency_key="r-1"
+    )
+    client.force_login(owner)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "<h2>Payments</h2>" in page and "Completed" in page
+    assert "<h2>Refunds</h2>" in page and "PayPal / card refund" in page and "Sent" in page
+    assert "<h2>When</h2>" not in page  # a cancelled order has no dates to expect
