@@ -523,7 +523,9 @@ class StandinServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> StandinServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="paypal-standin")
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="paypal-standin"
+        )
         self._thread.start()
         return self
 
