@@ -592,7 +592,7 @@ def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: 
         payment = next((p for p in payments if p.refundable >= amount), None)
         if payment is None:
             left = sum((p.refundable.amount for p in payments), Decimal("0"))
-            raise RefundError(f"Only {Money(left, order.total.currency)} can still be refunded on this order.")
+            raise RefundError(f"Only {left:.2f} {order.total.currency} can still be refunded on this order.")
         if not key:
             key = f"{order.number}-refund-{Refund.objects.filter(order_id=order_id).count() + 1}"
         return _refund_create(payment, amount=amount, reason=reason, actor=actor, key=key)
