@@ -5,6 +5,7 @@ Celery on kombu's ``filesystem://`` transport. ``DATABASE_URL`` and ``REDIS_URL`
 PostgreSQL and Redis.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -169,6 +170,9 @@ USE_TZ = True
 # --- Static ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise warns on every request when the folder is missing (before the first collectstatic).
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
