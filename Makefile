@@ -7,6 +7,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+ADDR   ?= 127.0.0.1:8000
 
 .PHONY: help install run test test-unit test-integration lint format migrate clean
 
@@ -32,7 +33,7 @@ migrate: install
 run: migrate
 	@if $(PY) manage.py help load_demo >/dev/null 2>&1; then $(PY) manage.py load_demo; \
 	else echo "make run: no load_demo command in this checkout; starting with an empty shop"; fi
-	$(PY) manage.py runshop
+	$(PY) manage.py runshop --addr $(ADDR)
 
 # pytest exits 5 when it collected nothing: a broken test layout, not a pass.
 test: install
