@@ -202,3 +202,46 @@ def open_my_orders(page: Page) -> None:
     page.get_by_role("link", name="My account").click()
     page.get_by_role("link", name="My orders").click()
     expect_heading(page, "My orders")
+
+
+def place_paypal_order(page: Page, base_url: str, product_name: str, details: dict) -> str:
+    """Buy one product with PayPal, approve on PayPal's page; returns the paid order's number."""
+    add_to_cart(page, base_url, product_name, 1)
+    open_cart(page)
+    checkout_to_payment(page, details)
+    choose_payment(page, "PayPal")
+    page.get_by_role("button", name="Confirm order").click()
+    expect_paypal_page(page)
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
+    return order_number_on_heading(page)
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").first.click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+
+# --- admin -----------------------------------------------------------------------------------
+def admin_log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(base_url + "/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def admin_log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()  # LOGOUT_REDIRECT_URL: the catalogue
+
+
+def admin_open_order(page: Page, base_url: str, number: str) -> None:
+    """From the admin's front page: Orders list, search for the number, open it."""
+    page.goto(base_url + "/admin/")
+    # The model's row, not the app's caption (also called "Orders").
+    page.locator("tr.model-order").get_by_role("link", name="Orders", exact=True).click()
+    page.locator("#searchbar").fill(number)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=number, exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(number)))).to_be_visible()
