@@ -67,6 +67,9 @@ class PriceCorrectionInline(_ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "price corrections (ORD-PRICE-ERROR)"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("line")
+
 
 class OrderEventInline(_ReadOnlyInline):
     """The order's timeline: time, type, actor, message."""
@@ -356,6 +359,9 @@ class CustomerStandingLogInline(_ReadOnlyInline):
     fields = ["created_at", "cod_allowed", "reason", "actor"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
 
 @admin.register(CustomerStanding)
 class CustomerStandingAdmin(admin.ModelAdmin):
@@ -367,6 +373,7 @@ class CustomerStandingAdmin(admin.ModelAdmin):
     fields = ["email", "user", "cod_allowed", "cod_reason", "misconduct", "misconduct_note", "lifted_at", "recent"]
     readonly_fields = fields
     inlines = [CustomerStandingLogInline]
+    list_select_related = ["user"]
     actions = ["lift_restriction", "mark_misconduct", "recompute"]
 
     def has_add_permission(self, request) -> bool:

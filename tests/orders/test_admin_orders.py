@@ -217,3 +217,20 @@ def test_order_event_admin_is_read_only(staff_client):
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert staff_client.get(reverse("admin:orders_orderevent_add")).status_code == 403
+
+
+def test_standing_and_event_lists_query_count(staff_client, django_assert_max_num_queries):
+    from orders.standing import standing_mark_misconduct
+
+    def grow(n):
+        for _ in range(n):
+            order = make_order(status="processing", payment_method="cash_courier")
+            events.order_placed(order=order, actor=staff_client.user)
+            standing_mark_misconduct(email=order.email, note="Rude.", actor=staff_client.user)
+
+    for size in (2, 20):
+        grow(size)
+        with django_assert_max_num_queries(10):
+            assert staff_client.get(reverse("admin:orders_customerstanding_changelist")).status_code == 200
+        with django_assert_max_num_queries(10):
+            assert staff_client.get(reverse("admin:orders_orderevent_changelist")).status_code == 200
