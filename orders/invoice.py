@@ -16,8 +16,9 @@ def invoice_context(order: Order) -> dict:
         "order": order,
         "lines": list(order.lines.all()),
         "policy": Policy.load(),
-        "created_local": calendar.local(order.created_at),
-        "paid_local": calendar.local(order.paid_at) if order.paid_at else None,
+        # Naive wall-clock times of the shop's time zone: templates show them as they are.
+        "created_local": calendar.local(order.created_at).replace(tzinfo=None),
+        "paid_local": calendar.local(order.paid_at).replace(tzinfo=None) if order.paid_at else None,
     }
 
 

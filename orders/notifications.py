@@ -51,10 +51,11 @@ def order_windows(order: Order, *, calendar: BusinessCalendar | None = None) -> 
     }
 
 
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
+def shop_local(moment: dt.datetime | None) -> dt.datetime | None:
+    """The shop's wall-clock time (Policy time zone), naive so templates show it as is."""
     if moment is None:
         return None
-    return BusinessCalendar.current().local(moment)
+    return BusinessCalendar.current().local(moment).replace(tzinfo=None)
 
 
 def paid_amount(order: Order) -> Money | None:
@@ -76,7 +77,7 @@ def order_email_context(order: Order, **extra) -> dict:
         "status_label": Order.Status(order.status).label,
         "windows": order_windows(order),
         "order_url": order_link(order),
-        "paid_at_local": _local(order.paid_at),
+        "paid_at_local": shop_local(order.paid_at),
         "paid_amount": paid_amount(order),
         **extra,
     }
@@ -157,7 +158,7 @@ def order_price_error_request_queue(*, order: Order) -> Email:
             corrections=corrections,
             new_total=new_total,
             answer_url=order_link(order, view="price:answer"),
-            answer_by_local=_local(order.price_answer_by),
+            answer_by_local=shop_local(order.price_answer_by),
         ),
     )
 

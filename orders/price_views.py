@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from .access import get_order_for_request
 from .models import Order
+from .notifications import shop_local
 from .price_forms import PriceAnswerForm
 from .services import OrderActionError, order_price_error_answer, order_total_with
 
@@ -51,6 +52,7 @@ def price_answer(request, number: str):
         if pending
         else None,
         "lines": list(order.lines.all()),
+        "answer_by_local": shop_local(order.price_answer_by),
     }
     return render(request, "orders/price_answer.html", context)
 

@@ -120,3 +120,18 @@ def test_plain_text_emails_are_not_html_escaped(django_capture_on_commit_callbac
     assert "Hello D'Artagnan & Co," in body
     assert "Reason: Out of <stock> & discontinued" in body
     assert "Out of &lt;stock&gt; &amp; discontinued" in mail.outbox[0].alternatives[0][0]
+
+
+def test_payment_date_is_the_shops_local_date_whatever_the_server_time_zone(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.TIME_ZONE = "UTC"
+    order = make_order(payment_method="paypal")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_mark_paid(
+            order_id=order.pk,
+            amount=order.total,
+            paid_at=dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC),  # 01:30 on the 21st in Moscow
+            method="paypal",
+        )
+    assert "Payment received: RUB5,340.00 on 21 November 2026" in mail.outbox[0].body
