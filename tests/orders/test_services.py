@@ -239,3 +239,36 @@ def test_cancel_in_a_rolled_back_transaction_sends_nothing(django_capture_on_com
     order.refresh_from_db()
     assert order.status == "processing"
     assert mail.outbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pay_paypal_return_and_webhook_at_once_mark_paid_once():
+    """Two confirmations racing (PayPal return and webhook): the row lock lets exactly one through."""
+    import threading
+
+    from django.db import connection
+
+    order = make_order(stock=1, lines=[("4990.00", 1)])
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def confirm():
+        try:
+            barrier.wait()
+            _pay(order)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.events.filter(type="paid").count() == 1
+    assert order.lines.get().product.stock == 0
