@@ -219,3 +219,11 @@ def test_ord_price_error_decline_on_a_paid_order_refunds_through_cancellation(
     assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
     assert ("order_cancelled", order.pk) in hook_calls
     assert "Your payment will be refunded the way you paid." in mail.outbox[-1].body
+
+
+def test_ord_price_error_sweep_with_nothing_due_is_one_query(staff, django_assert_num_queries):
+    for _ in range(3):
+        with time_machine.travel(MARKED_AT, tick=False):
+            _mark(make_order(status="processing", payment_method="cash_courier"), staff)
+    with time_machine.travel(MARKED_AT + dt.timedelta(days=1), tick=False), django_assert_num_queries(1):
+        assert services.orders_cancel_unanswered_price_errors() == 0
