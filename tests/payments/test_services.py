@@ -1,0 +1,171 @@
+"""Payments services without a browser: idempotency, order of reports, edge cases (PAY-PAYPAL, PAY-REFUND-SAME-WAY)."""
+
+import pytest
+from django.db import IntegrityError
+from djmoney.money import Money
+
+from orders.models import Order
+from payments import services
+from payments.models import Payment, Refund, WebhookEvent
+
+from .payment_support import make_order, rub
+
+pytestmark = pytest.mark.django_db
+
+
+def _paypal_payment(order, **kwargs):
+    defaults = {
+        "method": order.payment_method,
+        "gateway": "paypal",
+        "status": "created",
+        "amount": order.total,
+        "captured_amount": Money(0, "RUB"),
+        "refunded_amount": Money(0, "RUB"),
+        "paypal_order_id": f"PP{order.pk:08d}",
+    }
+    return Payment.objects.create(order=order, **{**defaults, **kwargs})
+
+
+def _capture_event(payment, event_id="WH-1", status="COMPLETED", value=None):
+    return {
+        "id": event_id,
+        "event_type": {"COMPLETED": "PAYMENT.CAPTURE.COMPLETED", "DECLINED": "PAYMENT.CAPTURE.DENIED"}[status],
+        "resource": {
+            "id": "CAP1",
+            "status": status,
+            "amount": {"currency_code": "RUB", "value": value or str(payment.amount.amount)},
+            "supplementary_data": {"related_ids": {"order_id": payment.paypal_order_id}},
+        },
+    }
+
+
+def test_pay_paypal_capture_record_is_idempotent():
+    """PAY-PAYPAL: the same capture reported three times pays the order once."""
+    order = make_order()
+    payment = _paypal_payment(order)
+    for _ in range(3):
+        services.payment_capture_record(
+            payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="COMPLETED"
+        )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.events.filter(type="paid").count() == 1
+
+
+def test_pay_paypal_late_denied_report_does_not_undo_a_completed_payment():
+    order = make_order()
+    payment = _paypal_payment(order)
+    services.payment_capture_record(payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="COMPLETED")
+    services.payment_capture_record(payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="DECLINED")
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.COMPLETED
+
+
+def test_pay_paypal_money_captured_for_a_cancelled_order_is_held_for_review():
+    """PAY-PAYPAL: the customer paid after staff cancelled: the order stays cancelled, staff see the payment."""
+    order = make_order(status="cancelled")
+    payment = _paypal_payment(order)
+    services.payment_capture_record(payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="COMPLETED")
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.REVIEW and "cancelled" in payment.review_reason
+    assert order.status == Order.Status.CANCELLED
+    assert order.events.filter(type="payment_review").exists()
+    # Staff can send that money back.
+    refund = services.refund_issue(order_id=order.pk, amount=order.total, reason="Paid after cancellation")
+    assert refund.amount == order.total
+
+
+def test_pay_paypal_webhook_event_processed_once_and_counted():
+    order = make_order()
+    payment = _paypal_payment(order)
+    event = _capture_event(payment)
+    row, acted = services.webhook_event_process(event=event)
+    assert acted and row.verified and row.processed_at
+    row, acted = services.webhook_event_process(event=event)
+    assert not acted
+    assert WebhookEvent.objects.get().deliveries == 2
+    assert order.events.filter(type="paid").count() == 1
+
+
+def test_pay_paypal_webhook_amount_mismatch_marks_review():
+    """PAY-PAYPAL: a webhook reporting a different amount holds the payment for review."""
+    order = make_order()
+    payment = _paypal_payment(order)
+    services.webhook_event_process(event=_capture_event(payment, value="5000.00"))
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Payment.Status.REVIEW
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+def test_webhook_about_an_unknown_payment_is_recorded_and_ignored():
+    row, acted = services.webhook_event_process(
+        event={"id": "WH-X", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"id": "NOPE"}}
+    )
+    assert acted and row.result == "No payment for this capture."
+    other, _ = services.webhook_event_process(
+        event={"id": "WH-Y", "event_type": "BILLING.PLAN.CREATED", "resource": {}}
+    )
+    assert other.result.startswith("Ignored")
+
+
+def test_refund_issue_with_key_is_idempotent():
+    order = make_order(status="processing", payment_method="cash_courier")
+    services.payment_record_at_door(
+        order_id=order.pk,
+        method="cash_courier",
+        amount=order.total,
+        id_document_checked=False,
+        card_unnamed=False,
+        actor=None,
+    )
+    first = services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="x", key="k-1")
+    second = services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="x", key="k-1")
+    assert first.pk == second.pk
+    assert Payment.objects.get().refunded_amount == rub("100.00")
+    third = services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="again")
+    assert third.pk != first.pk and third.idempotency_key == f"{order.number}-refund-2"
+
+
+def test_refund_amount_must_be_positive_and_the_database_agrees():
+    order = make_order(status="processing", payment_method="cash_courier")
+    payment = services.payment_record_at_door(
+        order_id=order.pk,
+        method="cash_courier",
+        amount=order.total,
+        id_document_checked=False,
+        card_unnamed=False,
+        actor=None,
+    )
+    with pytest.raises(services.RefundError, match="positive"):
+        services.refund_issue(order_id=order.pk, amount=rub("0"), reason="x")
+    with pytest.raises(IntegrityError):
+        Refund.objects.create(
+            order=order, payment=payment, amount=rub("0"), status="requested", way="paypal", idempotency_key="zero"
+        )
+
+
+def test_refund_recorded_at_paypal_dashboard_is_kept_in_totals():
+    """PAY-REFUND-SAME-WAY: a refund staff made in PayPal's dashboard (known by webhook) counts against the capture."""
+    order = make_order()
+    payment = _paypal_payment(order)
+    services.payment_capture_record(payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="COMPLETED")
+    event = {
+        "id": "WH-R",
+        "event_type": "PAYMENT.CAPTURE.REFUNDED",
+        "resource": {
+            "id": "REF1",
+            "status": "COMPLETED",
+            "amount": {"currency_code": "RUB", "value": "340.00"},
+            "links": [{"rel": "up", "href": "http://paypal/v2/payments/captures/CAP1"}],
+        },
+    }
+    services.webhook_event_process(event=event)
+    refund = Refund.objects.get()
+    assert refund.status == Refund.Status.SENT and refund.gateway_refund_id == "REF1"
+    payment.refresh_from_db()
+    assert payment.refunded_amount == rub("340.00")
+    assert payment.status == Payment.Status.PARTIALLY_REFUNDED
+    with pytest.raises(services.RefundError):
+        services.refund_issue(order_id=order.pk, amount=rub("5000.01"), reason="over")
