@@ -159,7 +159,7 @@ class StandinHandler(BaseHTTPRequestHandler):
             traceback.print_exc()
             self._send_json(500, {"name": "INTERNAL_SERVER_ERROR", "message": f"stand-in error: {error!r}"})
         finally:
-            if not parts.path.startswith("/_standin/"):
+            if not parts.path.startswith("/_standin/") and parts.path != "/favicon.ico":
                 self._log(method, parts)
 
     def _log(self, method: str, parts) -> None:

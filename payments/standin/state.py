@@ -766,6 +766,8 @@ class StandinState:
         resource["status"] = EVENT_CAPTURE_STATUS[event_type]  # an event describes the capture as it was then
         if resource["status"] != "PENDING":
             resource.pop("status_details", None)
+        if resource["status"] in ("PENDING", "DECLINED"):
+            resource.pop("seller_receivable_breakdown", None)  # PayPal has none before the money is credited
         amount = f"{capture['amount']['value']} {capture['amount']['currency_code']}"
         summary = {
             "PAYMENT.CAPTURE.COMPLETED": f"Payment completed for {amount}",

@@ -288,6 +288,29 @@ def test_payment_source_paypal_asks_for_payer_action(paypal_standin):
     assert paypal_standin.approve(order["id"])["redirect_url"].startswith(RETURN_URL)
 
 
+def test_only_intent_capture_is_supported(paypal_standin):
+    body = {"intent": "AUTHORIZE", "purchase_units": [{"amount": {"currency_code": "RUB", "value": "10.00"}}]}
+    answer = api(paypal_standin, "POST", "/v2/checkout/orders", body)
+    assert (answer.status_code, answer.json()["details"][0]["issue"]) == (422, "UNSUPPORTED_INTENT")
+
+
+def test_several_purchase_units_need_reference_ids_and_capture_separately(paypal_standin, webhook_receiver):
+    paypal_standin.set_webhook_url(webhook_receiver.url)
+    units = [{"amount": {"currency_code": "RUB", "value": v}} for v in ("10.00", "20.00")]
+    answer = api(paypal_standin, "POST", "/v2/checkout/orders", {"intent": "CAPTURE", "purchase_units": units})
+    assert answer.json()["details"][0]["issue"] == "REFERENCE_ID_REQUIRED"
+    for unit, reference in zip(units, ("A", "B"), strict=True):
+        unit["reference_id"] = reference
+    order_id = api(
+        paypal_standin, "POST", "/v2/checkout/orders", {"intent": "CAPTURE", "purchase_units": units}
+    ).json()["id"]
+    paypal_standin.approve(order_id)
+    captured = api(paypal_standin, "POST", f"/v2/checkout/orders/{order_id}/capture").json()
+    amounts = [u["payments"]["captures"][0]["amount"]["value"] for u in captured["purchase_units"]]
+    assert amounts == ["10.00", "20.00"]
+    assert len(webhook_receiver.wait_for(2)) == 2
+
+
 # ------------------------------------------------------------------------------ the payer's page
 def test_approval_page_shows_amount_payee_and_the_two_buttons(sdk, paypal_standin):
     order_id = sdk.orders.create_order({"body": an_order()}).body.id
@@ -437,6 +460,7 @@ def test_denied_capture_declines_and_sends_denied_webhook(sdk, paypal_standin, w
     assert event["event_type"] == "PAYMENT.CAPTURE.DENIED"
     assert event["resource"]["status"] == "DECLINED"
     assert event["resource"]["supplementary_data"]["related_ids"]["order_id"] == order_id
+    assert "seller_receivable_breakdown" not in event["resource"]  # no money credited
     with pytest.raises(ErrorException) as failure:
         sdk.payments.refund_captured_payment({"capture_id": capture.id})
     assert failure.value.details[0].issue == "REFUND_NOT_ALLOWED"

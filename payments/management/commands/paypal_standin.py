@@ -24,7 +24,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--webhook-id", default=None, help="webhook id to sign for (default: PAYPAL_WEBHOOK_ID)")
         parser.add_argument(
-            "--timeout-delay", type=float, default=20.0, help="seconds a 'timeout' fault holds the answer back"
+            "--timeout-delay",
+            type=float,
+            default=None,
+            help="seconds a 'timeout' fault holds the answer back (default: PAYPAL_TIMEOUT + 5)",
         )
         parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
@@ -37,7 +40,7 @@ class Command(BaseCommand):
             client_secret=settings.PAYPAL_CLIENT_SECRET,
             webhook_id=options["webhook_id"] or settings.PAYPAL_WEBHOOK_ID,
             webhook_url=options["webhook_url"],
-            timeout_delay=options["timeout_delay"],
+            timeout_delay=options["timeout_delay"] or settings.PAYPAL_TIMEOUT + 5,
         )
         self.stdout.write(
             f"PayPal stand-in on {server.url} (client id {settings.PAYPAL_CLIENT_ID!r}); "
