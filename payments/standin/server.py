@@ -26,8 +26,8 @@ Control API for tests and demos (not PayPal's; JSON, no authentication):
   stored ``PayPal-Request-Id`` answer and validation errors do not use it up). ``timeout`` performs the
   operation, then holds the answer for ``timeout_delay`` seconds; ``500`` answers 500 and changes
   nothing; ``denied``/``pending`` make the capture DECLINED/PENDING (webhook PAYMENT.CAPTURE.DENIED /
-  .PENDING); ``amount_mismatch`` captures 1.00 less than the order's amount; ``duplicate_webhook``
-  delivers the operation's webhook twice.
+  .PENDING); ``amount_mismatch`` captures 1.00 less than the order's amount (1.00 more if it is 1.00
+  or less); ``duplicate_webhook`` delivers the operation's webhook twice.
 * ``POST /_standin/webhooks/send`` ``{"order_id", "event_type", "copies": 1, "concurrent": false,
   "bad_signature": false, "wait": true}`` → ``{"event", "deliveries"}``; ``POST /_standin/webhooks/build``
   ``{"order_id", "event_type", "bad_signature": false}`` → ``{"event", "body", "headers"}`` (a signed

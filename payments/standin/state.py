@@ -512,9 +512,8 @@ class StandinState:
             for index, unit in enumerate(order["purchase_units"]):
                 currency = unit["amount"]["currency_code"]
                 value = Decimal(unit["amount"]["value"])
-                if kind == "amount_mismatch":
-                    step = Decimal(1) if value > 1 else value / 2
-                    value = value - step
+                if kind == "amount_mismatch":  # one unit less (or more, for tiny amounts) than the order's
+                    value = value - 1 if value > 1 else value + 1
                 status = {"denied": "DECLINED", "pending": "PENDING"}.get(kind or "", "COMPLETED")
                 capture = {
                     "id": new_id(),

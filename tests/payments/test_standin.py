@@ -748,3 +748,29 @@ def test_management_command_serves_until_interrupted(tmp_path):
     assert process.returncode == 0
     assert f"PayPal stand-in on http://127.0.0.1:{port}" in output
     assert "Stopping the PayPal stand-in." in output
+
+
+def test_amount_mismatch_on_a_tiny_amount_captures_more(paypal_standin):
+    body = {"intent": "CAPTURE", "purchase_units": [{"amount": {"currency_code": "RUB", "value": "0.50"}}]}
+    order_id = api(paypal_standin, "POST", "/v2/checkout/orders", body).json()["id"]
+    paypal_standin.approve(order_id)
+    paypal_standin.fault("capture", "amount_mismatch")
+    captured = api(paypal_standin, "POST", f"/v2/checkout/orders/{order_id}/capture").json()
+    assert captured["purchase_units"][0]["payments"]["captures"][0]["amount"]["value"] == "1.50"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_fixture_delivers_to_the_shops_webhook_view(paypal_standin_live, live_server):
+    """paypal_standin_live aims webhooks at the shop's own view; a forged one reaches it and is refused."""
+    from django.urls import reverse
+
+    assert paypal_standin_live.config()["webhook_url"] == live_server.url + reverse("payments:paypal_webhook")
+    sdk = make_sdk()
+    order_id = sdk.orders.create_order({"body": an_order()}).body.id
+    paypal_standin_live.approve(order_id)
+    sdk.orders.capture_order({"id": order_id})
+    paypal_standin_live.wait_for_webhooks(1)
+    sent = paypal_standin_live.send_webhook(order_id, "PAYMENT.CAPTURE.COMPLETED", bad_signature=True)
+    statuses = [attempt["status"] for attempt in sent["deliveries"][0]["attempts"]]
+    assert statuses and all(400 <= status < 500 for status in statuses)
+    assert sent["deliveries"][0]["delivered"] is False
