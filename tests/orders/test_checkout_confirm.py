@@ -293,3 +293,27 @@ def test_confirm_refuses_cod_when_threshold_reached_after_review(cat):
     with pytest.raises(CheckoutError, match="orders of 2 or more items must be prepaid"):
         order_confirm(cart=cart, token=token, details=details, actor=None)
     assert Order.objects.count() == 0
+
+
+def test_ship_within_2bd_cod_order_confirmed_after_15_00_counts_from_next_opening(cat, binocular):
+    """Friday 15:01 is outside business hours: the clock starts Monday 09:00, so ship by Wednesday 09:00."""
+    cart = user_cart(UserFactory(), [(binocular, 1)])
+    details = _details(cat.moscow, cat.airmail)
+    with time_machine.travel(dt.datetime(2026, 3, 13, 15, 1, tzinfo=MSK), tick=False):
+        token = checkout_token(cart=cart, lines=cart_lines(cart), details=details)
+        order = order_confirm(cart=cart, token=token, details=details, actor=None)
+    assert order.ship_by == dt.datetime(2026, 3, 18, 9, 0, tzinfo=MSK)
+
+
+def test_pay_cod_restrict_confirm_refuses_cod_for_a_restricted_customer(cat, binocular):
+    """PAY-COD-RESTRICT holds at confirmation too: a tampered session cannot pay on delivery."""
+    from orders.models import CustomerStanding
+
+    CustomerStanding.objects.create(email="anna@example.com", cod_allowed=False, cod_reason="Staff marked misconduct.")
+    cart = user_cart(UserFactory(), [(binocular, 1)])
+    details = _details(cat.moscow, cat.airmail, payment="card_courier")
+    token = checkout_token(cart=cart, lines=cart_lines(cart), details=details)
+    with pytest.raises(CheckoutError, match="Card to the courier is not available: Staff marked misconduct."):
+        order_confirm(cart=cart, token=token, details=details, actor=None)
+    assert Order.objects.count() == 0
+    assert Product.objects.get(pk=binocular.pk).stock == 20
