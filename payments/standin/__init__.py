@@ -5,6 +5,16 @@ orders, captures, refunds and faults; ``StandinClient`` (client.py) drives its c
 and scripts. Run it standalone with ``python manage.py paypal_standin --port 8765``; in tests use the
 ``paypal_standin`` fixture (tests/fixtures/standin.py). No Django imports here: the server runs in any
 Python 3.11 process.
+
+By hand, next to ``runserver``::
+
+    python manage.py paypal_standin --port 8765 --webhook-url http://127.0.0.1:8000/payments/paypal/webhook/
+    PAYPAL_API_BASE=http://127.0.0.1:8765 python manage.py runserver
+
+Paying an order then sends the browser to the stand-in's approval page (``/checkoutnow?token=…``);
+"Approve" returns to the shop's return URL. Faults for a demo: ``curl -X POST
+http://127.0.0.1:8765/_standin/faults -d '{"operation": "capture", "kind": "denied"}'``. See server.py
+for every endpoint and the control API.
 """
 
 from .client import StandinClient

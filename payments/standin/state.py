@@ -38,6 +38,7 @@ from . import signing
 ID_ALPHABET = string.ascii_uppercase + string.digits
 PAYER_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # PayPal account ids: ^[2-9A-HJ-NP-Z]{13}$
 MERCHANT_ID = "2STANDXNMERCH"
+LOG_LIMIT = 5000  # request log and webhook delivery records kept
 
 FAULT_KINDS = {
     "token": {"timeout", "500"},
@@ -291,6 +292,7 @@ class StandinState:
     def log_request(self, entry: dict) -> None:
         with self.lock:
             self.request_log.append(entry)
+            del self.request_log[:-LOG_LIMIT]  # a long-running stand-in keeps the latest entries only
 
     def add_fault(self, *, operation: str, kind: str, times: int = 1) -> dict:
         if operation not in FAULT_KINDS:
@@ -759,6 +761,7 @@ class StandinState:
     def record_delivery(self, record: dict) -> None:
         with self.lock:
             self.deliveries.append(record)
+            del self.deliveries[:-LOG_LIMIT]
 
     def _capture_event(self, capture: dict, event_type: str) -> dict:
         resource = self._capture_json(capture, standalone=True)

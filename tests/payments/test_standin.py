@@ -774,3 +774,13 @@ def test_live_fixture_delivers_to_the_shops_webhook_view(paypal_standin_live, li
     statuses = [attempt["status"] for attempt in sent["deliveries"][0]["attempts"]]
     assert statuses and all(400 <= status < 500 for status in statuses)
     assert sent["deliveries"][0]["delivered"] is False
+
+
+def test_request_log_keeps_the_latest_entries(paypal_standin, monkeypatch):
+    import payments.standin.state as standin_state
+
+    monkeypatch.setattr(standin_state, "LOG_LIMIT", 3)
+    for number in range(5):
+        requests.get(f"{paypal_standin.url}/v2/checkout/orders/N{number}", timeout=5)
+    assert [e["path"] for e in paypal_standin.requests()] == [f"/v2/checkout/orders/N{n}" for n in (2, 3, 4)]
+    assert {e["status"] for e in paypal_standin.requests()} == {401}
