@@ -5,6 +5,8 @@ The worker is a separate process, so everything the test writes must be committe
 """
 
 import datetime as dt
+import os
+import signal
 import time
 
 from django.db import transaction
@@ -85,6 +87,27 @@ def test_worker_killed_mid_send_redelivers_and_sends_exactly_once(celery_process
     # Nothing more arrives later (no second redelivery, no duplicate).
     second.stop()
     assert len(sent_messages(mail_dir)) == 1
+
+
+def test_pool_process_killed_mid_send_is_retried_by_the_same_worker(celery_processes, mail_dir, tmp_path):
+    """The OOM-killer case: only the pool process running the task dies. With acks_late and
+    reject_on_worker_lost the message goes straight back to the queue; the e-mail goes out once."""
+    marker = tmp_path / "hanging"
+    worker = celery_processes.worker(
+        EMAIL_BACKEND="tests.integration.mail_backends.HangOnceEmailBackend", INTEGRATION_HANG_MARKER=marker
+    )
+
+    email = email_queue(to="dan@example.com", template="integration_check", context={"number": 5}, key="it-5")
+    wait_until(lambda: marker.exists() and marker.read_text(), message="the pool process to start sending")
+    pool_pid = int(marker.read_text())
+    assert pool_pid != worker.pid
+    os.kill(pool_pid, signal.SIGKILL)
+
+    wait_until(lambda: _status(email) == Email.Status.SENT, message="the requeued e-mail to be sent")
+    email.refresh_from_db()
+    assert email.attempts == 1
+    assert len(sent_messages(mail_dir)) == 1
+    assert "WorkerLostError" in worker.log()
 
 
 def time_of(path) -> dt.datetime:
