@@ -318,18 +318,33 @@ def raw(paypal_standin, method: str, path: str, body=None, headers=None):
 
 
 ORDERS = "/v2/checkout/orders"
-
-
-def created_bodies(paypal_standin) -> list[dict]:
-    return [e["body"] for e in paypal_standin.requests(ORDERS) if e["method"] == "POST" and e["path"] == ORDERS]
-
-
 ORDER = "/v2/checkout/orders/{id}"
 CAPTURE = "/v2/checkout/orders/{id}/capture"
 GET_CAPTURE = "/v2/payments/captures/{capture_id}"
 REFUND = "/v2/payments/captures/{capture_id}/refund"
 GET_REFUND = "/v2/payments/refunds/{refund_id}"
 VERIFY = "/v1/notifications/verify-webhook-signature"
+
+
+def created_bodies(paypal_standin) -> list[dict]:
+    return [e["body"] for e in paypal_standin.requests(ORDERS) if e["method"] == "POST" and e["path"] == ORDERS]
+
+
+def operation_of(entry: dict) -> tuple[str, str, str] | None:
+    """(spec, path template, method) of a logged PayPal API request, None for the token and payer pages."""
+    path, method = entry["path"], entry["method"].lower()
+    for spec, template in (
+        ("orders", ORDERS),
+        ("orders", ORDER),
+        ("orders", CAPTURE),
+        ("payments", GET_CAPTURE),
+        ("payments", REFUND),
+        ("payments", GET_REFUND),
+        ("webhooks", VERIFY),
+    ):
+        if re.fullmatch(re.sub(r"\{[a-z_]+\}", "[^/]+", template), path):
+            return spec, template, method
+    return None
 
 
 # ---------------------------------------------------------------------------- tests
@@ -573,3 +588,42 @@ def test_the_strictness_walk_catches_a_misspelled_field(specs, sdk, paypal_stand
     with pytest.raises(AssertionError, match="/webhook_event/id: readOnly"):
         specs["webhooks"].check_request(VERIFY, "post", verify)
     specs["webhooks"].check_request(VERIFY, "post", verify, skip_read_only=("/webhook_event/",))
+
+
+@pytest.mark.django_db
+def test_the_shops_own_paypal_traffic_matches_the_specs(
+    specs, client, paypal_standin, django_capture_on_commit_callbacks
+):
+    """What payments/ really sends PayPal (start, return/capture, webhook check, refund) validates against the specs."""
+    from django.urls import reverse
+
+    from payments.services import refund_issue
+    from tests.payments.payment_support import approve_and_return, make_order, rub, start_paypal
+
+    order = make_order()
+    payment = start_paypal(client, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_and_return(client, paypal_standin, payment)
+    hook = paypal_standin.build_webhook(payment.paypal_order_id, "PAYMENT.CAPTURE.COMPLETED")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("payments:paypal_webhook"), data=hook.body, content_type="application/json", **hook.django_headers
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Contract check")
+
+    checked = set()
+    for entry in paypal_standin.requests():
+        operation = operation_of(entry)
+        if operation is None or entry["body"] is None:
+            continue
+        spec, template, method = operation
+        specs[spec].check_request(
+            template,
+            method,
+            entry["body"],
+            skip_read_only=("/webhook_event/",),
+            newer_than_spec=SDK_FIELDS_NEWER_THAN_SPEC,
+        )
+        checked.add(template)
+    assert {ORDERS, VERIFY, REFUND} <= checked, f"the shop's flow sent bodies to {sorted(checked)} only"
