@@ -109,7 +109,10 @@ def checkout_delivery(request):
             return redirect("checkout:payment")
     else:
         form = DeliveryForm(initial=_data(request).get("delivery", {}), options=options)
-    summary = checkout_summary(lines=lines)
+    try:
+        summary = checkout_summary(lines=lines)
+    except CheckoutError as exc:
+        return _back_to_step(request, exc)
     return render(
         request,
         "orders/checkout_delivery.html",
@@ -127,10 +130,7 @@ def checkout_payment(request):
     try:
         region, option, _payment, summary = resolve_details(details=details, lines=lines)
     except CheckoutError as exc:
-        if exc.step in {"start", "delivery"}:
-            messages.error(request, exc.message)
-            return redirect(f"checkout:{exc.step}")
-        raise
+        return _back_to_step(request, exc)
     payment = offered_payment_methods(lines=lines, order_total=summary.total, email=details.get("email", ""))
     if request.method == "POST":
         form = PaymentForm(request.POST, payment=payment)

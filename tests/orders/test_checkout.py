@@ -294,3 +294,17 @@ def test_guest_review_shows_lines_totals_windows_and_confirm_button(client, cat,
     assert "Processing: 1–3 business days" in page
     assert 'class="delivery-window"' in page
     assert "Confirm order" in page
+
+
+def test_later_steps_without_the_earlier_ones_send_the_customer_back(client, cat, binocular):
+    guest_cart(client, [(binocular, 1)])
+    for step in ("checkout:delivery", "checkout:payment", "checkout:review"):
+        response = client.get(reverse(step))
+        assert response.status_code == 302, step
+        assert response["Location"] == reverse("checkout:start"), step
+    client.post(reverse("checkout:start"), contact_data(cat.moscow))
+    response = client.get(reverse("checkout:payment"))
+    assert response["Location"] == reverse("checkout:delivery")
+    client.post(reverse("checkout:delivery"), {"delivery_method": str(cat.airmail.pk)})
+    response = client.get(reverse("checkout:review"))
+    assert response["Location"] == reverse("checkout:payment")
