@@ -87,6 +87,11 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
             raise PaymentError("This order is not paid online.")
         if order.status != Order.Status.AWAITING_PAYMENT:
             raise PaymentError("This order is not waiting for a payment.")
+        if order.payments.filter(
+            status__in=[PaymentStatus.APPROVED, PaymentStatus.PENDING, PaymentStatus.REVIEW]
+        ).exists():
+            # Money is on its way (or held for staff): a second PayPal order could take it twice.
+            raise PaymentError("Your payment is being confirmed; there is no need to pay again.")
         recent = timezone.now() - PAYPAL_APPROVAL_WINDOW
         payment = (
             order.payments.filter(

@@ -205,6 +205,17 @@ def test_pay_paypal_pending_capture_waits_for_paypal(client, paypal_standin):
     assert order.status == Order.Status.AWAITING_PAYMENT
 
 
+def test_pay_paypal_no_second_paypal_order_while_one_is_being_confirmed(client, paypal_standin):
+    """PAY-PAYPAL: approved but not confirmed yet (capture answer lost) → pressing "Pay" again starts nothing."""
+    order = make_order()
+    payment = start_paypal(client, order)
+    paypal_standin.fault("capture", "pending")
+    approve_and_return(client, paypal_standin, payment)
+    response = client.get(reverse("payments:start", kwargs={"number": order.number}), follow=True)
+    assert "no need to pay again" in response.content.decode()
+    assert order.payments.count() == 1
+
+
 def test_pay_paypal_paypal_down_at_start_shows_a_message(client, paypal_standin):
     order = make_order()
     client.force_login(order.user)
