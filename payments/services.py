@@ -480,7 +480,9 @@ def payment_record_bank_transfer(
     if not reference:
         raise PaymentError("Enter the transfer's reference from the bank statement.")
     with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
+        # The order is locked first: two staff recording the same transfer at once make one payment.
+        # (Bank-transfer payments are never locked by the PayPal paths, which lock Payment, then Order.)
+        order = Order.objects.select_for_update().get(pk=order_id)
         if order.payment_method != PaymentMethod.BANK_TRANSFER:
             raise PaymentError("This order is not paid by bank transfer.")
         existing = order.payments.filter(gateway=Gateway.BANK_TRANSFER).order_by("pk").first()
@@ -676,6 +678,7 @@ def refund_paypal_record(*, refund_id: int, answer: dict) -> Refund:
         refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
         if refund.status in {RefundStatus.SENT, RefundStatus.FAILED}:
             return refund
+        _lock_payment(refund.payment_id)  # lock order everywhere: Refund, then Payment
         refund.gateway_refund_id = answer.get("id", refund.gateway_refund_id)[:40]
         refund.reference = refund.gateway_refund_id
         if status == "PENDING":
@@ -764,7 +767,7 @@ def refund_mark_sent(*, refund_id: int, reference: str, actor) -> Refund:
 
 
 def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund:
-    """Refund and its payment locked by the caller."""
+    """Refund and its payment locked by the caller (in that order)."""
     refund.status, refund.reference, refund.sent_at = RefundStatus.SENT, reference[:100], timezone.now()
     refund.save(update_fields=["status", "reference", "sent_at"])
     payment = Payment.objects.get(pk=refund.payment_id)
