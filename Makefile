@@ -57,3 +57,8 @@ format: install
 
 clean:
 	rm -rf var/celery staticfiles test-artifacts .pytest_cache
+
+# README pictures: docs/screenshots/*.png at 1280x900, taken by tests/e2e/test_screenshots.py.
+.PHONY: screenshots
+screenshots: install
+	SHOP_SCREENSHOTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest tests/e2e/test_screenshots.py -q

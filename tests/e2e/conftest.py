@@ -31,9 +31,11 @@ anything a second journey could reuse into ``tests/e2e/pages.py``. Run them with
     DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/e2e -q
 """
 
+import logging
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 # Django refuses database calls from a thread with a running event loop; Playwright's sync API
@@ -43,6 +45,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_DIR = E2E_DIR.parent.parent
@@ -113,19 +116,39 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": VIEWPORT, "locale": "en-GB"}
 
 
+class _ServerErrors(logging.Handler):
+    """Collects the live server's logged request errors (a 500's traceback) during one test."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
 @pytest.fixture
 def page(page, request):
-    """pytest-playwright's page, plus artifacts on failure (screenshot + HTML)."""
+    """pytest-playwright's page, plus artifacts on failure (screenshot, HTML, server tracebacks)."""
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    yield page
+    errors = _ServerErrors()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(errors)
+    try:
+        yield page
+    finally:
+        logger.removeHandler(errors)
     if _failed(request.node):
-        _save_artifacts(page, request.node)
+        _save_artifacts(page, request.node, errors.lines)
 
 
-def _save_artifacts(page, item) -> None:
+def _save_artifacts(page, item, server_errors: list[str]) -> None:
     folder = ARTIFACTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name).strip("_")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
+    if server_errors:
+        (folder / "server-errors.txt").write_text("\n\n".join(server_errors) + "\n")
     try:
         (folder / "url.txt").write_text(page.url + "\n")
         page.screenshot(path=str(folder / "page.png"), full_page=True)
@@ -133,6 +156,8 @@ def _save_artifacts(page, item) -> None:
     except Exception as exc:  # the page may be gone if the browser crashed
         (folder / "error.txt").write_text(f"could not capture the page: {exc!r}\n")
     print(f"\n[e2e] artifacts for {item.nodeid}: {folder}")
+    if server_errors:
+        print(f"[e2e] the live server logged {len(server_errors)} error(s); see {folder / 'server-errors.txt'}")
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -143,11 +168,36 @@ def shop(transactional_db, live_server, settings):
     ``load_demo`` brings products, regions, delivery methods, the ``customer`` and ``staff``
     accounts. Links in e-mails and PayPal return URLs point at the live server.
     """
+    _serialize_requests_on_shared_sqlite(live_server)
     call_command("load_demo", verbosity=0)
     settings.SITE_URL = live_server.url
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1", "localhost"]
     mail.outbox = []
     return live_server.url
+
+
+def _serialize_requests_on_shared_sqlite(live_server) -> None:
+    """One request at a time when the test database is SQLite in memory.
+
+    The live server then shares this thread's single connection with every request thread, so two
+    overlapping requests (the PayPal return and the stand-in's webhook, say) would interleave
+    their transactions on one connection. On PostgreSQL (CI) each thread has its own connection
+    and requests run concurrently, as in production.
+    """
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        return
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    if getattr(app, "_e2e_serialized", False):
+        return
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            return app(environ, start_response)
+
+    serialized._e2e_serialized = True
+    httpd.set_app(serialized)
 
 
 @pytest.fixture

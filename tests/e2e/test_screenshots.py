@@ -1,0 +1,81 @@
+"""README screenshots: ``make screenshots`` (or ``SHOP_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_screenshots.py``).
+
+Walks the demo shop like the journeys do and writes ``docs/screenshots/*.png`` at 1280×900.
+Without ``SHOP_SCREENSHOTS=1`` the test is skipped on purpose: it rewrites files in the
+repository, so an ordinary test run must not touch them.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e import pages
+from tests.e2e.conftest import REPO_DIR, VIEWPORT
+from tests.e2e.test_paypal import CUSTOMER
+
+SCREENSHOTS_DIR = REPO_DIR / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.screenshots,
+    pytest.mark.skipif(
+        os.environ.get("SHOP_SCREENSHOTS") != "1",
+        reason="regenerates docs/screenshots/*.png; run `make screenshots` (SHOP_SCREENSHOTS=1) to do it",
+    ),
+]
+
+
+def _shot(page, name: str) -> Path:
+    page.set_viewport_size(VIEWPORT)
+    return _shot_here(page, name)
+
+
+def _shot_here(page, name: str) -> Path:
+    """The viewport as it is now scrolled."""
+    page.mouse.move(0, 0)  # no hover effects in the picture
+    path = SCREENSHOTS_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    return path
+
+
+def test_readme_screenshots(page, shop, paypal):
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    pages.open_catalogue(page, shop)
+    written.append(_shot(page, "01-catalogue"))
+
+    pages.log_in(page, shop, "customer", "customer-demo-2026")
+    pages.open_product(page, shop, "Sturman 8x42 Roof Prism Binocular")
+    written.append(_shot(page, "02-product"))
+    pages.add_this_product(page, 1)
+    pages.add_to_cart(page, shop, "Optics Cleaning Kit", 2)
+    pages.add_to_cart(page, shop, "Binocular Harness Strap", 1)
+    pages.open_cart(page)
+    written.append(_shot(page, "03-cart"))
+
+    pages.checkout_to_payment(page, CUSTOMER)
+    written.append(_shot(page, "04-checkout-payment"))
+    pages.choose_payment(page, "PayPal")
+    written.append(_shot(page, "05-checkout-review"))
+    page.get_by_role("button", name="Confirm order").click()
+    pages.expect_paypal_page(page)
+    written.append(_shot(page, "06-paypal-standin"))
+    page.get_by_role("button", name="Approve").click()
+    number = pages.order_number_on_heading(page)
+    expect(page.locator(".order-status")).to_have_text("Paid")
+    written.append(_shot(page, "07-order-paid"))
+
+    pages.log_out(page)
+    pages.admin_log_in(page, shop, "staff", "staff-demo-2026")
+    pages.admin_open_order(page, shop, number)
+    written.append(_shot(page, "08-admin-order"))
+    timeline = page.get_by_role("heading", name="Timeline")
+    timeline.evaluate("el => { el.scrollIntoView({block: 'start'}); window.scrollBy(0, -16); }")
+    written.append(_shot_here(page, "09-admin-timeline"))
+
+    for path in written:
+        size = path.stat().st_size
+        assert size < 300_000, f"{path.name} is {size} bytes; keep README images under 300 KB"
+    print("\n".join(str(path) for path in written))
