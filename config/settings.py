@@ -205,7 +205,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8765").rstrip("/")
 PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "standin-client")
 PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "standin-secret")
-PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "standin-webhook")
+PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "STANDINWEBHOOK")  # PayPal ids are [A-Za-z0-9]+
 PAYPAL_TIMEOUT = float(os.environ.get("PAYPAL_TIMEOUT", "15"))
 
 # --- Security (production: DEBUG=false passes `manage.py check --deploy`) -------------------
