@@ -101,7 +101,7 @@ def test_sigint_to_runshop_process_stops_children(tmp_path):
     output, _ = proc.communicate(timeout=15)
 
     assert proc.returncode == 0
-    assert "runshop | stopping" in output
+    assert "runshop | stopping (Ctrl-C again to kill at once)" in output
     assert not any(_alive(pid) for pid in pids)
 
 
@@ -116,3 +116,23 @@ def test_shop_children_web_worker_beat_and_optional_standin():
     paypal = with_standin["paypal"]
     assert paypal[2:5] == ["paypal_standin", "--port", "8765"]
     assert paypal[-1] == "http://127.0.0.1:8000/payments/paypal/webhook/"
+
+
+def test_second_stop_request_kills_at_once():
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)",
+    ]
+    out = io.StringIO()
+    supervisor = Supervisor([("stubborn", stubborn)], out=out, grace=30)
+    supervisor.start()
+    while "| up" not in out.getvalue():
+        time.sleep(0.05)
+    supervisor.request_stop()
+    threading.Timer(0.5, supervisor.request_stop).start()
+
+    started = time.monotonic()
+    assert supervisor.wait() == 0
+    assert time.monotonic() - started < 5
+    assert "stubborn asked to kill; killing it" in out.getvalue()

@@ -41,12 +41,13 @@ class Supervisor:
     after ``grace`` seconds: Celery's pool processes must not outlive their parent).
     """
 
-    def __init__(self, children: Sequence[tuple[str, list[str]]], *, out=None, grace: float = 10.0, env=None):
+    def __init__(self, children: Sequence[tuple[str, list[str]]], *, out=None, grace: float = 20.0, env=None):
         self.children = [Child(name, list(argv)) for name, argv in children]
         self.out = out or sys.stdout
         self.grace = grace
         self.env = env
         self._stop = threading.Event()
+        self._force = threading.Event()
         self._write_lock = threading.Lock()
         self._width = max((len(c.name) for c in self.children), default=0)
 
@@ -77,6 +78,9 @@ class Supervisor:
             self.say("runshop", f"started {child.name} (pid {child.process.pid}): {' '.join(child.argv)}")
 
     def request_stop(self, signum=None, frame=None) -> None:
+        """First Ctrl-C/SIGTERM: stop gracefully. A second one: kill what is still running."""
+        if self._stop.is_set():
+            self._force.set()
         self._stop.set()
 
     def wait(self) -> int:
@@ -90,7 +94,7 @@ class Supervisor:
         if failed:
             self.say("runshop", f"{failed.name} exited with code {failed.process.returncode}; stopping the others")
         else:
-            self.say("runshop", "stopping")
+            self.say("runshop", "stopping (Ctrl-C again to kill at once)")
         self.stop_all()
         if failed:
             return failed.process.returncode or 1
@@ -102,11 +106,14 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 child.process.terminate()
         deadline = time.monotonic() + self.grace
+        while not self._force.is_set() and time.monotonic() < deadline:
+            if all(child.process.poll() is not None for child in running):
+                break
+            self._force.wait(0.1)
         for child in running:
-            try:
-                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.say("runshop", f"{child.name} did not stop in {self.grace:g}s; killing it")
+            if child.process.poll() is None:
+                reason = "asked to kill" if self._force.is_set() else f"did not stop in {self.grace:g}s"
+                self.say("runshop", f"{child.name} {reason}; killing it")
         for child in self.children:
             if child.process is None:
                 continue
