@@ -211,3 +211,18 @@ def test_staff_without_permission_cannot_record_funds(client, django_user_model)
     assert response.status_code == 403
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+def test_payment_and_refund_change_pages_render_read_only(admin_client):
+    order = make_order(status="processing", payment_method="cash_courier", user=None)
+    payment = _payment(order, gateway="courier")
+    refund = services.refund_issue(order_id=order.pk, amount=rub("10.00"), reason="x")
+    for url in [
+        reverse("admin:payments_payment_change", args=[payment.pk]),
+        reverse("admin:payments_refund_change", args=[refund.pk]),
+        reverse("admin:payments_payment_refund", args=[payment.pk]),
+    ]:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert order.number in response.content.decode()
+    assert admin_client.get(reverse("admin:payments_payment_add")).status_code == 403
