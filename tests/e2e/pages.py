@@ -50,13 +50,6 @@ def pdf_text(content: bytes) -> str:
 ORDER_NUMBER = re.compile(r"RX-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
-def order_number_on(page: Page) -> str:
-    """The order number shown on the current page (format ``RX-XXXX-XXXX``)."""
-    match = ORDER_NUMBER.search(page.locator("main").inner_text())
-    assert match, f"no order number on {page.url}"
-    return match.group(0)
-
-
 def expect_heading(page: Page, text: str | re.Pattern) -> None:
     expect(page.get_by_role("heading", name=text).first).to_be_visible()
 

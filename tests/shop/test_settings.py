@@ -17,7 +17,17 @@ PRODUCTION = {
     "SITE_URL": "https://shop.example.com",
 }
 #: Variables the developer's or CI's shell may have set; each test starts from none of them.
-SCRUB = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TEST_DATABASE_NAME", "CELERY_QUEUE"}
+SCRUB = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "TEST_DATABASE_NAME",
+    "CELERY_QUEUE",
+    # CI and the e2e conftest set it for Playwright; `check --deploy` rightly refuses it (async.E001).
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
