@@ -40,6 +40,11 @@ Fixtures (request them in your test; all are function-scoped):
     returns their texts.
 
 ``wait_until(predicate, timeout=30, message=...)`` polls (0.1 s) until ``predicate()`` is truthy.
+Import the helpers with ``from tests.integration.conftest import sent_messages, wait_until``.
+
+Slow or crashing sends for fault tests: ``tests.integration.mail_backends.HangOnceEmailBackend``
+(pass ``EMAIL_BACKEND`` and ``INTEGRATION_HANG_MARKER`` to ``.worker(...)``); a short
+``CELERY_VISIBILITY_TIMEOUT`` makes Redis redeliver a dead worker's message quickly.
 """
 
 from __future__ import annotations
