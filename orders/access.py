@@ -35,9 +35,8 @@ def grant_session(request, order: Order) -> None:
 
 
 def can_view(request, order: Order) -> bool:
-    if order.user_id is not None:
-        if request.user.is_authenticated and request.user.pk == order.user_id:
-            return True
+    if order.user_id is not None and request.user.is_authenticated and request.user.pk == order.user_id:
+        return True
     if order.number in request.session.get(_SESSION_KEY, []):
         return True
     key = request.GET.get("key", "")
