@@ -11,19 +11,25 @@ How it fits together
 * ``shop`` loads the demo shop (``manage.py load_demo``) into the transactional test database and
   points ``settings.SITE_URL`` at the live server; ``paypal`` adds the PayPal stand-in with its
   webhook aimed at the live server.
-* When a test fails, a screenshot and the page's HTML are saved to
+* When a test fails, a screenshot, the page's HTML and any server traceback are saved to
   ``test-artifacts/<test name>/`` and the folder is printed.
 
 Adding a journey
 ----------------
 Write ``tests/e2e/test_<what>.py`` with one function per journey::
 
+    from playwright.sync_api import expect
+
     from tests.e2e import pages
 
-    def test_guest_buys_a_tent(page, shop):
-        pages.open_catalogue(page, shop)
-        pages.add_to_cart(page, "Tent", qty=2)
-        ...
+    def test_guest_buys_two_eyepieces_SOME_RULE_ID(page, shop):      # shop = the live server's URL
+        pages.add_to_cart(page, shop, 'Celestron Plossl Eyepiece 25 mm (1.25")', qty=2)
+        pages.open_cart(page)
+        number = pages.checkout_as_guest(page, payment="Cash to the courier")
+        expect(page.get_by_text(f"Your order {number} is placed")).to_be_visible()
+
+Ask for ``paypal`` too when the journey pays with PayPal (see ``test_paypal.py``); the
+demo accounts are ``customer`` / ``customer-demo-2026`` and ``staff`` / ``staff-demo-2026``.
 
 Find elements the way a person does (``get_by_role``, ``get_by_label``, ``get_by_text``) and put
 anything a second journey could reuse into ``tests/e2e/pages.py``. Run them with::
