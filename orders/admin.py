@@ -17,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+
 from . import services, standing
 from .lifecycle import TransitionNotAllowed
 from .models import CustomerStanding, CustomerStandingLog, Order, OrderEvent, OrderLine, PriceCorrection
@@ -41,18 +43,9 @@ class LiftForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OrderLineInline(_ReadOnlyInline):
@@ -114,7 +107,7 @@ def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, 
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",
@@ -149,15 +142,6 @@ class OrderAdmin(admin.ModelAdmin):
     # --- read-only pages: every change is a service call --------------------------------------
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_manage_permission(self, request, obj=None) -> bool:
         """Staff who may act on orders (the model's change permission)."""
@@ -308,24 +292,27 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    def _each(self, request, queryset, service, label):
-        done = 0
-        for order_id in queryset.order_by("pk").values_list("pk", flat=True):
-            try:
-                service(order_id=order_id, actor=request.user)
-                done += 1
-            except TransitionNotAllowed as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-        if done:
-            self.message_user(request, f"{label}: {done} order(s).", messages.SUCCESS)
-
     @admin.action(description="Approve card payment (PAY-FRAUD-CHECK)", permissions=["manage"])
     def approve_card_payment(self, request, queryset):
-        self._each(request, queryset, services.order_fraud_approve, "Card payment approved")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.order_fraud_approve,
+            "Card payment approved",
+            errors=(TransitionNotAllowed,),
+        )
 
     @admin.action(description="Start processing", permissions=["manage"])
     def start_processing(self, request, queryset):
-        self._each(request, queryset, services.order_start_processing, "Processing started")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.order_start_processing,
+            "Processing started",
+            errors=(TransitionNotAllowed,),
+        )
 
     @admin.action(description="Mark a wrong price (ORD-PRICE-ERROR)…", permissions=["manage"])
     def mark_wrong_price(self, request, queryset):
@@ -337,21 +324,12 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "order", "type", "actor", "message", "customer_visible"]
     list_filter = ["type", "customer_visible"]
     search_fields = ["order__number", "message"]
     list_select_related = ["order", "actor"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CustomerStandingLogInline(_ReadOnlyInline):
@@ -364,7 +342,7 @@ class CustomerStandingLogInline(_ReadOnlyInline):
 
 
 @admin.register(CustomerStanding)
-class CustomerStandingAdmin(admin.ModelAdmin):
+class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """PAY-COD-RESTRICT: who may pay on delivery, why not, and every change."""
 
     list_display = ["email", "cod_allowed", "cod_reason", "misconduct", "lifted_at", "updated_at"]
@@ -375,15 +353,6 @@ class CustomerStandingAdmin(admin.ModelAdmin):
     inlines = [CustomerStandingLogInline]
     list_select_related = ["user"]
     actions = ["lift_restriction", "mark_misconduct", "recompute"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_manage_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.change_customerstanding")

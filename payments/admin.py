@@ -18,6 +18,7 @@ from djmoney.money import Money
 from orders.admin import OrderAdmin
 from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
+from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 from shop.models import PaymentMethod
 
 from . import services
@@ -29,18 +30,7 @@ def _can_manage(request) -> bool:
     return request.user.has_perm("orders.change_order")
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class PaymentInline(_ReadOnly, admin.TabularInline):
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
     fields = [
@@ -59,7 +49,7 @@ class PaymentInline(_ReadOnly, admin.TabularInline):
     show_change_link = True
 
 
-class RefundInline(_ReadOnly, admin.TabularInline):
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
     extra = 0
     fields = ["created_at", "amount", "way", "status", "reason", "reference", "sent_at"]
@@ -86,7 +76,7 @@ def _form_page(modeladmin, request, *, title, form, obj, intro="", submit="Save"
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "order_link",
@@ -154,7 +144,7 @@ class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnly, admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "order_number", "amount", "way", "status", "reference", "sent_at", "record_link"]
     list_filter = ["status", "way", "created_at"]
     search_fields = ["order__number", "gateway_refund_id", "reference", "account_holder"]
@@ -222,7 +212,7 @@ class RefundAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(_ReadOnly, admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "type",
@@ -238,7 +228,7 @@ class WebhookEventAdmin(_ReadOnly, admin.ModelAdmin):
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
 
 
-class _OrderQueueAdmin(_ReadOnly, admin.ModelAdmin):
+class _OrderQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "created_at", "full_name", "email", "payment_method", "total", "paid_at"]
     search_fields = ["number", "email", "full_name"]
     list_per_page = 50
@@ -277,24 +267,27 @@ class FraudReviewAdmin(_OrderQueueAdmin):
         payment = obj.card_payments[-1] if obj.card_payments else None
         return f"{payment.captured_amount} · {payment.capture_id}" if payment else "—"
 
-    def _each(self, request, queryset, service, label):
-        done = 0
-        for order_id in queryset.order_by("pk").values_list("pk", flat=True):
-            try:
-                service(order_id=order_id, actor=request.user)
-                done += 1
-            except (TransitionNotAllowed, services.PaymentError) as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-        if done:
-            self.message_user(request, f"{label}: {done} order(s).", messages.SUCCESS)
-
     @admin.action(description="Approve the card payment → processing", permissions=["manage"])
     def approve(self, request, queryset):
-        self._each(request, queryset, services.fraud_review_approve, "Approved")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.fraud_review_approve,
+            "Approved",
+            errors=(TransitionNotAllowed, services.PaymentError),
+        )
 
     @admin.action(description="Reject: cancel the order and refund the card", permissions=["manage"])
     def reject(self, request, queryset):
-        self._each(request, queryset, services.fraud_review_reject, "Rejected, cancelled and refunded")
+        run_for_each(
+            self,
+            request,
+            queryset,
+            services.fraud_review_reject,
+            "Rejected, cancelled and refunded",
+            errors=(TransitionNotAllowed, services.PaymentError),
+        )
 
 
 @admin.register(BankTransferOrder)

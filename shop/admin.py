@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from .admin_tools import ReadOnlyAdminMixin
 from .emails import email_resend
 from .forms import ProductAdminForm
 from .models import (
@@ -187,7 +188,7 @@ class DeliveryRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
+class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The outbox, read-only; staff may only ask for a message to be sent again."""
 
     list_display = ["to", "subject", "status", "attempts", "created_at", "sent_at"]
@@ -211,15 +212,6 @@ class EmailAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("shop.change_email")
 
@@ -232,31 +224,19 @@ class EmailAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} e-mail(s) queued to be sent again.", messages.SUCCESS)
 
 
-class CartLineInline(admin.TabularInline):
+class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CartLine
     extra = 0
     fields = ["product", "quantity", "added_at"]
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "user", "session_key", "created_at", "updated_at"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
     fields = ["user", "session_key", "created_at", "updated_at"]
     readonly_fields = fields
     inlines = [CartLineInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
