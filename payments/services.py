@@ -24,6 +24,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from orders import events, lifecycle
+from orders import services as order_services
 from orders.access import order_link
 from orders.models import Order
 from shop.emails import email_queue
@@ -54,14 +55,6 @@ class PaymentError(Exception):
 
 class RefundError(PaymentError):
     """A refund was refused (PAY-REFUND-SAME-WAY); nothing changed."""
-
-
-def _order_services():
-    # orders.services imports shop and orders only; imported late so a half-built module never
-    # stops payments from loading.
-    from orders import services
-
-    return services
 
 
 def _money(amount, currency) -> Money:
@@ -228,7 +221,7 @@ def payment_capture_record(*, payment_id: int, capture_id: str, amount: Money | 
             payment.save(update_fields=fields)
             try:
                 with transaction.atomic():
-                    _order_services().order_mark_paid(
+                    order_services.order_mark_paid(
                         order_id=order.pk,
                         amount=amount,
                         paid_at=payment.confirmed_at,
@@ -503,7 +496,7 @@ def payment_record_bank_transfer(
         payment.status, payment.captured_amount, payment.confirmed_at = PaymentStatus.COMPLETED, amount, now
         payment.credited_on, payment.bank_reference, payment.recorded_by = credited_on, reference[:100], actor
         payment.save()
-        _order_services().order_mark_paid(
+        order_services.order_mark_paid(
             order_id=order.pk, amount=amount, paid_at=now, method=payment.method, reference=reference, actor=actor
         )
         return payment
@@ -558,7 +551,7 @@ def payment_record_at_door(
 # --- PAY-FRAUD-CHECK ------------------------------------------------------------------------
 def fraud_review_approve(*, order_id: int, actor) -> Order:
     """Staff checked the card payment: the order goes on to processing."""
-    return _order_services().order_fraud_approve(order_id=order_id, actor=actor)
+    return order_services.order_fraud_approve(order_id=order_id, actor=actor)
 
 
 def fraud_review_reject(*, order_id: int, actor, note: str = "") -> Order:
@@ -571,7 +564,7 @@ def fraud_review_reject(*, order_id: int, actor, note: str = "") -> Order:
         if order.status != Order.Status.FRAUD_CHECK:
             raise PaymentError("This order is not waiting for a fraud check.")
         events.fraud_check_decided(order=order, approved=False, actor=actor, note=note)
-        return _order_services().order_cancel(
+        return order_services.order_cancel(
             order_id=order_id, reason=note or "The card payment could not be accepted.", actor=actor
         )
 
