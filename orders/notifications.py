@@ -3,7 +3,8 @@ sent after commit, so an order that rolls back sends nothing.
 
 Templates live in ``templates/emails/<name>.{subject.txt,txt,html}`` and share the order summary
 (``_order_details``): number, lines, totals, delivery address, the processing and delivery windows
-as dates from the business calendar, the payment if received, and the link to the order page.
+as dates (``orders.selectors.order_estimate``, the same as on the order page), the payment if
+received, and the link to the order page.
 """
 
 from __future__ import annotations
@@ -11,44 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.utils import timezone
 from djmoney.money import Money
 
 from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
-from shop.models import ON_DELIVERY_METHODS, Email, Policy
+from shop.models import Email
 
 from . import events
 from .access import order_link
 from .models import Order
+from .selectors import order_estimate
 
 INVOICE_BUILDER = "orders.invoice"
-
-
-def order_windows(order: Order, *, calendar: BusinessCalendar | None = None) -> dict:
-    """SHIP-PROCESSING-TIME and the delivery method's window, as local dates.
-
-    Counted from the payment (prepaid orders, PAY-PREPAID-FIRST), from confirmation (paid on
-    delivery), or from now for a prepaid order still waiting for its money.
-    """
-    calendar = calendar or BusinessCalendar.current()
-    policy = Policy.load()
-    if order.paid_at is not None:
-        start, counted_from = order.paid_at, "payment"
-    elif order.payment_method in ON_DELIVERY_METHODS:
-        start, counted_from = order.created_at or timezone.now(), "confirmation"
-    else:
-        start, counted_from = timezone.now(), "payment_pending"
-    processing_from = calendar.add_business_days(start, policy.processing_days_min)
-    processing_to = calendar.add_business_days(start, policy.processing_days_max)
-    method = order.delivery_method
-    return {
-        "counted_from": counted_from,
-        "processing_from": calendar.local(processing_from).date(),
-        "processing_to": calendar.local(processing_to).date(),
-        "delivery_from": calendar.local(calendar.add_business_days(processing_from, method.delivery_days_min)).date(),
-        "delivery_to": calendar.local(calendar.add_business_days(processing_to, method.delivery_days_max)).date(),
-    }
 
 
 def shop_local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -71,11 +46,14 @@ def paid_amount(order: Order) -> Money | None:
 
 def order_email_context(order: Order, **extra) -> dict:
     lines = list(order.lines.all())
+    # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
+    estimate, estimate_firm = order_estimate(order)
     return {
         "order": order,
         "lines": lines,
         "status_label": Order.Status(order.status).label,
-        "windows": order_windows(order),
+        "estimate": estimate,
+        "estimate_firm": estimate_firm,
         "order_url": order_link(order),
         "paid_at_local": shop_local(order.paid_at),
         "paid_amount": paid_amount(order),

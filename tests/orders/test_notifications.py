@@ -10,7 +10,8 @@ from django.db import transaction
 
 from orders import services
 from orders.access import order_link
-from orders.notifications import order_acknowledgement_queue, order_windows
+from orders.notifications import order_acknowledgement_queue
+from orders.selectors import order_estimate
 from shop.models import Email
 from tests.orders.lifecycle_support import isolate_hooks, make_order
 from tests.orders.test_invoice import pdf_text
@@ -39,9 +40,10 @@ def test_ord_ack_confirmed_order_gets_exactly_one_acknowledgement_with_pdf(
     assert "Бинокль 1 10x42" in body
     assert "Total: RUB5,340.00" in body
     assert "12 Lenina street, flat 5" in body
-    # Processing 1–3 business days from confirmation (Wed 18 Nov), then air mail 7–14 business days.
+    # Processing 1–3 business days from confirmation (Wed 18 Nov); air mail's 7–14 business days
+    # counted after the longest processing time: the same dates the review and order pages show.
     assert "Estimated processing: 19 November 2026 – 23 November 2026" in body
-    assert "Estimated delivery: 30 November 2026 – 11 December 2026" in body
+    assert "Estimated delivery: 2 December 2026 – 11 December 2026" in body
     assert order_link(order) in body
     assert "Payment received" not in body  # paid on delivery: nothing received yet
     html = message.alternatives[0][0]
@@ -95,10 +97,10 @@ def test_ship_processing_time_windows_count_business_days_from_payment():
     """SHIP-PROCESSING-TIME: paid Friday 20 Nov 16:00 (after hours) → processing Tue 24 – Thu 26 Nov."""
     order = make_order(payment_method="paypal")
     order.paid_at = dt.datetime(2026, 11, 20, 16, 0, tzinfo=MSK)
-    windows = order_windows(order)
-    assert windows["processing_from"] == dt.date(2026, 11, 24)
-    assert windows["processing_to"] == dt.date(2026, 11, 26)
-    assert windows["counted_from"] == "payment"
+    estimate, firm = order_estimate(order)
+    assert estimate.processing_from == dt.date(2026, 11, 24)
+    assert estimate.processing_to == dt.date(2026, 11, 26)
+    assert firm
 
 
 def test_processing_email_on_start(django_capture_on_commit_callbacks):
