@@ -2,9 +2,12 @@
 
 import re
 
+from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
+from shop.calendar import BusinessCalendar
+from shop.models import Policy
 from tests.e2e import pages
 
 CUSTOMER = {
@@ -38,6 +41,15 @@ def test_registered_customer_pays_with_paypal_and_sees_the_paid_order_in_my_orde
     assert order.status == Order.Status.PAID
     assert order.user.username == "customer"
     assert order.paid_at is not None
+    # PAY-PAYPAL + SHIP-WITHIN-2BD: the confirmation starts the shipping clock, two business days.
+    policy = Policy.load()
+    assert policy.ship_within_days == 2
+    assert order.ship_by == BusinessCalendar.current().add_business_days(order.paid_at, policy.ship_within_days)
+    # ORD-ACK: the acknowledgement (with the invoice) goes out once the payment is in, and says so.
+    acks = [m for m in mail.outbox if m.subject == f"Your order {number} at Rusoptics"]
+    assert len(acks) == 1
+    assert f"Payment received: {order.total}" in acks[0].body
+    assert acks[0].attachments[0][0] == f"invoice-{number}.pdf"
 
     pages.open_my_orders(page)
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number))
