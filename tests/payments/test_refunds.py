@@ -226,6 +226,22 @@ def test_pay_refund_same_way_cod_refund_asks_for_a_bank_account(client, django_c
     assert "ending 4312" in sent.body and "PP-2026-0042" in sent.body
 
 
+def test_pay_refund_same_way_order_page_links_the_bank_account_form_while_it_is_needed(client):
+    """PAY-REFUND-SAME-WAY: the customer's order page offers the bank-account form while the refund waits for it."""
+    order = _cod_paid_at_door()
+    services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Part")
+    form_url = reverse("payments:refund_account", kwargs={"number": order.number})
+    page = client.get(path_of(order_link(order))).content.decode()
+    assert "Waiting for the customer&#x27;s bank account" in page
+    assert f'<a href="{form_url}">Give your bank account</a>' in page
+    client.post(
+        form_url,
+        {"account_holder": "Anna Petrova", "account_number": "40817810099910004312", "bank_bic": "044525225"},
+    )
+    page = client.get(path_of(order_link(order))).content.decode()
+    assert "Give your bank account" not in page
+
+
 def test_pay_refund_same_way_iban_accounts_are_checked(client):
     order = _cod_paid_at_door()
     services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Part")
