@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import cart as cart_services
 from . import selectors
+from .accounts import customer_register
 from .forms import RegisterForm
 from .models import Category, Policy
 
@@ -147,7 +148,11 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("account")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = customer_register(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
         # login() keeps the session's cart; the user_logged_in receiver ties it to the new account.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your account is ready.")
