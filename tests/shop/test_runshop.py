@@ -136,3 +136,13 @@ def test_second_stop_request_kills_at_once():
     assert supervisor.wait() == 0
     assert time.monotonic() - started < 5
     assert "stubborn asked to kill; killing it" in out.getvalue()
+
+
+def test_children_get_site_url_from_the_address_unless_it_is_set(monkeypatch):
+    """E-mail links and PayPal return URLs follow `runshop --addr`; an explicit SITE_URL wins."""
+    from shop.management.commands.runshop import children_env
+
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert children_env("127.0.0.1:8200")["SITE_URL"] == "http://127.0.0.1:8200"
+    monkeypatch.setenv("SITE_URL", "https://shop.example.com")
+    assert children_env("127.0.0.1:8200")["SITE_URL"] == "https://shop.example.com"

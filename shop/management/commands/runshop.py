@@ -164,6 +164,14 @@ def shop_children(*, addr: str, standin: bool) -> list[tuple[str, list[str]]]:
     return children
 
 
+def children_env(addr: str) -> dict[str, str]:
+    """The environment for web, worker and beat: links in e-mails and PayPal's return URLs must
+    point at the address the web server really listens on, unless SITE_URL says otherwise."""
+    env = dict(os.environ)
+    env.setdefault("SITE_URL", f"http://{addr}")
+    return env
+
+
 class Command(BaseCommand):
     help = "Run the web server, Celery worker, Celery beat and (without PayPal credentials) the PayPal stand-in."
 
@@ -176,7 +184,9 @@ class Command(BaseCommand):
         wants_standin = not os.environ.get("PAYPAL_CLIENT_ID") and not no_standin
         if wants_standin and not has_standin:
             self.stderr.write("runshop: no paypal_standin command in this checkout; PayPal payments will not work.")
-        supervisor = Supervisor(shop_children(addr=addr, standin=wants_standin and has_standin), out=self.stdout)
+        supervisor = Supervisor(
+            shop_children(addr=addr, standin=wants_standin and has_standin), out=self.stdout, env=children_env(addr)
+        )
         code = supervisor.run()
         if code:
             sys.exit(code)
