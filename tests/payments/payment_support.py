@@ -37,6 +37,22 @@ def make_order(*, lines=((Decimal("4990.00"), 1),), delivery="350.00", discount=
     return order
 
 
+def cod_order_paid_at_door(**kwargs):
+    """A cash-on-delivery order whose courier has collected the full total (a captured payment)."""
+    from payments import services
+
+    order = make_order(status="processing", payment_method="cash_courier", **kwargs)
+    services.payment_record_at_door(
+        order_id=order.pk,
+        method="cash_courier",
+        amount=order.total,
+        id_document_checked=False,
+        card_unnamed=False,
+        actor=None,
+    )
+    return order
+
+
 def path_of(url: str) -> str:
     """The path and query of an absolute URL, for Django's test client."""
     parts = urlsplit(url)

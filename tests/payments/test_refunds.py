@@ -15,7 +15,7 @@ from payments.models import Payment, Refund
 from shop import hooks
 from tests.factories import UserFactory
 
-from .payment_support import approve_and_return, make_order, path_of, rub, start_paypal
+from .payment_support import approve_and_return, cod_order_paid_at_door, make_order, path_of, rub, start_paypal
 
 pytestmark = pytest.mark.django_db
 
@@ -165,22 +165,11 @@ def test_pay_refund_same_way_refund_due_hook_twice_refunds_once(
 
 
 # --- cash on delivery and bank transfer: to a bank account ------------------------------------
-def _cod_paid_at_door():
-    order = make_order(status="processing", payment_method="cash_courier")
-    services.payment_record_at_door(
-        order_id=order.pk,
-        method="cash_courier",
-        amount=order.total,
-        id_document_checked=False,
-        card_unnamed=False,
-        actor=None,
-    )
-    return order
 
 
 def test_pay_refund_same_way_cod_refund_asks_for_a_bank_account(client, django_capture_on_commit_callbacks):
     """PAY-REFUND-SAME-WAY: a cash-on-delivery refund waits for the customer's account; the e-mail links the form."""
-    order = _cod_paid_at_door()
+    order = cod_order_paid_at_door()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         refund = services.refund_issue(order_id=order.pk, amount=rub("1340.00"), reason="Returned lens cap")
@@ -228,7 +217,7 @@ def test_pay_refund_same_way_cod_refund_asks_for_a_bank_account(client, django_c
 
 def test_pay_refund_same_way_order_page_links_the_bank_account_form_while_it_is_needed(client):
     """PAY-REFUND-SAME-WAY: the customer's order page offers the bank-account form while the refund waits for it."""
-    order = _cod_paid_at_door()
+    order = cod_order_paid_at_door()
     services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Part")
     form_url = reverse("payments:refund_account", kwargs={"number": order.number})
     page = client.get(path_of(order_link(order))).content.decode()
@@ -243,7 +232,7 @@ def test_pay_refund_same_way_order_page_links_the_bank_account_form_while_it_is_
 
 
 def test_pay_refund_same_way_iban_accounts_are_checked(client):
-    order = _cod_paid_at_door()
+    order = cod_order_paid_at_door()
     services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Part")
     link = path_of(order_link(order, view="payments:refund_account"))
     wrong = client.post(
@@ -259,7 +248,7 @@ def test_pay_refund_same_way_iban_accounts_are_checked(client):
 
 
 def test_pay_refund_same_way_refund_account_page_is_owner_only(client):
-    order = _cod_paid_at_door()
+    order = cod_order_paid_at_door()
     services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="Part")
     client.force_login(UserFactory())
     url = reverse("payments:refund_account", kwargs={"number": order.number})

@@ -8,7 +8,7 @@ from orders.models import Order
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 
-from .payment_support import make_order, rub
+from .payment_support import cod_order_paid_at_door, make_order, rub
 
 pytestmark = pytest.mark.django_db
 
@@ -111,15 +111,7 @@ def test_webhook_about_an_unknown_payment_is_recorded_and_ignored():
 
 
 def test_refund_issue_with_key_is_idempotent():
-    order = make_order(status="processing", payment_method="cash_courier")
-    services.payment_record_at_door(
-        order_id=order.pk,
-        method="cash_courier",
-        amount=order.total,
-        id_document_checked=False,
-        card_unnamed=False,
-        actor=None,
-    )
+    order = cod_order_paid_at_door()
     first = services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="x", key="k-1")
     second = services.refund_issue(order_id=order.pk, amount=rub("100.00"), reason="x", key="k-1")
     assert first.pk == second.pk
