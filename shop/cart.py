@@ -161,11 +161,6 @@ def cart_remove(*, request, product_id) -> None:
 
 
 @transaction.atomic
-def cart_clear(*, cart: Cart) -> None:
-    cart.lines.all().delete()
-
-
-@transaction.atomic
 def cart_merge_on_login(*, session_cart_id: int | None, user) -> Cart | None:
     """Tie the visitor's session cart to the user, merging it into a cart the user already had.
 
