@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .emails import email_deliver
+from .email_delivery import email_deliver
 from .models import Email
 
 MAX_ATTEMPTS = 10

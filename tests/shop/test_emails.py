@@ -13,8 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from shop import emails
-from shop.emails import email_deliver, email_queue, register_attachment_builder
+from shop import email_delivery
+from shop.email_delivery import email_deliver, register_attachment_builder
+from shop.emails import email_queue
 from shop.models import Email
 from shop.tasks import email_send, emails_retry_unsent
 from tests.factories import UserFactory
@@ -149,7 +150,7 @@ def test_attachment_is_built_at_send_time_once(templates, django_capture_on_comm
         flaky.failures_left = 1
         email_send.apply(args=[email.pk], throw=False)  # fails once, retried
     finally:
-        emails._attachment_builders.pop("tests.doc", None)
+        email_delivery._attachment_builders.pop("tests.doc", None)
     assert built == ["7"]
     assert mail.outbox[0].attachments == [("doc-7.pdf", b"%PDF-1.7 test", "application/pdf")]
 
