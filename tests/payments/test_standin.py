@@ -31,8 +31,8 @@ from paypalserversdk.models.purchase_unit_request import PurchaseUnitRequest
 from paypalserversdk.models.refund_request import RefundRequest
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
-from payments.standin import StandinClient
-from payments.standin.client import StandinControlError
+from paypal_standin import StandinClient
+from paypal_standin.client import StandinControlError
 
 RETURN_URL = "https://shop.example/payments/paypal/return/?order=SO-7"
 CANCEL_URL = "https://shop.example/payments/paypal/cancel/"
@@ -777,7 +777,7 @@ def test_live_fixture_delivers_to_the_shops_webhook_view(paypal_standin_live, li
 
 
 def test_request_log_keeps_the_latest_entries(paypal_standin, monkeypatch):
-    import payments.standin.state as standin_state
+    import paypal_standin.state as standin_state
 
     monkeypatch.setattr(standin_state, "LOG_LIMIT", 3)
     for number in range(5):

@@ -2,13 +2,14 @@
 
 It accepts the credentials in ``settings.PAYPAL_CLIENT_ID`` / ``PAYPAL_CLIENT_SECRET`` and signs
 webhooks for ``settings.PAYPAL_WEBHOOK_ID`` unless ``--webhook-id`` says otherwise. Point the shop at
-it with ``PAYPAL_API_BASE=http://127.0.0.1:8765``.
+it with ``PAYPAL_API_BASE=http://127.0.0.1:8765``. The stand-in itself is the top-level ``paypal_standin``
+package (stdlib only); this command only reads the settings and starts it.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from payments.standin import StandinServer
+from paypal_standin import StandinServer
 
 
 class Command(BaseCommand):

@@ -2,9 +2,10 @@
 
 ``StandinServer`` (server.py) serves it over HTTP from a thread; ``StandinState`` (state.py) holds the
 orders, captures, refunds and faults; ``StandinClient`` (client.py) drives its control API from tests
-and scripts. Run it standalone with ``python manage.py paypal_standin --port 8765``; in tests use the
-``paypal_standin`` fixture (tests/fixtures/standin.py). No Django imports here: the server runs in any
-Python 3.11 process.
+and scripts. Run it standalone with ``python manage.py paypal_standin --port 8765`` (a thin command in
+shop/management/commands/); in tests use the ``paypal_standin`` fixture (tests/fixtures/standin.py).
+No Django imports here: the server runs in any Python 3.11 process. It is a development and test
+server, not part of the shop, so it lives outside the apps.
 
 By hand, next to ``runserver``::
 
