@@ -1,6 +1,6 @@
 """A local stand-in for the part of PayPal's REST API the shop uses.
 
-``StandinServer`` (server.py) serves it over HTTP from a thread; ``StandinState`` (state.py) holds the
+``StandinServer`` (server.py) serves it over HTTP from a thread; ``StandinState`` (state/) holds the
 orders, captures, refunds and faults; ``StandinClient`` (client.py) drives its control API from tests
 and scripts. Run it standalone with ``python manage.py paypal_standin --port 8765`` (a thin command in
 shop/management/commands/); in tests use the ``paypal_standin`` fixture (tests/fixtures/standin.py).

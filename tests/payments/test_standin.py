@@ -777,9 +777,9 @@ def test_live_fixture_delivers_to_the_shops_webhook_view(paypal_standin_live, li
 
 
 def test_request_log_keeps_the_latest_entries(paypal_standin, monkeypatch):
-    import paypal_standin.state as standin_state
+    import paypal_standin.state.control as standin_control
 
-    monkeypatch.setattr(standin_state, "LOG_LIMIT", 3)
+    monkeypatch.setattr(standin_control, "LOG_LIMIT", 3)
     for number in range(5):
         requests.get(f"{paypal_standin.url}/v2/checkout/orders/N{number}", timeout=5)
     assert [e["path"] for e in paypal_standin.requests()] == [f"/v2/checkout/orders/N{n}" for n in (2, 3, 4)]
