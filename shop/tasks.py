@@ -6,15 +6,21 @@ from django.utils import timezone
 from .email_delivery import email_deliver
 from .models import Email
 
+#: After this many attempts (task retries and sweeps together) an e-mail is left FAILED for staff.
 MAX_ATTEMPTS = 10
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
-def email_send(self, email_id: int) -> bool:
-    try:
-        return email_deliver(email_id=email_id)
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=30 * (2**self.request.retries))
+# Every failed attempt is recorded on the row (FAILED, last_error, attempts) by email_deliver before
+# it raises; Celery then retries after 30 s, 60 s, … (full jitter), five times, and the sweep goes on.
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=5,
+    acks_late=True,
+)
+def email_send(email_id: int) -> bool:
+    return email_deliver(email_id=email_id)
 
 
 @shared_task

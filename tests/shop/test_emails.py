@@ -110,9 +110,24 @@ def test_celery_task_asks_for_a_retry_with_backoff_when_sending_fails(
     flaky.failures_left = 1
     with pytest.raises(Retry) as info:
         email_send.delay(email.pk)
-    assert info.value.when == 30  # 30 s, doubling with each retry
+    assert 0 <= info.value.when <= 30  # up to 30 s (full jitter), doubling with each retry
     email.refresh_from_db()
     assert email.status == Email.Status.FAILED and email.attempts == 1
+    assert email.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+
+
+def test_celery_task_gives_up_after_its_retries_and_leaves_the_email_failed_for_the_sweep(
+    templates, flaky, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        email = _queue()
+    flaky.failures_left = 1
+    # The sixth run (five retries done) re-raises the send error instead of asking for a retry.
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        email_send.apply(args=[email.pk], retries=email_send.max_retries, throw=True)
+    email.refresh_from_db()
+    assert email.status == Email.Status.FAILED and email.attempts == 1
+    assert mail.outbox == []
 
 
 def test_celery_task_retry_sends_it(templates, flaky, django_capture_on_commit_callbacks):
