@@ -1,26 +1,23 @@
 """The outbox: queue an e-mail in the caller's transaction; a Celery task sends it after commit.
 
 An order that is rolled back queued nothing (the row goes with the transaction) and sends nothing
-(the task is started by ``on_commit``). Sending is retried by the task and by a periodic sweep.
-The sending itself, and the attachments built at send time, are in ``shop.email_delivery``.
+(the task is started after commit). Sending is retried by the task and by a periodic sweep (the
+pattern is described in ``shop.obligations``). The sending itself, and the attachments built at send
+time, are in ``shop.email_delivery``.
 """
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from .email_delivery import register_attachment_builder
 from .models import Email, Policy
+from .obligations import enqueue_after_commit
 from .tasks import email_send
 
 # register_attachment_builder is imported by apps' ready() from here (orders.apps).
 __all__ = ["email_queue", "email_resend", "register_attachment_builder"]
-
-logger = logging.getLogger(__name__)
 
 
 def email_queue(
@@ -51,18 +48,11 @@ def email_queue(
         attachment_builder=attachment_builder,
         attachment_ref=str(attachment_ref),
     )
-    transaction.on_commit(lambda: _enqueue_send(email.pk))
+    enqueue_after_commit(email_send, email.pk)
     return email
-
-
-def _enqueue_send(email_id: int) -> None:
-    try:
-        email_send.delay(email_id)
-    except Exception:  # broker down: the periodic sweep (emails_retry_unsent) sends it later
-        logger.exception("Could not enqueue e-mail %s; the sweep will retry", email_id)
 
 
 def email_resend(*, email_id: int) -> None:
     """Staff asked to send again (the outbox admin action): queue a fresh attempt."""
     Email.objects.filter(pk=email_id).update(status=Email.Status.QUEUED, last_error="")
-    transaction.on_commit(lambda: _enqueue_send(email_id))
+    enqueue_after_commit(email_send, email_id)

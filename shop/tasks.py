@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .email_delivery import email_deliver
 from .models import Email
+from .obligations import SWEEP_MARGIN_SECONDS
 
 #: After this many attempts (task retries and sweeps together) an e-mail is left FAILED for staff.
 MAX_ATTEMPTS = 10
@@ -24,12 +25,13 @@ def email_send(email_id: int) -> bool:
 
 
 @shared_task
-def emails_retry_unsent() -> int:
-    """Periodic sweep: anything queued for over 5 minutes, or failed, is sent again (bounded)."""
-    cutoff = timezone.now() - timedelta(minutes=5)
+def emails_retry_unsent(margin_seconds: float = SWEEP_MARGIN_SECONDS) -> int:
+    """Periodic sweep: queue again every e-mail still queued or failed ``margin_seconds`` after it was
+    created, up to ``MAX_ATTEMPTS`` attempts. Returns how many were queued."""
+    cutoff = timezone.now() - timedelta(seconds=margin_seconds)
     ids = list(
         Email.objects.filter(status__in=[Email.Status.QUEUED, Email.Status.FAILED], attempts__lt=MAX_ATTEMPTS)
-        .filter(created_at__lt=cutoff)
+        .filter(created_at__lte=cutoff)
         .values_list("pk", flat=True)[:200]
     )
     for email_id in ids:

@@ -17,7 +17,7 @@ from shop import email_delivery
 from shop.email_delivery import email_deliver, register_attachment_builder
 from shop.emails import email_queue
 from shop.models import Email
-from shop.tasks import email_send, emails_retry_unsent
+from shop.tasks import MAX_ATTEMPTS, email_send, emails_retry_unsent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +206,16 @@ def test_sweep_resends_stale_queued_and_failed_emails_only(templates, flaky, dja
     assert emails_retry_unsent.delay().get() == 0  # nothing left: running again sends nothing
     assert Email.objects.get(pk=fresh.pk).attempts == 0
     assert Email.objects.get(pk=stale.pk).attempts == 1
+
+
+def test_sweep_stops_at_max_attempts(templates, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        spent = _queue(key="spent")
+        last_chance = _queue(key="last-chance")
+    Email.objects.filter(pk=spent.pk).update(status=Email.Status.FAILED, attempts=MAX_ATTEMPTS)
+    Email.objects.filter(pk=last_chance.pk).update(status=Email.Status.FAILED, attempts=MAX_ATTEMPTS - 1)
+
+    assert emails_retry_unsent.delay(margin_seconds=0).get() == 1
+    states = dict(Email.objects.values_list("key", "status"))
+    assert states == {"spent": "failed", "last-chance": "sent"}
+    assert len(mail.outbox) == 1
