@@ -54,9 +54,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,6 +62,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.process_support import wait_until
 
 HERE = Path(__file__).resolve().parent
 START_TIMEOUT = 60
@@ -74,17 +73,6 @@ def pytest_collection_modifyitems(config, items):
         if HERE in Path(item.path).resolve().parents:
             for name in ("integration", "postgres", "redis"):
                 item.add_marker(name)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 30, message: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout:g}s waiting for {message}")
-        time.sleep(0.1)
 
 
 def sent_messages(mail_dir: Path) -> list[str]:

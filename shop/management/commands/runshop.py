@@ -3,12 +3,14 @@
 Starts the web server, a Celery worker, Celery beat and — when no real PayPal credentials are
 configured and the command exists — the local PayPal stand-in, prefixes each one's output with its
 name, and stops them all together: Ctrl-C (SIGINT) or SIGTERM terminates every child and waits for
-it; if one child dies on its own, the others are stopped and runshop exits non-zero.
+it; if one child dies on its own, the others are stopped and runshop exits non-zero. If runshop itself
+is killed outright (SIGKILL), Linux kills the children too, so no stray server keeps port 8000 or 8765.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -23,6 +25,30 @@ from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
 
 STANDIN_PORT = 8765
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent():
+    """A ``preexec_fn`` by which Linux SIGKILLs a child as soon as the process that started it dies.
+
+    A SIGKILL of the supervisor, or of its process group (which the children, in their own
+    sessions, are not in), runs none of the supervisor's stopping code: without this the web
+    server, beat and the stand-in outlived it and kept their ports. The signal follows the death of
+    the *thread* that started the child, so children are started from the main thread. A Celery
+    worker's pool processes set the same signal towards their worker. None outside Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL)) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return preexec
 
 
 @dataclass
@@ -38,7 +64,9 @@ class Supervisor:
 
     Each child runs in its own session so a terminal Ctrl-C reaches only the supervisor, which
     then stops the children in order (SIGTERM, then SIGKILL to the child's whole process group
-    after ``grace`` seconds: Celery's pool processes must not outlive their parent).
+    after ``grace`` seconds: Celery's pool processes must not outlive their parent). Should the
+    supervisor be killed before it has stopped them, each child gets SIGKILL from Linux
+    (``die_with_parent``).
     """
 
     def __init__(self, children: Sequence[tuple[str, list[str]]], *, out=None, grace: float = 20.0, env=None):
@@ -64,6 +92,7 @@ class Supervisor:
 
     def start(self) -> None:
         env = {**(self.env if self.env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
+        preexec = die_with_parent()
         for child in self.children:
             child.process = subprocess.Popen(  # noqa: S603 (argv built by us, no shell)
                 child.argv,
@@ -72,6 +101,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,
+                preexec_fn=preexec,
             )
             child.reader = threading.Thread(target=self._pump, args=(child,), daemon=True)
             child.reader.start()
