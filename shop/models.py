@@ -35,32 +35,133 @@ class Policy(models.Model):
     A singleton (pk=1); use ``Policy.load()``.
     """
 
-    shop_name = models.CharField(max_length=120, default="Rusoptics")
-    legal_name = models.CharField(max_length=200, default="Alatyr Ltd")
-    shop_email = models.EmailField(default="shop@example.com")
-    shop_phone = models.CharField(max_length=40, default="+7 495 000-00-00")
-    shop_address = models.TextField(default="1 Optics street, Moscow, 101000, Russia")
-    currency = models.CharField(max_length=3, default="RUB")
-    country = models.CharField(max_length=2, default="RU", help_text="ISO code; public holidays come from it.")
-    time_zone = models.CharField(max_length=64, default="Europe/Moscow")
-    business_hours_start = models.TimeField(default="09:00")
-    business_hours_end = models.TimeField(default="15:00")
+    shop_name = models.CharField(
+        "shop name", max_length=120, default="Rusoptics", help_text="Shown in page titles, e-mails and invoices."
+    )
+    legal_name = models.CharField(
+        "legal name",
+        max_length=200,
+        default="Alatyr Ltd",
+        help_text="The company that sells, as it stands on invoices and in the footer of pages and e-mails.",
+    )
+    shop_email = models.EmailField(
+        "contact e-mail",
+        default="shop@example.com",
+        help_text="Where customers are told to write: page footer, every e-mail, invoices.",
+    )
+    shop_phone = models.CharField(
+        "contact phone",
+        max_length=40,
+        default="+7 495 000-00-00",
+        help_text="Shown next to the contact e-mail: page footer, every e-mail, invoices.",
+    )
+    shop_address = models.TextField(
+        "postal address",
+        default="1 Optics street, Moscow, 101000, Russia",
+        help_text="Shown in the page footer and e-mails, and as the seller's address on invoices.",
+    )
+    currency = models.CharField(
+        "currency",
+        max_length=3,
+        default="RUB",
+        help_text="Shown for an empty cart only. Every product's price carries its own currency (set on the "
+        "product), so changing this would convert nothing; it cannot be edited here.",
+    )
+    country = models.CharField(
+        "country",
+        max_length=2,
+        default="RU",
+        help_text="Two-letter code, e.g. RU. Its public holidays are not business days: no orders are processed "
+        "and deadlines counted in business days skip them.",
+    )
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        default="Europe/Moscow",
+        help_text="The shop's clock, e.g. Europe/Moscow: business hours are in this time zone, and customers see "
+        "deadlines with its name.",
+    )
+    business_hours_start = models.TimeField(
+        "business hours start",
+        default="09:00",
+        help_text="On business days orders are processed from this time. Something that happens outside business "
+        "hours (a payment at night) starts its deadlines at the next opening.",
+    )
+    business_hours_end = models.TimeField(
+        "business hours end", default="15:00", help_text="On business days orders are processed until this time."
+    )
 
     # ORD-PRICE-ERROR
-    price_error_answer_days = models.PositiveSmallIntegerField(default=3)
+    price_error_answer_days = models.PositiveSmallIntegerField(
+        "days to answer a price correction",
+        default=3,
+        help_text="When staff correct a wrong price on a confirmed order, the customer has this many days "
+        "(calendar days) to accept the new price or cancel; with no answer the order is cancelled and any "
+        "payment refunded.",
+    )
     # PAY-PREPAY-THRESHOLD
-    prepay_threshold_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("60000"))
-    prepay_threshold_items = models.PositiveSmallIntegerField(default=6)
+    prepay_threshold_amount = models.DecimalField(
+        "prepayment required from (amount)",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("60000"),
+        help_text="Orders worth this much or more, delivery included, must be paid in advance: cash or card to "
+        "the courier is not offered.",
+    )
+    prepay_threshold_items = models.PositiveSmallIntegerField(
+        "prepayment required from (items)",
+        default=6,
+        help_text="Orders of this many items or more must be paid in advance: cash or card to the courier is not "
+        "offered.",
+    )
     # PAY-COD-RESTRICT
-    cod_restrict_orders = models.PositiveSmallIntegerField(default=3)
-    cod_refused_share = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("0.50"))
-    cod_failed_deliveries = models.PositiveSmallIntegerField(default=3)
+    cod_restrict_orders = models.PositiveSmallIntegerField(
+        "orders looked at for refusals",
+        default=3,
+        help_text="Pay on delivery is withdrawn from a customer when, in their last this many orders that went out "
+        "for delivery, more than the share below was refused at the door. 0 turns this check off.",
+    )
+    cod_refused_share = models.DecimalField(
+        "refused share that withdraws pay on delivery",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        help_text="Pay on delivery is withdrawn when, in the customer's last orders (the number above), more than "
+        "this share of their value was refused at the door (0.5 = half).",
+    )
+    cod_failed_deliveries = models.PositiveSmallIntegerField(
+        "failed deliveries that withdraw pay on delivery",
+        default=3,
+        help_text="Pay on delivery is withdrawn when this many deliveries in a row to the customer failed for "
+        "reasons beyond the shop's control (nobody at home, wrong address, …). 0 turns this check off.",
+    )
     # PAY-PAYPAL
-    paypal_reconcile_hours = models.PositiveSmallIntegerField(default=24)
+    paypal_reconcile_hours = models.PositiveSmallIntegerField(
+        "look up unconfirmed PayPal payments after (hours)",
+        default=24,
+        help_text="A PayPal payment still not confirmed this many hours after the customer started it is looked up "
+        "at PayPal and the order updated; one the customer never completed is marked failed.",
+    )
     # SHIP-PROCESSING-TIME, SHIP-WITHIN-2BD
-    processing_days_min = models.PositiveSmallIntegerField(default=1)
-    processing_days_max = models.PositiveSmallIntegerField(default=3)
-    ship_within_days = models.PositiveSmallIntegerField(default=2)
+    processing_days_min = models.PositiveSmallIntegerField(
+        "processing time, at least (business days)",
+        default=1,
+        help_text="Customers are told processing takes between this and the number below business days, counted "
+        "from payment (from the order, for pay on delivery).",
+    )
+    processing_days_max = models.PositiveSmallIntegerField(
+        "processing time, at most (business days)",
+        default=3,
+        help_text="The longest processing time promised; the delivery window shown to customers starts after it.",
+    )
+    ship_within_days = models.PositiveSmallIntegerField(
+        "ship within (business days)",
+        default=2,
+        help_text="Each order gets a ship-by date this many business days after payment (after the order, for pay "
+        "on delivery).",
+    )
+    # The fields below without a help text are read by no code yet, so the admin hides them (fulfilment,
+    # collection, withdrawal and claims will): give one a verbose name and help text when it is shown.
     # SHIP-STOCKOUT
     stockout_answer_days = models.PositiveSmallIntegerField(default=3)
     # DLV-ACCEPT-14D
@@ -69,7 +170,12 @@ class Policy(models.Model):
     withdraw_days = models.PositiveSmallIntegerField(default=30)
     withdraw_refund_days = models.PositiveSmallIntegerField(default=3)
     # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
-    default_warranty_months = models.PositiveSmallIntegerField(default=24)
+    default_warranty_months = models.PositiveSmallIntegerField(
+        "default warranty (months)",
+        default=24,
+        help_text="The page of a product with no warranty of its own says defects may be claimed within this many "
+        "months.",
+    )
     defect_refund_days = models.PositiveSmallIntegerField(default=10)
     wrong_item_refund_days = models.PositiveSmallIntegerField(default=10)
     short_delivery_refund_days = models.PositiveSmallIntegerField(default=10)
