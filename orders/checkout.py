@@ -22,7 +22,16 @@ from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.cart import cart_fingerprint, cart_lines
 from shop.delivery import DeliveryEstimate, DeliveryOption, DeliveryUnavailable, delivery_estimate, delivery_option
-from shop.models import ON_DELIVERY_METHODS, PREPAID_METHODS, Cart, CartLine, PaymentMethod, Policy, Region
+from shop.models import (
+    ON_DELIVERY_METHODS,
+    ONLINE_METHODS,
+    PREPAID_METHODS,
+    Cart,
+    CartLine,
+    PaymentMethod,
+    Policy,
+    Region,
+)
 
 from . import events
 from .models import Order, OrderLine
@@ -30,10 +39,6 @@ from .standing import cod_decision
 from .stock import take_stock
 
 logger = logging.getLogger(__name__)
-
-#: Paid online right after confirming: the acknowledgement waits for the payment (ORD-ACK), and the
-#: customer goes on to the payment page.
-ONLINE_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE})
 
 DETAIL_FIELDS = (
     "full_name",

@@ -16,11 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.cart import cart_lines, get_cart
 from shop.delivery import delivery_options
-from shop.models import PREPAID_METHODS, Policy, Region
+from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
 from . import access, selectors
 from .checkout import (
-    ONLINE_METHODS,
     CheckoutChanged,
     CheckoutError,
     cart_changes,

@@ -28,19 +28,15 @@ _ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
 class MethodRoute:
     gateway: str
     refund_way: str
-    online: bool  # the customer pays through the browser at checkout
 
 
 ROUTES: dict[str, MethodRoute] = {
-    PaymentMethod.PAYPAL: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL, True),
-    PaymentMethod.CARD_ONLINE: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL, True),
-    PaymentMethod.BANK_TRANSFER: MethodRoute(Gateway.BANK_TRANSFER, RefundWay.BANK_ACCOUNT, False),
-    PaymentMethod.CASH_COURIER: MethodRoute(Gateway.COURIER, RefundWay.BANK_ACCOUNT, False),
-    PaymentMethod.CARD_COURIER: MethodRoute(Gateway.COURIER, RefundWay.CARD_TERMINAL, False),
+    PaymentMethod.PAYPAL: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL),
+    PaymentMethod.CARD_ONLINE: MethodRoute(Gateway.PAYPAL, RefundWay.PAYPAL),
+    PaymentMethod.BANK_TRANSFER: MethodRoute(Gateway.BANK_TRANSFER, RefundWay.BANK_ACCOUNT),
+    PaymentMethod.CASH_COURIER: MethodRoute(Gateway.COURIER, RefundWay.BANK_ACCOUNT),
+    PaymentMethod.CARD_COURIER: MethodRoute(Gateway.COURIER, RefundWay.CARD_TERMINAL),
 }
-
-#: Methods whose payment starts at ``payments:start`` (PayPal processes the cards too).
-ONLINE_METHODS = frozenset(m for m, route in ROUTES.items() if route.online)
 
 
 def route(method: str) -> MethodRoute:
@@ -51,11 +47,6 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     """The one rounding rule: to the currency's minor unit as PayPal counts it."""
     exponent = Decimal("1") if currency in _ZERO_DECIMAL else Decimal("0.01")
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
-
-
-def money_value(value: Money) -> dict:
-    currency = str(value.currency)
-    return {"currency_code": currency, "value": str(quantize(value.amount, currency))}
 
 
 def paypal_amount(order) -> dict:

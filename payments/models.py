@@ -112,12 +112,6 @@ class RefundWay(models.TextChoices):
     CARD_TERMINAL = "card_terminal", "Card refund through the acquiring terminal"
 
 
-#: Refunds still holding part of the payment's refundable amount.
-ACTIVE_REFUND_STATUSES = frozenset(
-    {RefundStatus.REQUESTED, RefundStatus.AWAITING_BANK_DETAILS, RefundStatus.PENDING, RefundStatus.SENT}
-)
-
-
 class Refund(models.Model):
     Status = RefundStatus
     Way = RefundWay

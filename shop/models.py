@@ -23,6 +23,8 @@ class PaymentMethod(models.TextChoices):
 ON_DELIVERY_METHODS = frozenset({PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER})
 #: Paid before processing (PAY-PREPAID-FIRST).
 PREPAID_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE, PaymentMethod.BANK_TRANSFER})
+#: Paid online right after confirming, through PayPal (which processes the cards too).
+ONLINE_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE})
 
 
 def all_payment_methods() -> list[str]:

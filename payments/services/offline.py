@@ -1,0 +1,127 @@
+"""Money that does not pass through PayPal: bank transfer, payment at the door, and the card fraud review."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from orders import events
+from orders import services as order_services
+from orders.access import order_link
+from orders.models import Order
+from shop.emails import email_queue
+from shop.models import PaymentMethod
+
+from ..models import CAPTURED_STATUSES, Gateway, Payment, PaymentStatus
+from ._common import PaymentError, _lock_payment, _money
+
+
+# --- Bank transfer, payment at the door -----------------------------------------------------
+def payment_record_bank_transfer(
+    *, order_id: int, amount: Money, credited_on: dt.date, reference: str, actor
+) -> Payment:
+    """PAY-PREPAID-FIRST: staff saw the funds credited; only now is the order paid (and stock taken).
+
+    The credited amount must be the order's total; anything else is refused and nothing changes.
+    """
+    reference = reference.strip()
+    if not reference:
+        raise PaymentError("Enter the transfer's reference from the bank statement.")
+    with transaction.atomic():
+        # The order is locked first: two staff recording the same transfer at once make one payment.
+        # (Bank-transfer payments are never locked by the PayPal paths, which lock Payment, then Order.)
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.payment_method != PaymentMethod.BANK_TRANSFER:
+            raise PaymentError("This order is not paid by bank transfer.")
+        existing = order.payments.filter(gateway=Gateway.BANK_TRANSFER).order_by("pk").first()
+        payment = _lock_payment(existing.pk) if existing else None
+        if payment is not None and payment.status in CAPTURED_STATUSES:
+            return payment  # already recorded
+        if order.status != Order.Status.AWAITING_PAYMENT:
+            raise PaymentError(f"The order is {order.get_status_display().lower()}; it is not waiting for money.")
+        amount = _money(amount, order.total.currency)
+        if amount != order.total:
+            raise PaymentError(f"The credited amount {amount} does not match the order total {order.total}.")
+        now = timezone.now()
+        if payment is None:
+            payment = Payment(
+                order=order, method=order.payment_method, gateway=Gateway.BANK_TRANSFER, amount=order.total
+            )
+            payment.refunded_amount = Money(0, order.total.currency)
+        payment.status, payment.captured_amount, payment.confirmed_at = PaymentStatus.COMPLETED, amount, now
+        payment.credited_on, payment.bank_reference, payment.recorded_by = credited_on, reference[:100], actor
+        payment.save()
+        order_services.order_mark_paid(
+            order_id=order.pk, amount=amount, paid_at=now, method=payment.method, reference=reference, actor=actor
+        )
+        return payment
+
+
+def payment_record_at_door(
+    *, order_id: int, method: str, amount: Money, id_document_checked: bool, card_unnamed: bool, actor
+) -> Payment:
+    """The courier took the money at handover (cash or card).
+
+    PAY-CARD-AT-DOOR-ID: a card payment needs the payer's identity document checked, unless the
+    card is unnamed. DLV-HANDOVER: the order is paid in full. Idempotent per order.
+    """
+    if method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
+        raise PaymentError("Only cash or card to the courier is paid at the door.")
+    if method == PaymentMethod.CARD_COURIER and not (id_document_checked or card_unnamed):
+        raise PaymentError("Check the payer's identity document: the card carries a name.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        existing = order.payments.filter(gateway=Gateway.COURIER, status__in=CAPTURED_STATUSES).first()
+        if existing is not None:
+            return existing
+        if order.payment_method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
+            raise PaymentError("This order is prepaid; nothing is paid at the door.")
+        amount = _money(amount, order.total.currency)
+        if amount != order.total:
+            raise PaymentError(f"The order must be paid in full: {order.total} (taken: {amount}).")
+        now = timezone.now()
+        payment = Payment.objects.create(
+            order=order,
+            method=method,
+            gateway=Gateway.COURIER,
+            status=PaymentStatus.COMPLETED,
+            amount=order.total,
+            captured_amount=amount,
+            refunded_amount=Money(0, amount.currency),
+            confirmed_at=now,
+            id_document_checked=id_document_checked,
+            card_unnamed=card_unnamed,
+            recorded_by=actor,
+        )
+        events.payment_confirmed(order=order, amount=amount, method=method, actor=actor)
+        email_queue(
+            to=order.email,
+            template="payment_received",
+            context={"order": order, "payment": payment, "order_url": order_link(order)},
+            key=f"payment-received:{payment.pk}",
+        )
+        return payment
+
+
+# --- PAY-FRAUD-CHECK ------------------------------------------------------------------------
+def fraud_review_approve(*, order_id: int, actor) -> Order:
+    """Staff checked the card payment: the order goes on to processing."""
+    return order_services.order_fraud_approve(order_id=order_id, actor=actor)
+
+
+def fraud_review_reject(*, order_id: int, actor, note: str = "") -> Order:
+    """Staff reject the card payment: the order is cancelled and the money goes back to the card.
+
+    The refund itself runs from the ``order_cancelled`` hook (``refund_for_cancelled_order``).
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.FRAUD_CHECK:
+            raise PaymentError("This order is not waiting for a fraud check.")
+        events.fraud_check_decided(order=order, approved=False, actor=actor, note=note)
+        return order_services.order_cancel(
+            order_id=order_id, reason=note or "The card payment could not be accepted.", actor=actor
+        )

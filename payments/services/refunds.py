@@ -1,0 +1,285 @@
+"""Refunds out (PAY-REFUND-SAME-WAY): money goes back the way it came, never above what was captured.
+
+Note: ``paypal`` in this module is the PayPal client, ``payments.paypal``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from orders import events
+from orders.access import order_link
+from orders.models import Order
+from shop.emails import email_queue
+
+from .. import gateways, paypal
+from ..models import CAPTURED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, RefundWay
+from ._common import RefundError, _lock_payment, _money
+
+logger = logging.getLogger(__name__)
+
+
+# --- Refunds out (PAY-REFUND-SAME-WAY) ------------------------------------------------------
+def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: str = "") -> Refund:
+    """Send money back the way it came: PayPal/card → refund of the capture; COD/transfer → bank account.
+
+    Partial refunds are allowed; the total refunded never exceeds what was captured (locked Payment
+    row here, a CHECK constraint in the database). ``key`` makes the call idempotent: a second call
+    with the same key returns the first refund.
+    """
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        payments = list(
+            Payment.objects.select_for_update().filter(order_id=order_id, status__in=CAPTURED_STATUSES).order_by("pk")
+        )
+        if key:  # checked under the payments' lock: two calls with one key never both create
+            existing = Refund.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return existing
+        amount = _money(amount, order.total.currency)
+        if amount.amount <= 0:
+            raise RefundError("The refund amount must be positive.")
+        payment = next((p for p in payments if p.refundable >= amount), None)
+        if payment is None:
+            left = sum((p.refundable.amount for p in payments), Decimal("0"))
+            raise RefundError(f"Only {left:.2f} {order.total.currency} can still be refunded on this order.")
+        if not key:
+            key = f"{order.number}-refund-{Refund.objects.filter(order_id=order_id).count() + 1}"
+        return _refund_create(payment, amount=amount, reason=reason, actor=actor, key=key)
+
+
+def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: str) -> Refund:
+    """Inside the caller's transaction, with ``payment`` locked."""
+    order = payment.order
+    way = gateways.route(payment.method).refund_way
+    status = {
+        RefundWay.PAYPAL: RefundStatus.REQUESTED,
+        RefundWay.BANK_ACCOUNT: RefundStatus.AWAITING_BANK_DETAILS,
+        RefundWay.CARD_TERMINAL: RefundStatus.PENDING,
+    }[way]
+    payment.refunded_amount = payment.refunded_amount + amount
+    payment.save(update_fields=["refunded_amount"])  # the CHECK constraint backs the check above
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=amount,
+        status=status,
+        way=way,
+        reason=reason[:300],
+        idempotency_key=key,
+        requested_by=actor,
+    )
+    events.refund_requested(order=order, amount=amount, reason=reason, actor=actor)
+    if way == RefundWay.PAYPAL:
+        from ..tasks import payments_refund_send
+
+        refund_pk = refund.pk
+        transaction.on_commit(lambda: payments_refund_send.delay(refund_pk))
+    elif way == RefundWay.BANK_ACCOUNT:
+        email_queue(
+            to=order.email,
+            template="refund_bank_details_request",
+            context={
+                "order": order,
+                "refund": refund,
+                "form_url": order_link(order, view="payments:refund_account"),
+            },
+            key=f"refund-bank-details:{refund.pk}",
+        )
+    return refund
+
+
+def refund_send(*, refund_id: int) -> Refund:
+    """Ask PayPal to refund the capture (PayPal and cards). Safe to repeat: the request id is the refund's key.
+
+    Raises ``paypal.PayPalUnavailable`` when PayPal cannot answer (the task retries).
+    """
+    refund = Refund.objects.select_related("payment", "order").get(pk=refund_id)
+    if refund.way != RefundWay.PAYPAL or refund.status != RefundStatus.REQUESTED:
+        return refund
+    try:
+        answer = paypal.capture_refund(
+            capture_id=refund.payment.capture_id,
+            amount=refund.amount.amount,
+            currency=str(refund.amount.currency),
+            request_id=refund.idempotency_key,
+            note=f"Refund for order {refund.order.number}",
+        )
+    except paypal.PayPalUnavailable:
+        raise
+    except paypal.PayPalError as exc:
+        return refund_fail(refund_id=refund.pk, reason=str(exc))
+    return refund_paypal_record(refund_id=refund.pk, answer=answer)
+
+
+def refund_paypal_record(*, refund_id: int, answer: dict) -> Refund:
+    """Record PayPal's answer about a refund (from the refund call or a PAYMENT.CAPTURE.REFUNDED webhook)."""
+    status = (answer.get("status") or "COMPLETED").upper()
+    if status in {"FAILED", "CANCELLED"}:
+        return refund_fail(refund_id=refund_id, reason=f"PayPal reports the refund {status.lower()}.")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        if refund.status in {RefundStatus.SENT, RefundStatus.FAILED}:
+            return refund
+        _lock_payment(refund.payment_id)  # lock order everywhere: Refund, then Payment
+        refund.gateway_refund_id = answer.get("id", refund.gateway_refund_id)[:40]
+        refund.reference = refund.gateway_refund_id
+        if status == "PENDING":
+            refund.status = RefundStatus.PENDING
+            refund.save(update_fields=["status", "gateway_refund_id", "reference"])
+            return refund
+        refund.save(update_fields=["gateway_refund_id", "reference"])
+        return _refund_mark_sent_locked(refund, reference=refund.reference, actor=None)
+
+
+def refund_record_external(*, payment_id: int, amount: Money, gateway_refund_id: str, key: str) -> Refund:
+    """A refund made in PayPal's own dashboard (we learn of it by webhook): recorded so totals stay true."""
+    with transaction.atomic():
+        existing = Refund.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        payment = _lock_payment(payment_id)
+        amount = _money(amount, payment.captured_amount.currency)
+        if amount > payment.refundable:
+            amount = payment.refundable
+        if amount.amount <= 0:
+            raise RefundError("Nothing left to refund on this payment.")
+        payment.refunded_amount = payment.refunded_amount + amount
+        payment.save(update_fields=["refunded_amount"])
+        refund = Refund.objects.create(
+            order=payment.order,
+            payment=payment,
+            amount=amount,
+            status=RefundStatus.REQUESTED,
+            way=RefundWay.PAYPAL,
+            reason="Refunded at PayPal.",
+            idempotency_key=key,
+            gateway_refund_id=gateway_refund_id[:40],
+        )
+        events.refund_requested(order=payment.order, amount=amount, reason="Refunded at PayPal.")
+        return _refund_mark_sent_locked(refund, reference=gateway_refund_id, actor=None)
+
+
+def refund_fail(*, refund_id: int, reason: str) -> Refund:
+    """The gateway refused the refund: its amount is freed so it can be refunded again."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        if refund.status in {RefundStatus.SENT, RefundStatus.FAILED}:
+            return refund
+        payment = _lock_payment(refund.payment_id)
+        payment.refunded_amount = payment.refunded_amount - refund.amount
+        payment.save(update_fields=["refunded_amount"])
+        refund.status, refund.failure_reason = RefundStatus.FAILED, reason[:300]
+        refund.save(update_fields=["status", "failure_reason"])
+        events.refund_failed(order=refund.order, amount=refund.amount, reason=reason)
+        return refund
+
+
+def refund_bank_details_submit(*, order_id: int, holder: str, account_number: str, bic: str, actor=None) -> int:
+    """The customer gave the account for their COD / bank-transfer refunds. Returns how many refunds it serves."""
+    with transaction.atomic():
+        refunds = list(
+            Refund.objects.select_for_update()
+            .filter(order_id=order_id, status=RefundStatus.AWAITING_BANK_DETAILS)
+            .select_related("order")
+            .order_by("pk")
+        )
+        for refund in refunds:
+            refund.account_holder, refund.account_number, refund.bank_bic = holder, account_number, bic
+            refund.status = RefundStatus.PENDING
+            refund.save(update_fields=["account_holder", "account_number", "bank_bic", "status"])
+            events.refund_bank_details_received(order=refund.order, amount=refund.amount, actor=actor)
+        return len(refunds)
+
+
+def refund_mark_sent(*, refund_id: int, reference: str, actor) -> Refund:
+    """Staff made the bank transfer (or the card refund at the terminal) and record its reference."""
+    reference = reference.strip()
+    if not reference:
+        raise RefundError("Enter the transfer's reference.")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        if refund.status == RefundStatus.SENT:
+            return refund
+        if refund.way == RefundWay.PAYPAL:
+            raise RefundError("PayPal refunds are confirmed by PayPal, not recorded by hand.")
+        if refund.status != RefundStatus.PENDING:
+            raise RefundError("The customer has not given a bank account for this refund yet.")
+        _lock_payment(refund.payment_id)
+        return _refund_mark_sent_locked(refund, reference=reference, actor=actor)
+
+
+def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund:
+    """Refund and its payment locked by the caller (in that order)."""
+    refund.status, refund.reference, refund.sent_at = RefundStatus.SENT, reference[:100], timezone.now()
+    refund.save(update_fields=["status", "reference", "sent_at"])
+    payment = Payment.objects.get(pk=refund.payment_id)
+    sent = sum((r.amount.amount for r in payment.refunds.filter(status=RefundStatus.SENT)), Decimal("0"))
+    if payment.status != PaymentStatus.REVIEW:
+        full = sent >= payment.captured_amount.amount
+        payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+        payment.save(update_fields=["status"])
+    order = refund.order
+    events.refund_sent(order=order, amount=refund.amount, reference=refund.reference, actor=actor)
+    email_queue(
+        to=order.email,
+        template="refund_sent",
+        context={"order": order, "refund": refund, "order_url": order_link(order)},
+        key=f"refund-sent:{refund.pk}",
+    )
+    return refund
+
+
+# --- Hook receivers (registered in PaymentsConfig.ready) ------------------------------------
+def refund_for_cancelled_order(order_id: int) -> list[Refund]:
+    """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK): refund everything captured. Safe to run twice."""
+    refunds = []
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        payments = Payment.objects.select_for_update().filter(order_id=order_id, status__in=CAPTURED_STATUSES)
+        for payment in payments.order_by("pk"):
+            key = f"{order.number}-cancel-{payment.pk}"
+            existing = Refund.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                refunds.append(existing)
+                continue
+            if payment.refundable.amount > 0:
+                refunds.append(
+                    _refund_create(payment, amount=payment.refundable, reason="Order cancelled.", actor=None, key=key)
+                )
+    return refunds
+
+
+def refund_for_due_amount(order_id: int, amount) -> Refund | None:
+    """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT): refund that part of a paid order.
+
+    Running the hook twice for the same order state refunds once: the key is made of the order,
+    the amount and the order's current total (which a further correction would change).
+    """
+    order = Order.objects.get(pk=order_id)
+    amount = _money(amount, order.total.currency)
+    if amount.amount <= 0:
+        return None
+    key = f"{order.number}-due-{amount.amount}-{order.total.amount}"
+    return refund_issue(order_id=order_id, amount=amount, reason="Part of the order refunded.", key=key)
+
+
+def refunds_resend_stuck(*, older_than: timedelta = timedelta(minutes=15), limit: int = 100) -> int:
+    """PayPal refunds still ``requested`` after a while (worker lost, PayPal down): ask again, same request id."""
+    due = list(
+        Refund.objects.filter(
+            status=RefundStatus.REQUESTED, way=RefundWay.PAYPAL, created_at__lte=timezone.now() - older_than
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for refund_id in due:
+        try:
+            refund_send(refund_id=refund_id)
+        except paypal.PayPalError:
+            logger.warning("Refund %s still not sent: PayPal unavailable", refund_id)
+    return len(due)
