@@ -7,11 +7,10 @@ The worker is a separate process, so everything the test writes must be committe
 import datetime as dt
 import os
 import signal
-import time
 
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import ClockedSchedule, PeriodicTask
+from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
 
 from shop.emails import email_queue
 from shop.models import Email
@@ -125,13 +124,25 @@ def test_beat_fires_a_one_off_sweep_once_and_the_worker_sends(celery_processes, 
         clocked=ClockedSchedule.objects.create(clocked_time=timezone.now() + dt.timedelta(seconds=1)),
         one_off=True,
     )
+    # A harmless every-second entry shows beat ticking on (created before beat starts, so it does
+    # not count as a schedule change).
+    PeriodicTask.objects.create(
+        name="integration: ticks",
+        task="celery.backend_cleanup",
+        interval=IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS),
+    )
 
     beat = celery_processes.beat()
     wait_until(lambda: _status(email) == Email.Status.SENT, message="the swept e-mail to be sent")
 
-    # Give beat a few more ticks (max-interval 1 s) to prove it does not fire again, then stop it
-    # gracefully: beat writes its run counts to the database when it syncs (on shutdown at the latest).
-    time.sleep(3)
+    # Three more ticks of beat (not a fixed sleep, which a loaded machine may fill with fewer) must
+    # not fire the one-off again; then stop beat gracefully: it writes its run counts to the
+    # database when it syncs (on shutdown at the latest).
+    def ticks() -> int:
+        return beat.log().count("Sending due task integration: ticks")
+
+    seen = ticks()
+    wait_until(lambda: ticks() >= seen + 3, message="three more beat ticks")
     beat.stop()
     assert beat.log().count("Sending due task integration: emails sweep") == 1
     task.refresh_from_db()
