@@ -12,16 +12,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from djmoney.money import Money
 
 from shop.models import PaymentMethod
+from shop.money import quantize
 
 from .models import Gateway, RefundWay
-
-#: Currencies PayPal takes without decimals; every other one has two.
-_ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
 
 
 @dataclass(frozen=True)
@@ -41,12 +39,6 @@ ROUTES: dict[str, MethodRoute] = {
 
 def route(method: str) -> MethodRoute:
     return ROUTES[method]
-
-
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    """The one rounding rule: to the currency's minor unit as PayPal counts it."""
-    exponent = Decimal("1") if currency in _ZERO_DECIMAL else Decimal("0.01")
-    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def paypal_amount(order) -> dict:

@@ -1,0 +1,73 @@
+"""Every row lock the shop takes, in one module.
+
+Lock order (always, in every service): **Order → Payment → Refund → Product → Email**; several
+rows of one model are locked in primary-key order. A service that touches an order's money
+locks the order first, so everything that changes one order queues on one row and two services
+can never wait for each other in opposite orders (no deadlock). Products (stock) come after
+the order: two orders racing for the last units queue on the product rows in pk order.
+
+Every lock is ``select_for_update(of=("self",))``: joined rows (``select_related``) are read,
+never locked by accident. SQLite has no row locks; there ``transaction_mode=IMMEDIATE``
+(config/settings.py) serialises writers instead.
+
+Models are looked up by label so ``shop`` imports no higher app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.apps import apps
+from django.db import transaction
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Row locks are held until commit: take them inside transaction.atomic().")
+
+
+def _lock_many(label: str, **filters) -> list:
+    _require_transaction()
+    return list(_model(label).objects.select_for_update(of=("self",)).filter(**filters).order_by("pk"))
+
+
+def lock_order(order_id: int):
+    """The order row (first in the lock order)."""
+    _require_transaction()
+    return _model("orders.Order").objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def lock_payment(payment_id: int):
+    """One payment; the caller locked its order first. ``payment.order`` is loaded, not locked."""
+    _require_transaction()
+    return _model("payments.Payment").objects.select_for_update(of=("self",)).select_related("order").get(pk=payment_id)
+
+
+def lock_payments(*, order_id: int, **filters) -> list:
+    """An order's payments (optionally filtered), in pk order; the caller locked the order first."""
+    return _lock_many("payments.Payment", order_id=order_id, **filters)
+
+
+def lock_refund(refund_id: int):
+    """One refund; the caller locked its order and payment first."""
+    _require_transaction()
+    return _model("payments.Refund").objects.select_for_update(of=("self",)).select_related("order").get(pk=refund_id)
+
+
+def lock_refunds(*, order_id: int, **filters) -> list:
+    return _lock_many("payments.Refund", order_id=order_id, **filters)
+
+
+def lock_products(product_ids: Iterable[int]) -> dict:
+    """Products (stock) by pk, locked in pk order; after the order in the lock order."""
+    return {p.pk: p for p in _lock_many("shop.Product", pk__in=list(product_ids))}
+
+
+def lock_email(email_id: int):
+    """One outbox row (last in the lock order); None if it is gone."""
+    _require_transaction()
+    return _model("shop.Email").objects.select_for_update(of=("self",)).filter(pk=email_id).first()
