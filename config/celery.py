@@ -22,4 +22,5 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.payments_reconcile_stale",
         "schedule": crontab(minute="*/15"),
     },
+    "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
 }

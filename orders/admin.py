@@ -19,9 +19,19 @@ from django.utils.html import format_html, format_html_join
 
 from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 
-from . import services, standing
+from . import holds, lifecycle, services, standing
+from .errors import OrderActionError
 from .lifecycle import TransitionNotAllowed
-from .models import CustomerStanding, CustomerStandingLog, Order, OrderEvent, OrderLine, PriceCorrection
+from .models import (
+    CustomerStanding,
+    CustomerStandingLog,
+    HoldKind,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    PriceCorrection,
+)
 from .price_forms import PriceCorrectionForm
 
 
@@ -50,8 +60,53 @@ class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class OrderLineInline(_ReadOnlyInline):
     model = OrderLine
-    fields = ["product_name", "sku", "unit_price", "quantity", "line_total", "warranty_months"]
+    fields = [
+        "product_name",
+        "sku",
+        "unit_price",
+        "quantity",
+        "quantity_cancelled",
+        "quantity_shipped",
+        "quantity_delivered",
+        "quantity_refused",
+        "quantity_returned",
+        "line_total",
+        "warranty_months",
+    ]
     readonly_fields = fields
+
+
+class OrderHoldInline(_ReadOnlyInline):
+    """Holds: what the order waits for, by when, and how each ended."""
+
+    model = OrderHold
+    fields = ["kind", "opened_at", "due_at", "note", "released_at", "resolution", "released_by"]
+    readonly_fields = fields
+    verbose_name_plural = "holds (price confirmation, fraud review, stock decision, claims)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("released_by")
+
+
+class OpenHoldFilter(admin.SimpleListFilter):
+    """Orders waiting on something: one open hold kind, or any."""
+
+    title = "on hold"
+    parameter_name = "hold"
+
+    def lookups(self, request, model_admin):
+        return [("any", "Any hold"), *HoldKind.choices, ("none", "No hold")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        open_holds = OrderHold.objects.filter(released_at__isnull=True)
+        if value == "none":
+            return queryset.exclude(pk__in=open_holds.values("order_id"))
+        if value != "any":
+            open_holds = open_holds.filter(kind=value)
+        return queryset.filter(pk__in=open_holds.values("order_id"))
 
 
 class PriceCorrectionInline(_ReadOnlyInline):
@@ -85,7 +140,7 @@ def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, 
             try:
                 apply(obj, form.cleaned_data)
                 done += 1
-            except (TransitionNotAllowed, services.OrderActionError, ValueError) as exc:
+            except (TransitionNotAllowed, OrderActionError, ValueError) as exc:
                 failed.append(f"{obj}: {exc}")
         if done:
             modeladmin.message_user(request, f"{title}: done for {done}.", messages.SUCCESS)
@@ -114,19 +169,20 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "full_name",
         "email",
         "status",
+        "payment_status",
         "payment_method",
         "total",
         "ship_by",
     ]
-    list_filter = ["status", "payment_method", "created_at", "region"]
+    list_filter = ["status", "payment_status", OpenHoldFilter, "payment_method", "created_at", "region"]
     search_fields = ["number", "email", "phone", "full_name"]
     date_hierarchy = "created_at"
     list_per_page = 50
-    inlines = [OrderLineInline, PriceCorrectionInline, OrderEventInline]
-    actions = ["cancel_orders", "approve_card_payment", "start_processing", "mark_wrong_price"]
+    inlines = [OrderLineInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
+    actions = ["cancel_orders", "approve_card_payment", "mark_wrong_price"]
     change_form_template = "admin/orders/order/change_form.html"
     fieldsets = [
-        (None, {"fields": ["number", "status", "created_at", "user", "cod_standing"]}),
+        (None, {"fields": ["number", "status", "payment_status", "created_at", "user", "cod_standing"]}),
         ("Customer", {"fields": ["full_name", "email", "phone"]}),
         ("Delivery", {"fields": ["address", "city", "postcode", "region", "delivery_method", "no_marketing_inserts"]}),
         (
@@ -135,7 +191,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
         (
             "Deadlines",
-            {"fields": ["ship_by", "price_answer_by", "status_before_price_check", "cancelled_at", "cancel_reason"]},
+            {"fields": ["ship_by", "cancelled_at", "cancel_reason"]},
         ),
     ]
 
@@ -219,10 +275,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 services.order_price_error_mark(
                     order_id=order.pk, corrections=form.cleaned_data["corrections"], actor=request.user
                 )
-            except services.OrderActionError as exc:
+            except OrderActionError as exc:
                 form.add_error(None, str(exc))
-            except TransitionNotAllowed:
-                form.add_error(None, f"A price cannot be corrected in status “{order.get_status_display()}”.")
             else:
                 self.message_user(request, f"Order {order.number}: the customer was asked to confirm the new price.")
                 return HttpResponseRedirect(self._change_url(order))
@@ -247,12 +301,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def move_view(self, request, object_id, move: str):
         """One-click moves from the change page (POST only)."""
         order = self._order_or_denied(request, object_id)
-        moves = {"approve": services.order_fraud_approve, "process": services.order_start_processing}
+        moves = {"approve": services.order_fraud_approve}
         if request.method != "POST" or move not in moves:
             return HttpResponseRedirect(self._change_url(order))
         try:
             moves[move](order_id=order.pk, actor=request.user)
-        except TransitionNotAllowed as exc:
+        except (TransitionNotAllowed, OrderActionError) as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
             self.message_user(request, f"Order {order.number}: done.", messages.SUCCESS)
@@ -273,6 +327,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_manage"] = self.has_manage_permission(request)
+        order = context.get("original")
+        if order is not None:
+            held = holds.open_kinds(order)
+            context["in_fraud_review"] = HoldKind.FRAUD_REVIEW in held
+            context["can_correct_price"] = (
+                HoldKind.PRICE_CONFIRMATION not in held and order.status in holds.OPENS_IN[HoldKind.PRICE_CONFIRMATION]
+            )
+            context["can_cancel"] = order.status in lifecycle.CANCELLABLE
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- list actions -------------------------------------------------------------------------
@@ -300,18 +362,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             queryset,
             services.order_fraud_approve,
             "Card payment approved",
-            errors=(TransitionNotAllowed,),
-        )
-
-    @admin.action(description="Start processing", permissions=["manage"])
-    def start_processing(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset,
-            services.order_start_processing,
-            "Processing started",
-            errors=(TransitionNotAllowed,),
+            errors=(TransitionNotAllowed, OrderActionError),
         )
 
     @admin.action(description="Mark a wrong price (ORD-PRICE-ERROR)…", permissions=["manage"])

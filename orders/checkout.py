@@ -35,6 +35,7 @@ from shop.models import (
 
 from . import events
 from .models import Order, OrderLine
+from .notifications import order_acknowledgement_queue
 from .standing import cod_decision
 from .stock import take_stock
 
@@ -349,8 +350,9 @@ def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order
     Cash/card to the courier: the order starts PROCESSING, stock is taken now under row locks (a
     short product refuses the whole order) and ship_by is set (SHIP-WITHIN-2BD). Prepaid methods:
     AWAITING_PAYMENT and no stock taken until the payment is confirmed (PAY-PREPAID-FIRST).
-    After commit: the acknowledgement is queued (except PayPal/card online, whose acknowledgement
-    follows the payment) and ``order_confirmed`` hooks run.
+    In the same transaction: the acknowledgement is queued in the outbox (except PayPal/card online,
+    whose acknowledgement follows the payment) and the ``order_confirmed`` hook runs; the e-mail is
+    sent after commit.
     """
     token = (token or "").strip()
     if not token:
@@ -451,18 +453,9 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     locked_cart.lines.all().delete()
     locked_cart.save(update_fields=["updated_at"])
 
-    order_id = order.pk
-    # After commit, each in its own callback: a failing receiver is logged (robust) and never turns
-    # an order that is already committed into an error page (the customer would retry in vain).
+    # ORD-ACK is an obligation: its outbox row is written in this transaction (a rolled-back order
+    # queues nothing); only the sending waits for commit. PayPal/card online are acknowledged once paid.
     if method not in ONLINE_METHODS:
-        transaction.on_commit(lambda: _acknowledgement_queue(order_id), robust=True)
-    transaction.on_commit(lambda: hooks.run("order_confirmed", order_id), robust=True)
+        order_acknowledgement_queue(order=order)
+    hooks.run("order_confirmed", order.pk)
     return order
-
-
-def _acknowledgement_queue(order_id: int) -> None:
-    """ORD-ACK: the order is registered now; PayPal/card online are acknowledged once paid."""
-    from .notifications import order_acknowledgement_queue
-
-    with transaction.atomic():
-        order_acknowledgement_queue(order=Order.objects.get(pk=order_id))

@@ -1,16 +1,21 @@
-"""One small function per event type. Every change of an order writes exactly one of these.
+"""One small function per event type (``OrderEvent.Type``). Every change of an order writes one.
 
+No two functions write the same type; code that reads events selects them by the type constant.
 ``customer_visible`` events make the timeline on the customer's order page; staff see all of them.
 Messages are written for the person reading the timeline.
 """
 
+from __future__ import annotations
+
 from decimal import Decimal
 
-from .models import Order, OrderEvent
+from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
+
+T = OrderEvent.Type
 
 
-def record(
-    order: Order, type: str, message: str, *, actor=None, customer_visible: bool = False, **parameters
+def _record(
+    order: Order, type: T, message: str, *, actor=None, customer_visible: bool = False, **parameters
 ) -> OrderEvent:
     return OrderEvent.objects.create(
         order=order,
@@ -36,11 +41,11 @@ def _jsonable(value):
     return value
 
 
-# --- Orders ---------------------------------------------------------------------------------
+# --- The order and its status ---------------------------------------------------------------
 def order_placed(*, order: Order, actor=None) -> OrderEvent:
-    return record(
+    return _record(
         order,
-        "placed",
+        T.PLACED,
         f"Order {order.number} placed; total {order.total}.",
         actor=actor,
         customer_visible=True,
@@ -49,10 +54,11 @@ def order_placed(*, order: Order, actor=None) -> OrderEvent:
 
 
 def status_changed(*, order: Order, source: str, target: str, actor=None, note: str = "") -> OrderEvent:
-    label = Order.Status(target).label
-    return record(
+    """Written by ``orders.lifecycle.move`` only: every status move, with source and target."""
+    label = OrderStatus(target).label
+    return _record(
         order,
-        "status_changed",
+        T.STATUS_CHANGED,
         f"Status: {label}." + (f" {note}" if note else ""),
         actor=actor,
         customer_visible=True,
@@ -62,9 +68,9 @@ def status_changed(*, order: Order, source: str, target: str, actor=None, note: 
 
 
 def order_cancelled(*, order: Order, reason: str, actor=None) -> OrderEvent:
-    return record(
+    return _record(
         order,
-        "cancelled",
+        T.CANCELLED,
         "Order cancelled." + (f" Reason: {reason}" if reason else ""),
         actor=actor,
         customer_visible=True,
@@ -72,18 +78,83 @@ def order_cancelled(*, order: Order, reason: str, actor=None) -> OrderEvent:
     )
 
 
+def order_paid(*, order: Order, amount, method: str, reference: str = "", actor=None) -> OrderEvent:
+    """PAY-PREPAID-FIRST: the payment is confirmed; the shipping clock starts (``ship_by``)."""
+    return _record(
+        order,
+        T.PAID,
+        f"Payment of {amount} received.",
+        actor=actor,
+        customer_visible=True,
+        amount=amount,
+        method=method,
+        reference=reference,
+        ship_by=order.ship_by,
+    )
+
+
+def payment_status_changed(*, order: Order, source: str, target: str) -> OrderEvent:
+    """Written by the payments ledger when the money rows change what the order's payment status is."""
+    return _record(
+        order,
+        T.PAYMENT_STATUS_CHANGED,
+        f"Payment: {PaymentStatus(target).label}.",
+        customer_visible=True,
+        source=source,
+        target=target,
+    )
+
+
+# --- Holds (orders/holds.py) ----------------------------------------------------------------
+def hold_opened(*, order: Order, kind: str, due_at=None, note: str = "", actor=None) -> OrderEvent:
+    return _record(
+        order,
+        T.HOLD_OPENED,
+        f"On hold: {HoldKind(kind).label}." + (f" {note}" if note else ""),
+        actor=actor,
+        customer_visible=True,
+        kind=kind,
+        due_at=due_at,
+    )
+
+
+def hold_released(*, order: Order, kind: str, resolution: str, actor=None) -> OrderEvent:
+    return _record(
+        order,
+        T.HOLD_RELEASED,
+        f"Hold released ({HoldKind(kind).label.lower()}): {resolution}",
+        actor=actor,
+        kind=kind,
+        resolution=resolution,
+    )
+
+
+# --- Stock ----------------------------------------------------------------------------------
 def stock_taken(*, order: Order, lines: list[tuple[str, int]]) -> OrderEvent:
-    return record(order, "stock_taken", "Stock reserved for the order.", lines=lines)
+    return _record(order, T.STOCK_TAKEN, "Stock reserved for the order.", lines=lines)
 
 
 def stock_released(*, order: Order, lines: list[tuple[str, int]], actor=None) -> OrderEvent:
-    return record(order, "stock_released", "Stock returned to the shelf.", actor=actor, lines=lines)
+    return _record(order, T.STOCK_RELEASED, "Stock returned to the shelf.", actor=actor, lines=lines)
 
 
-def price_error_marked(*, order: Order, corrections: list[dict], new_total, answer_by, actor=None) -> OrderEvent:
-    return record(
+def stock_short(*, order: Order, products: list[str], actor=None) -> OrderEvent:
+    """SHIP-STOCKOUT: some lines could not be served from stock; nothing was reserved."""
+    return _record(
         order,
-        "price_error_marked",
+        T.STOCK_SHORT,
+        "Not enough stock for: " + ", ".join(products) + ".",
+        actor=actor,
+        customer_visible=True,
+        products=products,
+    )
+
+
+# --- ORD-PRICE-ERROR ------------------------------------------------------------------------
+def price_error_marked(*, order: Order, corrections: list[dict], new_total, answer_by, actor=None) -> OrderEvent:
+    return _record(
+        order,
+        T.PRICE_ERROR_MARKED,
         f"Price corrected; new total {new_total}. Awaiting the customer's answer.",
         actor=actor,
         customer_visible=True,
@@ -93,59 +164,91 @@ def price_error_marked(*, order: Order, corrections: list[dict], new_total, answ
     )
 
 
-def price_error_answered(*, order: Order, accepted: bool, actor=None) -> OrderEvent:
-    text = "Customer accepted the corrected price." if accepted else "Customer declined the corrected price."
-    return record(order, "price_error_answered", text, actor=actor, customer_visible=True, accepted=accepted)
+def price_error_accepted(*, order: Order, old_total, new_total, lines: list[dict], actor=None) -> OrderEvent:
+    """The customer accepted the corrected prices; the order's totals changed."""
+    return _record(
+        order,
+        T.PRICE_ERROR_ACCEPTED,
+        f"Customer accepted the corrected price; total {old_total} → {new_total}.",
+        actor=actor,
+        customer_visible=True,
+        old_total=old_total,
+        new_total=new_total,
+        lines=lines,
+    )
+
+
+def price_error_declined(*, order: Order, actor=None) -> OrderEvent:
+    return _record(
+        order, T.PRICE_ERROR_DECLINED, "Customer declined the corrected price.", actor=actor, customer_visible=True
+    )
 
 
 def price_error_timed_out(*, order: Order) -> OrderEvent:
-    return record(
+    return _record(
         order,
-        "price_error_timed_out",
+        T.PRICE_ERROR_TIMED_OUT,
         "No answer to the corrected price in time; order cancelled.",
         customer_visible=True,
     )
 
 
+# --- PAY-FRAUD-CHECK ------------------------------------------------------------------------
+def fraud_review_approved(*, order: Order, actor=None) -> OrderEvent:
+    return _record(order, T.FRAUD_REVIEW_APPROVED, "Card payment approved by staff.", actor=actor)
+
+
+def fraud_review_rejected(*, order: Order, note: str = "", actor=None) -> OrderEvent:
+    return _record(order, T.FRAUD_REVIEW_REJECTED, "Card payment rejected by staff.", actor=actor, note=note)
+
+
+# --- E-mail ---------------------------------------------------------------------------------
 def email_queued(*, order: Order, kind: str, email_id: int) -> OrderEvent:
-    return record(order, "email_queued", f"E-mail queued: {kind}.", kind=kind, email_id=email_id)
+    return _record(order, T.EMAIL_QUEUED, f"E-mail queued: {kind}.", kind=kind, email_id=email_id)
 
 
-# --- Payments -------------------------------------------------------------------------------
+# --- Payments (payments/services) -----------------------------------------------------------
 def payment_started(*, order: Order, gateway: str, reference: str = "") -> OrderEvent:
-    return record(order, "payment_started", f"Payment started via {gateway}.", gateway=gateway, reference=reference)
+    return _record(order, T.PAYMENT_STARTED, f"Payment started via {gateway}.", gateway=gateway, reference=reference)
 
 
-def payment_confirmed(*, order: Order, amount, method: str, reference: str = "", actor=None) -> OrderEvent:
-    return record(
+def money_row_moved(*, row, source: str, target: str, actor=None) -> OrderEvent:
+    """Written by ``payments.lifecycle`` only: every move of a Payment or a Refund row of the order."""
+    name = type(row).__name__  # "Payment" or "Refund"
+    return _record(
+        row.order,
+        T.PAYMENT_MOVED if name == "Payment" else T.REFUND_MOVED,
+        f"{name} {row.pk}: {row.get_status_display()}.",
+        actor=actor,
+        **{f"{name.lower()}_id": row.pk, "source": source, "target": target},
+    )
+
+
+def payment_received_at_door(*, order: Order, amount, method: str, actor=None) -> OrderEvent:
+    return _record(
         order,
-        "payment_confirmed",
+        T.PAYMENT_RECEIVED_AT_DOOR,
         f"Payment of {amount} received.",
         actor=actor,
         customer_visible=True,
         amount=amount,
         method=method,
-        reference=reference,
     )
 
 
 def payment_failed(*, order: Order, reason: str) -> OrderEvent:
-    return record(order, "payment_failed", f"Payment not completed: {reason}", customer_visible=True, reason=reason)
+    return _record(order, T.PAYMENT_FAILED, f"Payment not completed: {reason}", customer_visible=True, reason=reason)
 
 
 def payment_review(*, order: Order, reason: str) -> OrderEvent:
-    return record(order, "payment_review", f"Payment held for staff review: {reason}", reason=reason)
+    return _record(order, T.PAYMENT_REVIEW, f"Payment held for staff review: {reason}", reason=reason)
 
 
-def fraud_check_decided(*, order: Order, approved: bool, actor=None, note: str = "") -> OrderEvent:
-    text = "Card payment approved by staff." if approved else "Card payment rejected by staff."
-    return record(order, "fraud_check", text, actor=actor, approved=approved, note=note)
-
-
+# --- Refunds out (payments/services) --------------------------------------------------------
 def refund_requested(*, order: Order, amount, reason: str, actor=None) -> OrderEvent:
-    return record(
+    return _record(
         order,
-        "refund_requested",
+        T.REFUND_REQUESTED,
         f"Refund of {amount} started.",
         actor=actor,
         customer_visible=True,
@@ -155,9 +258,9 @@ def refund_requested(*, order: Order, amount, reason: str, actor=None) -> OrderE
 
 
 def refund_sent(*, order: Order, amount, reference: str = "", actor=None) -> OrderEvent:
-    return record(
+    return _record(
         order,
-        "refund_sent",
+        T.REFUND_SENT,
         f"Refund of {amount} sent.",
         actor=actor,
         customer_visible=True,
@@ -166,76 +269,47 @@ def refund_sent(*, order: Order, amount, reference: str = "", actor=None) -> Ord
     )
 
 
-def cod_standing_changed(*, order: Order, allowed: bool, reason: str) -> OrderEvent:
-    return record(
-        order,
-        "cod_standing",
-        f"Pay on delivery {'allowed' if allowed else 'withdrawn'}: {reason}",
-        allowed=allowed,
-        reason=reason,
-    )
-
-
-# --- Lifecycle moves (orders/services.py) ---------------------------------------------------
-def order_paid(*, order: Order, amount, method: str, source: str, reference: str = "", actor=None) -> OrderEvent:
-    """PAY-PREPAID-FIRST: the payment is confirmed; the status says whether staff must check it first."""
-    return record(
-        order,
-        "paid",
-        f"Payment of {amount} received. Status: {Order.Status(order.status).label}.",
-        actor=actor,
-        customer_visible=True,
-        amount=amount,
-        method=method,
-        reference=reference,
-        source=source,
-        target=order.status,
-        ship_by=order.ship_by,
-    )
-
-
-def stock_short(*, order: Order, products: list[str], actor=None) -> OrderEvent:
-    """SHIP-STOCKOUT: some lines could not be served from stock; nothing was reserved."""
-    return record(
-        order,
-        "stock_short",
-        "Not enough stock for: " + ", ".join(products) + ".",
-        actor=actor,
-        customer_visible=True,
-        products=products,
-    )
-
-
-def price_error_accepted(*, order: Order, old_total, new_total, lines: list[dict], actor=None) -> OrderEvent:
-    """ORD-PRICE-ERROR: the customer accepted the corrected prices; the order's totals changed."""
-    return record(
-        order,
-        "price_error_answered",
-        f"Customer accepted the corrected price; total {old_total} → {new_total}.",
-        actor=actor,
-        customer_visible=True,
-        accepted=True,
-        old_total=old_total,
-        new_total=new_total,
-        lines=lines,
-    )
-
-
-# --- Refunds out (payments/services.py) -----------------------------------------------------
 def refund_failed(*, order: Order, amount, reason: str, actor=None) -> OrderEvent:
     """PAY-REFUND-SAME-WAY: the gateway refused a refund; its amount can be refunded again."""
-    return record(
-        order, "refund_failed", f"Refund of {amount} failed: {reason}", actor=actor, amount=amount, reason=reason
+    return _record(
+        order, T.REFUND_FAILED, f"Refund of {amount} failed: {reason}", actor=actor, amount=amount, reason=reason
     )
 
 
 def refund_bank_details_received(*, order: Order, amount, actor=None) -> OrderEvent:
     """PAY-REFUND-SAME-WAY: the customer gave the bank account a COD/bank-transfer refund goes to."""
-    return record(
+    return _record(
         order,
-        "refund_bank_details",
+        T.REFUND_BANK_DETAILS,
         f"Bank account for the refund of {amount} received; the transfer will follow.",
         actor=actor,
         customer_visible=True,
         amount=amount,
+    )
+
+
+# --- Delivery outcomes (written by shipping; read by PAY-COD-RESTRICT) -----------------------
+def items_refused(*, order: Order, value, items: list[dict] | None = None, actor=None) -> OrderEvent:
+    """DLV-INSPECT: the recipient refused some items at handover; ``value`` counts for PAY-COD-RESTRICT (a)."""
+    return _record(
+        order,
+        T.ITEMS_REFUSED,
+        f"Items worth {value} refused at delivery.",
+        actor=actor,
+        customer_visible=True,
+        value=value,
+        items=items or [],
+    )
+
+
+def delivery_failed(*, order: Order, cause: str, beyond_shop_control: bool, actor=None) -> OrderEvent:
+    """DLV-FAILED: a delivery attempt failed; causes beyond the shop's control count for PAY-COD-RESTRICT (b)."""
+    return _record(
+        order,
+        T.DELIVERY_FAILED,
+        f"Delivery failed: {cause}.",
+        actor=actor,
+        customer_visible=True,
+        cause=cause,
+        beyond_shop_control=beyond_shop_control,
     )

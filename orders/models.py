@@ -1,31 +1,75 @@
 """Order, its lines and its history, and the customer's cash-on-delivery standing."""
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from djmoney.models.fields import MoneyField
 
 from shop.models import PaymentMethod
 
 
 class OrderStatus(models.TextChoices):
-    # The allowed moves between these are in orders/lifecycle.py (one table).
+    """The fulfilment life only; the allowed moves are in orders/lifecycle.py (one table).
+
+    What was paid is ``Order.payment_status`` (derived from money rows); a temporary stop (price
+    confirmation, fraud review, stock decision, a claim) is an ``OrderHold`` row, not a status.
+    """
+
     AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    FRAUD_CHECK = "fraud_check", "Paid, being checked"
-    PAID = "paid", "Paid"
-    PRICE_CONFIRMATION = "price_confirmation", "Waiting for your answer on a corrected price"
     PROCESSING = "processing", "Processing"
-    STOCK_DECISION = "stock_decision", "Waiting for your choice: an item is unavailable"
     PACKED = "packed", "Packed"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Arrived, awaiting collection"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     REFUSED = "refused", "Refused at delivery"
-    CLAIM_OPEN = "claim_open", "Return or claim in progress"
+
+
+class PaymentStatus(models.TextChoices):
+    """What the money rows say (payments captured, refunds sent); never set by hand.
+
+    Recomputed by ``payments.ledger.order_payment_status_recompute`` whenever a payment or a
+    refund changes (Saleor keeps ``charge_status`` apart from ``status`` the same way).
+    """
+
+    UNPAID = "unpaid", "Not paid"
+    PARTIALLY_PAID = "partially_paid", "Partly paid"
+    PAID = "paid", "Paid"
+    OVERPAID = "overpaid", "Paid more than the total"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
     REFUNDED = "refunded", "Refunded"
+
+
+def derive_payment_status(*, total: Decimal, captured: Decimal, refunded: Decimal) -> str:
+    """The payment status the money says: ``captured`` taken in, ``refunded`` sent back (amounts).
+
+    Refunds win over the comparison with the total: once money went back the customer sees that.
+    """
+    if captured <= 0:
+        return PaymentStatus.UNPAID
+    if refunded >= captured:
+        return PaymentStatus.REFUNDED
+    if refunded > 0:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    if captured > total:
+        return PaymentStatus.OVERPAID
+    if captured < total:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.PAID
+
+
+class HoldKind(models.TextChoices):
+    """A temporary stop on an order; while one is open the order cannot be packed or shipped."""
+
+    PRICE_CONFIRMATION = "price_confirmation", "Waiting for your answer on a corrected price"  # ORD-PRICE-ERROR
+    FRAUD_REVIEW = "fraud_review", "Card payment being checked"  # PAY-FRAUD-CHECK
+    STOCK_DECISION = "stock_decision", "Waiting for your choice: an item is unavailable"  # SHIP-STOCKOUT
+    CLAIM = "claim", "Return or claim in progress"  # REF-*
 
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -39,14 +83,16 @@ def new_order_number() -> str:
 
 class Order(models.Model):
     Status = OrderStatus
+    PaymentStatus = PaymentStatus
 
     number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     status = models.CharField(max_length=30, choices=OrderStatus.choices, db_index=True)
-    # The status to return to when the customer accepts a corrected price (ORD-PRICE-ERROR).
-    status_before_price_check = models.CharField(max_length=30, choices=OrderStatus.choices, blank=True)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID, db_index=True, editable=False
+    )
 
     # ORD-FIELDS (phone stored normalised, E.164)
     email = models.EmailField(db_index=True)
@@ -77,8 +123,6 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     # SHIP-WITHIN-2BD: computed by the business calendar from paid_at (or confirmation for COD).
     ship_by = models.DateTimeField(null=True, blank=True, db_index=True)
-    # ORD-PRICE-ERROR: the customer's answer is due by this moment.
-    price_answer_by = models.DateTimeField(null=True, blank=True, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
 
@@ -92,10 +136,6 @@ class Order(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("orders:detail", kwargs={"number": self.number})
 
-    @property
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines.all())
-
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
@@ -103,24 +143,95 @@ class OrderLine(models.Model):
     product_name = models.CharField(max_length=200)
     sku = models.CharField(max_length=40)
     unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    quantity = models.PositiveIntegerField()
+    # Per-line counters (Medusa keeps such counters; Oscar per-line event quantities). ``quantity`` is
+    # what was ordered; the others are filled by cancellation, fulfilment and claims.
+    quantity = models.PositiveIntegerField("ordered")
+    quantity_cancelled = models.PositiveIntegerField("cancelled", default=0)
+    quantity_shipped = models.PositiveIntegerField("shipped", default=0)
+    quantity_delivered = models.PositiveIntegerField("delivered", default=0)
+    quantity_refused = models.PositiveIntegerField("refused", default=0)
+    quantity_returned = models.PositiveIntegerField("returned", default=0)
     line_total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
     # REF-DEFECT needs the warranty as it was sold.
     warranty_months = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orderline_qty_pos")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orderline_qty_pos"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_cancelled__lte=models.F("quantity")), name="orderline_cancelled_le_ordered"
+            ),
+            # Never shipped more than ordered minus cancelled.
+            models.CheckConstraint(
+                condition=models.Q(quantity_shipped__lte=models.F("quantity") - models.F("quantity_cancelled")),
+                name="orderline_shipped_le_open",
+            ),
+            # What was shipped ends delivered or refused, never both beyond what was shipped.
+            models.CheckConstraint(
+                condition=models.Q(quantity_delivered__lte=models.F("quantity_shipped") - models.F("quantity_refused")),
+                name="orderline_outcomes_le_shipped",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_returned__lte=models.F("quantity_delivered")),
+                name="orderline_returned_le_delivered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Ordered, not cancelled, not shipped yet: what fulfilment still owes."""
+        return self.quantity - self.quantity_cancelled - self.quantity_shipped
+
+
+class OrderEventType(models.TextChoices):
+    """Every kind of change an order records; code selects events by these constants, never by string.
+
+    One function per type in orders/events.py writes it (Saleor's ``OrderEvents``).
+    """
+
+    PLACED = "placed", "Order placed"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    CANCELLED = "cancelled", "Cancelled"
+    PAID = "paid", "Payment confirmed"
+    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
+    HOLD_OPENED = "hold_opened", "Hold opened"
+    HOLD_RELEASED = "hold_released", "Hold released"
+    STOCK_TAKEN = "stock_taken", "Stock reserved"
+    STOCK_RELEASED = "stock_released", "Stock returned"
+    STOCK_SHORT = "stock_short", "Stock short"
+    PRICE_ERROR_MARKED = "price_error_marked", "Price corrected"
+    PRICE_ERROR_ACCEPTED = "price_error_accepted", "Corrected price accepted"
+    PRICE_ERROR_DECLINED = "price_error_declined", "Corrected price declined"
+    PRICE_ERROR_TIMED_OUT = "price_error_timed_out", "Corrected price not answered in time"
+    FRAUD_REVIEW_APPROVED = "fraud_review_approved", "Card payment approved"
+    FRAUD_REVIEW_REJECTED = "fraud_review_rejected", "Card payment rejected"
+    EMAIL_QUEUED = "email_queued", "E-mail queued"
+    PAYMENT_STARTED = "payment_started", "Payment started"
+    PAYMENT_MOVED = "payment_moved", "Payment status"
+    PAYMENT_RECEIVED_AT_DOOR = "payment_confirmed", "Paid at the door"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    PAYMENT_REVIEW = "payment_review", "Payment held for review"
+    REFUND_REQUESTED = "refund_requested", "Refund started"
+    REFUND_MOVED = "refund_moved", "Refund status"
+    REFUND_SENT = "refund_sent", "Refund sent"
+    REFUND_FAILED = "refund_failed", "Refund failed"
+    REFUND_BANK_DETAILS = "refund_bank_details", "Refund bank account received"
+    # Written by the delivery side (fulfilment issue); read by PAY-COD-RESTRICT (orders/standing.py).
+    ITEMS_REFUSED = "items_refused", "Items refused at delivery"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
 
 
 class OrderEvent(models.Model):
     """One row for every change of an order (written only by orders/events.py)."""
 
+    Type = OrderEventType
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=40, db_index=True)
+    type = models.CharField(max_length=40, choices=OrderEventType.choices, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     parameters = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=300, help_text="What happened, in words.")
@@ -131,7 +242,8 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.order}: {self.message}"
+        # The message alone: the order is the page it is shown on (no query per timeline row).
+        return self.message
 
 
 class CustomerStanding(models.Model):
@@ -188,3 +300,51 @@ class PriceCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.old_unit_price} → {self.new_unit_price}"
+
+
+class OrderHold(models.Model):
+    """A temporary stop on an order, with its own deadline; opened and released by orders/holds.py.
+
+    While any hold is open the order cannot be packed or shipped (``orders.lifecycle``). At most one
+    open hold of each kind per order (a partial unique constraint); a released hold stays as history.
+    """
+
+    Kind = HoldKind
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=30, choices=HoldKind.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    # The answer or decision is due by this moment (stored, indexed: one query finds what is due).
+    due_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=models.Q(released_at__isnull=True),
+                name="orderhold_one_open_per_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "due_at"], condition=models.Q(released_at__isnull=True), name="orderhold_open_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "released" if self.released_at else "open"
+        return f"{self.get_kind_display()} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None

@@ -18,9 +18,11 @@ from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
 from shop.models import Email
 
-from . import events
+from . import events, holds
 from .access import order_link
-from .models import Order
+from .invoice import invoice_pdf
+from .models import HoldKind, Order, OrderEvent
+from .pricing import order_total_with
 from .selectors import order_estimate
 
 INVOICE_BUILDER = "orders.invoice"
@@ -37,7 +39,7 @@ def paid_amount(order: Order) -> Money | None:
     """The amount of the confirmed payment (from its event), for "Payment received: <amount>"."""
     if order.paid_at is None:
         return None
-    event = order.events.filter(type="paid").order_by("-created_at", "-pk").first()
+    event = order.events.filter(type=OrderEvent.Type.PAID).order_by("-created_at", "-pk").first()
     amount = (event.parameters or {}).get("amount") if event else None
     if isinstance(amount, dict) and "amount" in amount:
         return Money(Decimal(amount["amount"]), amount.get("currency") or order.total.currency)
@@ -123,8 +125,7 @@ def order_cancelled_queue(*, order: Order) -> Email:
 def order_price_error_request_queue(*, order: Order) -> Email:
     """ORD-PRICE-ERROR: ask the customer to accept the corrected price or cancel, with a link."""
     corrections = list(order.price_corrections.filter(resolved=False).select_related("line"))
-    from .services import order_total_with
-
+    hold = holds.open_hold(order, HoldKind.PRICE_CONFIRMATION)
     new_total = order_total_with(order, {c.line_id: c.new_unit_price.amount for c in corrections})
     return _queue(
         order,
@@ -136,7 +137,7 @@ def order_price_error_request_queue(*, order: Order) -> Email:
             corrections=corrections,
             new_total=new_total,
             answer_url=order_link(order, view="price:answer"),
-            answer_by_local=shop_local(order.price_answer_by),
+            answer_by_local=shop_local(hold.due_at if hold else None),
         ),
     )
 
@@ -157,7 +158,5 @@ def order_price_error_accepted_queue(*, order: Order, old_total) -> Email:
 
 def invoice_attachment(ref: str) -> tuple[str, bytes, str]:
     """Attachment builder ``orders.invoice`` (registered in OrdersConfig.ready())."""
-    from .invoice import invoice_pdf
-
     order = Order.objects.select_related("region", "delivery_method").get(pk=int(ref))
     return f"invoice-{order.number}.pdf", invoice_pdf(order), "application/pdf"

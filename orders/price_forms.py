@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django import forms
 
+from .pricing import order_total_with
+
 
 class PriceAnswerForm(forms.Form):
     """The customer's answer: two buttons named ``answer`` (accept / cancel)."""
@@ -53,8 +55,6 @@ class PriceCorrectionForm(forms.Form):
         if not corrections and not self.errors:
             raise forms.ValidationError("Enter the corrected unit price of at least one line.")
         if corrections and self.order.paid_at is not None:
-            from .services import order_total_with
-
             new_total = order_total_with(self.order, corrections)
             if new_total > self.order.total:
                 raise forms.ValidationError(

@@ -7,17 +7,20 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from . import holds
 from .access import get_order_for_request
-from .models import Order
+from .errors import OrderActionError
+from .models import HoldKind, Order, OrderHold
 from .notifications import shop_local
 from .price_forms import PriceAnswerForm
-from .services import OrderActionError, order_price_error_answer, order_total_with
+from .pricing import order_total_with
+from .services import order_price_error_answer
 
 
-def _page_state(order: Order) -> str:
-    if order.status != Order.Status.PRICE_CONFIRMATION:
+def _page_state(hold: OrderHold | None) -> str:
+    if hold is None:
         return "answered"
-    if order.price_answer_by is not None and timezone.now() > order.price_answer_by:
+    if hold.due_at is not None and timezone.now() > hold.due_at:
         return "expired"
     return "open"
 
@@ -25,7 +28,8 @@ def _page_state(order: Order) -> str:
 @require_http_methods(["GET", "POST"])
 def price_answer(request, number: str):
     order = get_order_for_request(request, number, Order.objects.select_related("region", "delivery_method"))
-    state = _page_state(order)
+    hold = holds.open_hold(order, HoldKind.PRICE_CONFIRMATION)
+    state = _page_state(hold)
     form = PriceAnswerForm(request.POST or None)
     if request.method == "POST" and state == "open" and form.is_valid():
         accept = form.cleaned_data["answer"] == PriceAnswerForm.ACCEPT
@@ -52,7 +56,7 @@ def price_answer(request, number: str):
         if pending
         else None,
         "lines": list(order.lines.all()),
-        "answer_by_local": shop_local(order.price_answer_by),
+        "answer_by_local": shop_local(hold.due_at if hold else None),
     }
     return render(request, "orders/price_answer.html", context)
 

@@ -9,7 +9,7 @@ from shop.delivery import DeliveryEstimate, delivery_estimate
 from shop.models import ON_DELIVERY_METHODS
 
 from .access import get_order_for_request
-from .models import Order, OrderEvent
+from .models import Order, OrderEvent, OrderHold
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "address", "city", "postcode", "region")
 
@@ -41,6 +41,7 @@ def order_for_page(request, number: str) -> Order:
             queryset=OrderEvent.objects.filter(customer_visible=True).order_by("created_at", "pk"),
             to_attr="timeline",
         ),
+        Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True), to_attr="open_holds"),
     )
     return get_order_for_request(request, number, queryset=queryset)
 

@@ -7,11 +7,12 @@ or (c) staff marked misconduct. The decision is stored on ``CustomerStanding`` (
 it with one query) and every change is written to ``CustomerStandingLog``. After staff lift a
 restriction only evidence newer than ``lifted_at`` counts.
 
-Evidence comes from ``OrderEvent`` rows written by the delivery side:
-``items_refused`` (parameter ``value``: Money, {"amount", "currency"}, or a number),
-``delivery_failed`` (parameter ``beyond_shop_control``), a ``status_changed`` to REFUSED
-(the whole order counts as refused) and ``status_changed`` to DELIVERED/COMPLETED (a successful
-delivery, which ends a run of failures).
+Evidence comes from ``OrderEvent`` rows (selected by ``OrderEvent.Type``) written by the delivery
+side: ``ITEMS_REFUSED`` (parameter ``value``: Money, {"amount", "currency"}, or a number),
+``DELIVERY_FAILED`` (parameter ``beyond_shop_control``), a ``STATUS_CHANGED`` to REFUSED (the
+whole order counts as refused) and a ``STATUS_CHANGED`` to DELIVERED/COMPLETED (a successful
+delivery, which ends a run of failures). Every status move writes that event
+(``orders.lifecycle.move`` is the only way a status changes), so no move goes unseen here.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from shop.models import Policy
 from .models import CustomerStanding, CustomerStandingLog, Order, OrderEvent
 
 S = Order.Status
+T = OrderEvent.Type
 
 #: Orders that went out for delivery: only these can have refused items.
-_DELIVERY_OUTCOME_STATUSES = (S.DELIVERED, S.COMPLETED, S.REFUSED, S.CLAIM_OPEN, S.REFUNDED)
+_DELIVERY_OUTCOME_STATUSES = (S.DELIVERED, S.COMPLETED, S.REFUSED)
 _SUCCESS_TARGETS = (S.DELIVERED, S.COMPLETED)
 
 
@@ -74,7 +76,7 @@ def _refused_reason(email: str, since, policy: Policy) -> str:
     if len(recent) < n:
         return ""
     evidence = OrderEvent.objects.filter(
-        order_id__in=[pk for pk, _, _ in recent], type__in=["items_refused", "status_changed"]
+        order_id__in=[pk for pk, _, _ in recent], type__in=[T.ITEMS_REFUSED, T.STATUS_CHANGED]
     )
     if since:
         evidence = evidence.filter(created_at__gt=since)
@@ -82,7 +84,7 @@ def _refused_reason(email: str, since, policy: Policy) -> str:
     wholly_refused: set[int] = set()
     for order_id, type_, params in evidence.values_list("order_id", "type", "parameters"):
         params = params or {}
-        if type_ == "items_refused":
+        if type_ == T.ITEMS_REFUSED:
             refused_by_order[order_id] = refused_by_order.get(order_id, Decimal("0")) + _amount(params.get("value"))
         elif params.get("target") == S.REFUSED:
             wholly_refused.add(order_id)
@@ -108,16 +110,16 @@ def _failed_deliveries_reason(email: str, since, policy: Policy) -> str:
     if n <= 0:
         return ""
     outcomes = OrderEvent.objects.filter(order__email__iexact=email).filter(
-        type="delivery_failed"
+        type=T.DELIVERY_FAILED
     ) | OrderEvent.objects.filter(
-        order__email__iexact=email, type="status_changed", parameters__target__in=list(_SUCCESS_TARGETS)
+        order__email__iexact=email, type=T.STATUS_CHANGED, parameters__target__in=list(_SUCCESS_TARGETS)
     )
     if since:
         outcomes = outcomes.filter(created_at__gt=since)
     last = list(outcomes.order_by("-created_at", "-pk").values_list("type", "parameters")[:n])
     if len(last) < n:
         return ""
-    if all(type_ == "delivery_failed" and (params or {}).get("beyond_shop_control") is True for type_, params in last):
+    if all(type_ == T.DELIVERY_FAILED and (params or {}).get("beyond_shop_control") is True for type_, params in last):
         return f"The last {n} deliveries to you failed for reasons beyond the shop's control."
     return ""
 

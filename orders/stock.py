@@ -1,26 +1,20 @@
 """Taking stock for an order and putting it back.
 
 Cash/card on delivery takes stock at confirmation; a prepaid order only once its payment is
-confirmed (PAY-PREPAID-FIRST). Both functions must run inside the caller's transaction: product
-rows are locked with ``select_for_update`` in pk order, so two orders racing for the last units
-queue up on the same lock in the same order (no deadlock) and the second one reads the stock the
-first one left — never oversold, never negative.
+confirmed (PAY-PREPAID-FIRST). Both functions must run inside the caller's transaction: the order,
+then its products in pk order, are locked through ``shop.locks`` (the one lock order), so two
+orders racing for the last units queue up on the same locks in the same order (no deadlock) and
+the second one reads the stock the first one left — never oversold, never negative.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from django.db import transaction
-
-from shop.models import Product
+from shop.locks import lock_order, lock_products
 
 from . import events
 from .models import Order, OrderLine
-
-
-def _locked_products(product_ids) -> dict[int, Product]:
-    return {p.pk: p for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")}
 
 
 def take_stock(*, order: Order) -> list[OrderLine]:
@@ -29,9 +23,7 @@ def take_stock(*, order: Order) -> list[OrderLine]:
     Returns the lines that could not be served (empty list = success). When any line is short
     nothing is taken. Idempotent: an order whose stock is already taken takes nothing again.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("take_stock must run inside a transaction (rows are locked until commit).")
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = lock_order(order.pk)
     if locked.stock_taken:
         order.stock_taken = True
         return []
@@ -40,7 +32,7 @@ def take_stock(*, order: Order) -> list[OrderLine]:
     for line in lines:
         if line.product_id is not None:
             needed[line.product_id] += line.quantity
-    products = _locked_products(needed)
+    products = lock_products(needed)
     short = [
         line
         for line in lines
@@ -62,9 +54,7 @@ def take_stock(*, order: Order) -> list[OrderLine]:
 
 def release_stock(*, order: Order, actor=None) -> None:
     """Put the order's quantities back on the shelf (cancellation). Idempotent."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("release_stock must run inside a transaction (rows are locked until commit).")
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = lock_order(order.pk)
     if not locked.stock_taken:
         order.stock_taken = False
         return
@@ -73,7 +63,7 @@ def release_stock(*, order: Order, actor=None) -> None:
     for line in lines:
         if line.product_id is not None:
             returned[line.product_id] += line.quantity
-    products = _locked_products(returned)
+    products = lock_products(returned)
     for product_id, quantity in sorted(returned.items()):
         if product_id in products:  # a product deleted since has no shelf to go back to
             product = products[product_id]

@@ -31,6 +31,7 @@ from .checkout import (
     review_snapshot,
 )
 from .forms import ContactForm, DeliveryForm, PaymentForm
+from .invoice import invoice_pdf
 from .models import Order
 
 SESSION_KEY = "checkout"
@@ -279,8 +280,6 @@ def order_placed(request, number: str):
 def order_invoice(request, number: str):
     """The invoice as a PDF download (only for whoever may see the order)."""
     order = access.get_order_for_request(request, number)
-    from .invoice import invoice_pdf  # WeasyPrint is heavy: imported only when an invoice is asked for
-
     response = HttpResponse(invoice_pdf(order), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="invoice-{order.number}.pdf"'
     return response

@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from djmoney.money import Money
 
 from orders.admin import OrderAdmin
+from orders.errors import OrderActionError
 from orders.lifecycle import TransitionNotAllowed
-from orders.models import Order
+from orders.models import HoldKind, Order, OrderHold
 from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 from shop.models import PaymentMethod
 
@@ -260,7 +261,8 @@ class FraudReviewAdmin(_OrderQueueAdmin):
             queryset=Payment.objects.filter(method=PaymentMethod.CARD_ONLINE).order_by("pk"),
             to_attr="card_payments",
         )
-        return super().get_queryset(request).filter(status=Order.Status.FRAUD_CHECK).prefetch_related(card_payments)
+        in_review = OrderHold.objects.filter(kind=HoldKind.FRAUD_REVIEW, released_at__isnull=True)
+        return super().get_queryset(request).filter(pk__in=in_review.values("order_id")).prefetch_related(card_payments)
 
     @admin.display(description="card payment")
     def card_payment(self, obj):
@@ -275,7 +277,7 @@ class FraudReviewAdmin(_OrderQueueAdmin):
             queryset,
             services.fraud_review_approve,
             "Approved",
-            errors=(TransitionNotAllowed, services.PaymentError),
+            errors=(TransitionNotAllowed, OrderActionError, services.PaymentError),
         )
 
     @admin.action(description="Reject: cancel the order and refund the card", permissions=["manage"])
@@ -286,7 +288,7 @@ class FraudReviewAdmin(_OrderQueueAdmin):
             queryset,
             services.fraud_review_reject,
             "Rejected, cancelled and refunded",
-            errors=(TransitionNotAllowed, services.PaymentError),
+            errors=(TransitionNotAllowed, OrderActionError, services.PaymentError),
         )
 
 

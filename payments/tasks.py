@@ -1,51 +1,46 @@
-"""Celery tasks of the payments app: thin wrappers around services."""
+"""Celery tasks of the payments app: thin wrappers around services.
 
-import logging
+The outside calls (PayPal) retry with Celery's own options: a ``PayPalUnavailable`` (timeout, 5xx)
+is retried with exponential back-off and jitter; every retry repeats the same operation at PayPal
+(the PayPal-Request-Id is stored on the row), so a lost answer never takes or returns money twice.
+What is still pending after the last retry is found again by the sweeps below (beat).
+"""
 
 from celery import shared_task
 
+from shop.obligations import SWEEP_MARGIN_SECONDS
+
 from . import paypal, services
 
-logger = logging.getLogger(__name__)
-
-
-def _twice(service, **kwargs):
-    """A timeout often means PayPal did the work and the answer was lost: ask again at once with the
-    same PayPal-Request-Id (PayPal answers with the stored result), before backing off."""
-    try:
-        return service(**kwargs)
-    except paypal.PayPalUnavailable:
-        return service(**kwargs)
+_PAYPAL_RETRIES = {
+    "autoretry_for": (paypal.PayPalUnavailable,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
 
 
 @shared_task
 def payments_reconcile_stale() -> int:
-    """PAY-PAYPAL: periodic (config/celery.py beat); looks up payments unconfirmed after the policy's hours,
-    and re-sends PayPal refunds a failed worker left behind."""
-    done = services.payments_reconcile_stale()
-    services.refunds_resend_stuck()
-    return done
+    """PAY-PAYPAL: periodic (config/celery.py beat); looks up payments unconfirmed after the policy's hours."""
+    return services.payments_reconcile_stale()
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
-def payments_refund_send(self, refund_id: int) -> None:
+@shared_task
+def payments_refunds_sweep(margin_seconds: int = SWEEP_MARGIN_SECONDS) -> int:
+    """PAY-REFUND-SAME-WAY: periodic (beat); queues again every PayPal refund still requested past the margin."""
+    return services.refunds_resend_stuck(margin_seconds=margin_seconds)
+
+
+@shared_task(**_PAYPAL_RETRIES)
+def payments_refund_send(refund_id: int) -> None:
     """PAY-REFUND-SAME-WAY: refund a capture at PayPal (same PayPal-Request-Id on every retry)."""
-    try:
-        _twice(services.refund_send, refund_id=refund_id)
-    except paypal.PayPalUnavailable as exc:
-        if self.request.is_eager or self.request.retries >= self.max_retries:
-            logger.warning("Refund %s not sent yet (%s); the periodic sweep tries again", refund_id, exc)
-            return
-        raise self.retry(exc=exc, countdown=30 * (2**self.request.retries))
+    services.refund_send(refund_id=refund_id)
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
-def payments_capture(self, payment_id: int) -> None:
+@shared_task(**_PAYPAL_RETRIES)
+def payments_capture(payment_id: int) -> None:
     """PAY-PAYPAL: capture an order the customer approved without coming back (CHECKOUT.ORDER.APPROVED)."""
-    try:
-        _twice(services.paypal_payment_capture, payment_id=payment_id)
-    except paypal.PayPalUnavailable as exc:
-        if self.request.is_eager or self.request.retries >= self.max_retries:
-            logger.warning("Capture of payment %s postponed to the reconciliation (%s)", payment_id, exc)
-            return
-        raise self.retry(exc=exc, countdown=60 * (2**self.request.retries))
+    services.paypal_payment_capture(payment_id=payment_id)

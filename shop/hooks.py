@@ -8,7 +8,10 @@ the higher app registers a receiver in its ``AppConfig.ready()``::
     hooks.register("order_cancelled", payments.services.refund_for_cancelled_order)
 
 Known hook names are listed in ``HOOKS`` so a typo fails loudly. Receivers take ids, never model
-instances, and are called after commit by the caller's ``transaction.on_commit``.
+instances, and run **inside the caller's transaction**: what they owe (a refund to send, a partner
+to notify) is a row written in that transaction, so it commits or rolls back with the change that
+created it and survives a crash right after the commit. Only the outside call waits for commit
+(``shop.obligations``), and a periodic sweep finds any row still pending.
 """
 
 from collections import defaultdict
@@ -17,7 +20,7 @@ from collections.abc import Callable
 HOOKS = {
     # order_id: a confirmed order needs its payment started (gateway chooses by method)
     "order_confirmed",
-    # order_id: the order became paid (payment confirmed) — starts fulfilment
+    # order_id: the order became paid (payment confirmed) — fulfilment writes its partner notice
     "order_paid",
     # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
     "order_cancelled",
@@ -36,6 +39,7 @@ def register(name: str, receiver: Callable) -> None:
 
 
 def run(name: str, *args, **kwargs) -> None:
+    """Call every receiver now, in the caller's transaction (an exception rolls the change back)."""
     if name not in HOOKS:
         raise KeyError(f"Unknown hook {name!r}")
     for receiver in list(_receivers[name]):

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from importlib import import_module
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -38,17 +39,30 @@ logger = logging.getLogger(__name__)
 SWEEP_MARGIN_SECONDS = 5 * 60
 
 
-def enqueue_after_commit(task: Task, *args) -> None:
+def enqueue_after_commit(task: Task | str, *args) -> None:
     """Queue ``task.delay(*args)`` once the current transaction commits (at once outside one).
+
+    ``task`` may be the task's registered name (``"payments.tasks.payments_refund_send"``): a service
+    module then needs no import of the tasks module that imports it (no import cycle). The name is
+    looked up in the Celery app's registry at commit time, so eager mode in unit tests still applies.
 
     Nothing is queued if the transaction rolls back. If queuing fails (the broker is down), the
     error is logged and not raised: the change has committed and the pending row stays for the sweep.
     """
-    transaction.on_commit(partial(_enqueue, task, args))
+    transaction.on_commit(partial(enqueue, task, *args))
 
 
-def _enqueue(task: Task, args: tuple) -> None:
+def enqueue(task: Task | str, *args) -> None:
+    """Queue ``task.delay(*args)`` now (a sweep re-queuing rows that are already committed).
+
+    A broker that is down is logged, not raised: the row stays pending for the next sweep.
+    """
+    name = task if isinstance(task, str) else task.name
     try:
+        if isinstance(task, str):
+            # Web processes never autodiscover task modules (only workers do): import the one named.
+            import_module(task.rsplit(".", 1)[0])
+            task = current_app.tasks[task]
         task.delay(*args)
     except Exception:
-        logger.exception("Could not queue %s%r; the periodic sweep will queue it again", task.name, args)
+        logger.exception("Could not queue %s%r; the periodic sweep will queue it again", name, args)

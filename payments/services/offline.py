@@ -13,10 +13,13 @@ from orders import services as order_services
 from orders.access import order_link
 from orders.models import Order
 from shop.emails import email_queue
+from shop.locks import lock_order, lock_payments
 from shop.models import PaymentMethod
 
+from .. import ledger
+from ..lifecycle import payment_move
 from ..models import CAPTURED_STATUSES, Gateway, Payment, PaymentStatus
-from ._common import PaymentError, _lock_payment, _money
+from ._common import PaymentError, PaymentErrorCode, _money
 
 
 # --- Bank transfer, payment at the door -----------------------------------------------------
@@ -29,31 +32,53 @@ def payment_record_bank_transfer(
     """
     reference = reference.strip()
     if not reference:
-        raise PaymentError("Enter the transfer's reference from the bank statement.")
+        raise PaymentError(
+            "Enter the transfer's reference from the bank statement.", code=PaymentErrorCode.REFERENCE_MISSING
+        )
     with transaction.atomic():
-        # The order is locked first: two staff recording the same transfer at once make one payment.
-        # (Bank-transfer payments are never locked by the PayPal paths, which lock Payment, then Order.)
-        order = Order.objects.select_for_update().get(pk=order_id)
+        # The order first (shop.locks): two staff recording the same transfer at once make one payment.
+        order = lock_order(order_id)
         if order.payment_method != PaymentMethod.BANK_TRANSFER:
-            raise PaymentError("This order is not paid by bank transfer.")
-        existing = order.payments.filter(gateway=Gateway.BANK_TRANSFER).order_by("pk").first()
-        payment = _lock_payment(existing.pk) if existing else None
+            raise PaymentError("This order is not paid by bank transfer.", code=PaymentErrorCode.WRONG_METHOD)
+        existing = lock_payments(order_id=order.pk, gateway=Gateway.BANK_TRANSFER)
+        payment = existing[0] if existing else None
         if payment is not None and payment.status in CAPTURED_STATUSES:
             return payment  # already recorded
         if order.status != Order.Status.AWAITING_PAYMENT:
-            raise PaymentError(f"The order is {order.get_status_display().lower()}; it is not waiting for money.")
+            raise PaymentError(
+                f"The order is {order.get_status_display().lower()}; it is not waiting for money.",
+                code=PaymentErrorCode.NOT_AWAITING_PAYMENT,
+            )
         amount = _money(amount, order.total.currency)
         if amount != order.total:
-            raise PaymentError(f"The credited amount {amount} does not match the order total {order.total}.")
-        now = timezone.now()
-        if payment is None:
-            payment = Payment(
-                order=order, method=order.payment_method, gateway=Gateway.BANK_TRANSFER, amount=order.total
+            raise PaymentError(
+                f"The credited amount {amount} does not match the order total {order.total}.",
+                code=PaymentErrorCode.AMOUNT_MISMATCH,
             )
-            payment.refunded_amount = Money(0, order.total.currency)
-        payment.status, payment.captured_amount, payment.confirmed_at = PaymentStatus.COMPLETED, amount, now
-        payment.credited_on, payment.bank_reference, payment.recorded_by = credited_on, reference[:100], actor
-        payment.save()
+        now = timezone.now()
+        recorded = {
+            "captured_amount": amount,
+            "confirmed_at": now,
+            "credited_on": credited_on,
+            "bank_reference": reference[:100],
+            "recorded_by": actor,
+        }
+        if payment is None:
+            payment = Payment.objects.create(
+                order=order,
+                method=order.payment_method,
+                gateway=Gateway.BANK_TRANSFER,
+                amount=order.total,
+                refunded_amount=Money(0, order.total.currency),
+                status=PaymentStatus.COMPLETED,
+                **recorded,
+            )
+            ledger.order_payment_status_recompute(order=order)
+        else:
+            payment.order = order
+            for name, value in recorded.items():
+                setattr(payment, name, value)
+            payment_move(payment, PaymentStatus.COMPLETED, actor=actor, fields=list(recorded))
         order_services.order_mark_paid(
             order_id=order.pk, amount=amount, paid_at=now, method=payment.method, reference=reference, actor=actor
         )
@@ -69,19 +94,26 @@ def payment_record_at_door(
     card is unnamed. DLV-HANDOVER: the order is paid in full. Idempotent per order.
     """
     if method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
-        raise PaymentError("Only cash or card to the courier is paid at the door.")
+        raise PaymentError("Only cash or card to the courier is paid at the door.", code=PaymentErrorCode.WRONG_METHOD)
     if method == PaymentMethod.CARD_COURIER and not (id_document_checked or card_unnamed):
-        raise PaymentError("Check the payer's identity document: the card carries a name.")
+        raise PaymentError(
+            "Check the payer's identity document: the card carries a name.", code=PaymentErrorCode.ID_NOT_CHECKED
+        )
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = lock_order(order_id)
         existing = order.payments.filter(gateway=Gateway.COURIER, status__in=CAPTURED_STATUSES).first()
         if existing is not None:
             return existing
         if order.payment_method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
-            raise PaymentError("This order is prepaid; nothing is paid at the door.")
+            raise PaymentError(
+                "This order is prepaid; nothing is paid at the door.", code=PaymentErrorCode.WRONG_METHOD
+            )
         amount = _money(amount, order.total.currency)
         if amount != order.total:
-            raise PaymentError(f"The order must be paid in full: {order.total} (taken: {amount}).")
+            raise PaymentError(
+                f"The order must be paid in full: {order.total} (taken: {amount}).",
+                code=PaymentErrorCode.AMOUNT_MISMATCH,
+            )
         now = timezone.now()
         payment = Payment.objects.create(
             order=order,
@@ -96,7 +128,8 @@ def payment_record_at_door(
             card_unnamed=card_unnamed,
             recorded_by=actor,
         )
-        events.payment_confirmed(order=order, amount=amount, method=method, actor=actor)
+        events.payment_received_at_door(order=order, amount=amount, method=method, actor=actor)
+        ledger.order_payment_status_recompute(order=order)
         email_queue(
             to=order.email,
             template="payment_received",
@@ -115,13 +148,7 @@ def fraud_review_approve(*, order_id: int, actor) -> Order:
 def fraud_review_reject(*, order_id: int, actor, note: str = "") -> Order:
     """Staff reject the card payment: the order is cancelled and the money goes back to the card.
 
-    The refund itself runs from the ``order_cancelled`` hook (``refund_for_cancelled_order``).
+    The refund row is written in the same transaction by the ``order_cancelled`` hook
+    (``refund_for_cancelled_order``); PayPal is asked after commit.
     """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status != Order.Status.FRAUD_CHECK:
-            raise PaymentError("This order is not waiting for a fraud check.")
-        events.fraud_check_decided(order=order, approved=False, actor=actor, note=note)
-        return order_services.order_cancel(
-            order_id=order_id, reason=note or "The card payment could not be accepted.", actor=actor
-        )
+    return order_services.order_fraud_reject(order_id=order_id, actor=actor, note=note)

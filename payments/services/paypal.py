@@ -1,6 +1,7 @@
 """PAY-PAYPAL: start a PayPal (or card online) payment, capture it, record what PayPal says, reconcile.
 
-Every path ends in ``payment_capture_record``, which locks the Payment row and does its work once.
+Every path ends in ``payment_capture_record``, which locks the order, then the Payment row
+(``shop.locks``), and does its work once; every status change goes through ``payments.lifecycle``.
 Note: ``paypal`` in this module is the PayPal client, ``payments.paypal``.
 """
 
@@ -15,16 +16,19 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-from orders import events, lifecycle
+from orders import events, holds, lifecycle
 from orders import services as order_services
 from orders.access import order_link
-from orders.models import Order
+from orders.models import HoldKind, Order
 from shop.emails import email_queue
+from shop.locks import lock_order
 from shop.models import ONLINE_METHODS, Policy
+from shop.obligations import enqueue_after_commit
 
 from .. import gateways, paypal
+from ..lifecycle import payment_move
 from ..models import CAPTURED_STATUSES, OPEN_STATUSES, Gateway, Payment, PaymentStatus
-from ._common import PaymentError, _lock_payment
+from ._common import PaymentError, PaymentErrorCode, _lock_payment
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +44,24 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
     otherwise a new one is created. Card online (PAY-FRAUD-CHECK) goes the same way.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = lock_order(order_id)
         if order.payment_method not in ONLINE_METHODS:
-            raise PaymentError("This order is not paid online.")
+            raise PaymentError("This order is not paid online.", code=PaymentErrorCode.NOT_ONLINE)
         if order.status != Order.Status.AWAITING_PAYMENT:
-            raise PaymentError("This order is not waiting for a payment.")
+            raise PaymentError("This order is not waiting for a payment.", code=PaymentErrorCode.NOT_AWAITING_PAYMENT)
+        if holds.open_hold(order, HoldKind.PRICE_CONFIRMATION) is not None:  # ORD-PRICE-ERROR: the total may change
+            raise PaymentError(
+                "Please answer the corrected price first; the order page has the link.",
+                code=PaymentErrorCode.NOT_AWAITING_PAYMENT,
+            )
         if order.payments.filter(
             status__in=[PaymentStatus.APPROVED, PaymentStatus.PENDING, PaymentStatus.REVIEW]
         ).exists():
             # Money is on its way (or held for staff): a second PayPal order could take it twice.
-            raise PaymentError("Your payment is being confirmed; there is no need to pay again.")
+            raise PaymentError(
+                "Your payment is being confirmed; there is no need to pay again.",
+                code=PaymentErrorCode.PAYMENT_UNDER_WAY,
+            )
         recent = timezone.now() - PAYPAL_APPROVAL_WINDOW
         payment = (
             order.payments.filter(
@@ -84,11 +96,17 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
         answer = paypal.order_create(body=body, request_id=f"{order.number}-create-{payment.pk}")
     except paypal.PayPalError as exc:
         _payment_fail_quietly(payment_id=payment.pk, reason=str(exc))
-        raise PaymentError("PayPal is not available right now. Please try again in a few minutes.") from exc
+        raise PaymentError(
+            "PayPal is not available right now. Please try again in a few minutes.",
+            code=PaymentErrorCode.GATEWAY_UNAVAILABLE,
+        ) from exc
     link = gateways.approve_link(answer)
     if not answer.get("id") or not link:
         _payment_fail_quietly(payment_id=payment.pk, reason="PayPal gave no approval link.")
-        raise PaymentError("PayPal did not accept the payment. Please try again in a few minutes.")
+        raise PaymentError(
+            "PayPal did not accept the payment. Please try again in a few minutes.",
+            code=PaymentErrorCode.GATEWAY_REFUSED,
+        )
     with transaction.atomic():
         payment = _lock_payment(payment.pk)
         payment.paypal_order_id, payment.approve_url = answer["id"], link
@@ -99,9 +117,12 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
 
 def _payment_fail_quietly(*, payment_id: int, reason: str) -> None:
     """An attempt PayPal never saw: close it without telling the customer (they see the message)."""
-    Payment.objects.filter(pk=payment_id, status=PaymentStatus.CREATED).update(
-        status=PaymentStatus.FAILED, review_reason=reason[:300], reconcile_after=None
-    )
+    with transaction.atomic():
+        payment = _lock_payment(payment_id)
+        if payment.status != PaymentStatus.CREATED:
+            return
+        payment.review_reason, payment.reconcile_after = reason[:300], None
+        payment_move(payment, PaymentStatus.FAILED, fields=["review_reason", "reconcile_after"])
 
 
 # --- PayPal: capture and record -------------------------------------------------------------
@@ -148,8 +169,7 @@ def paypal_order_record(*, payment_id: int, paypal_order: dict) -> Payment:
         with transaction.atomic():
             payment = _lock_payment(payment_id)
             if payment.status == PaymentStatus.CREATED:
-                payment.status = PaymentStatus.APPROVED
-                payment.save(update_fields=["status"])
+                payment_move(payment, PaymentStatus.APPROVED)
             return payment
     if status == "VOIDED":
         return payment_paypal_failed(payment_id=payment_id, reason="PayPal voided the payment.")
@@ -175,15 +195,13 @@ def payment_capture_record(*, payment_id: int, capture_id: str, amount: Money | 
             payment.captured_amount = amount
             payment.confirmed_at = timezone.now()
             payment.reconcile_after = None
-            fields = ["status", "capture_id", "captured_amount", "confirmed_at", "reconcile_after"]
+            fields = ["capture_id", "captured_amount", "confirmed_at", "reconcile_after"]
             if amount != payment.amount or amount != order.total:
-                payment.status = PaymentStatus.REVIEW
                 payment.review_reason = f"PayPal captured {amount}; the order costs {order.total}."
-                payment.save(update_fields=[*fields, "review_reason"])
+                payment_move(payment, PaymentStatus.REVIEW, fields=[*fields, "review_reason"])
                 events.payment_review(order=order, reason=payment.review_reason)
                 return payment
-            payment.status = PaymentStatus.COMPLETED
-            payment.save(update_fields=fields)
+            payment_move(payment, PaymentStatus.COMPLETED, fields=fields)
             try:
                 with transaction.atomic():
                     order_services.order_mark_paid(
@@ -193,17 +211,19 @@ def payment_capture_record(*, payment_id: int, capture_id: str, amount: Money | 
                         method=payment.method,
                         reference=payment.capture_id,
                     )
-            except lifecycle.TransitionNotAllowed:
-                # The order moved on (e.g. cancelled while the customer was at PayPal): staff decide.
-                payment.status = PaymentStatus.REVIEW
-                payment.review_reason = f"Money captured while the order was {order.get_status_display().lower()}."
-                payment.save(update_fields=["status", "review_reason"])
+            except lifecycle.TransitionNotAllowed as exc:
+                # The order moved on (cancelled while the customer was at PayPal) or waits for the
+                # customer's answer on a corrected price (OrderOnHold): staff decide.
+                held = isinstance(exc, lifecycle.OrderOnHold)
+                state = "waiting for the customer's answer" if held else order.get_status_display().lower()
+                payment.review_reason = f"Money captured while the order was {state}."
+                payment_move(payment, PaymentStatus.REVIEW, fields=["review_reason"])
                 events.payment_review(order=order, reason=payment.review_reason)
             return payment
         if status == "PENDING":
             if payment.status in {PaymentStatus.CREATED, PaymentStatus.APPROVED}:
-                payment.status, payment.capture_id = PaymentStatus.PENDING, capture_id or payment.capture_id
-                payment.save(update_fields=["status", "capture_id"])
+                payment.capture_id = capture_id or payment.capture_id
+                payment_move(payment, PaymentStatus.PENDING, fields=["capture_id"])
             return payment
         if status in {"DECLINED", "DENIED", "FAILED"}:
             if payment.status in OPEN_STATUSES:
@@ -227,8 +247,8 @@ def payment_paypal_failed(*, payment_id: int, reason: str) -> Payment:
 
 
 def _payment_failed_locked(payment: Payment, *, status: str, reason: str) -> Payment:
-    payment.status, payment.review_reason, payment.reconcile_after = status, reason[:300], None
-    payment.save(update_fields=["status", "review_reason", "reconcile_after"])
+    payment.review_reason, payment.reconcile_after = reason[:300], None
+    payment_move(payment, status, fields=["review_reason", "reconcile_after"])
     order = payment.order
     if order.status == Order.Status.AWAITING_PAYMENT and not order.payments.filter(status__in=OPEN_STATUSES).exists():
         events.payment_failed(order=order, reason=reason)
@@ -243,18 +263,16 @@ def _payment_failed_locked(payment: Payment, *, status: str, reason: str) -> Pay
 
 def payment_approved_record(*, paypal_order_id: str) -> Payment | None:
     """CHECKOUT.ORDER.APPROVED: the customer approved but may never come back; capture after commit."""
+    payment_id = Payment.objects.filter(paypal_order_id=paypal_order_id).values_list("pk", flat=True).first()
+    if payment_id is None:
+        return None
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(paypal_order_id=paypal_order_id).first()
-        if payment is None:
-            return None
+        payment = _lock_payment(payment_id)
         if payment.status == PaymentStatus.CREATED:
-            payment.status = PaymentStatus.APPROVED
-            payment.save(update_fields=["status"])
+            payment_move(payment, PaymentStatus.APPROVED)
         if payment.status == PaymentStatus.APPROVED:
-            from ..tasks import payments_capture
-
-            payment_pk = payment.pk
-            transaction.on_commit(lambda: payments_capture.delay(payment_pk))
+            # The capture is owed: the APPROVED row is the obligation; the reconciliation sweeps it.
+            enqueue_after_commit("payments.tasks.payments_capture", payment.pk)
         return payment
 
 

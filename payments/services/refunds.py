@@ -1,5 +1,11 @@
 """Refunds out (PAY-REFUND-SAME-WAY): money goes back the way it came, never above what was captured.
 
+A refund is an obligation: its row is written in the transaction that decides it (a cancellation
+runs the ``order_cancelled`` hook inside its own transaction), the PayPal call happens after
+commit in ``payments.tasks.payments_refund_send`` (Celery's retry options), and
+``refunds_resend_stuck`` (beat) queues again any PayPal refund still *requested* past a margin.
+Locks: order, payment, refund (``shop.locks``). Every status change goes through ``payments.lifecycle``.
+
 Note: ``paypal`` in this module is the PayPal client, ``payments.paypal``.
 """
 
@@ -17,10 +23,27 @@ from orders import events
 from orders.access import order_link
 from orders.models import Order
 from shop.emails import email_queue
+from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
+from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue, enqueue_after_commit
 
 from .. import gateways, paypal
+from ..lifecycle import payment_move, refund_move
 from ..models import CAPTURED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, RefundWay
-from ._common import RefundError, _lock_payment, _money
+from ._common import PaymentErrorCode, RefundError, _lock_payment, _money
+
+SEND_TASK = "payments.tasks.payments_refund_send"
+
+
+def _lock_refund(refund_id: int) -> Refund:
+    """The refund with its order and payment, locked in the one lock order: order, payment, refund."""
+    order_id, payment_id = Refund.objects.values_list("order_id", "payment_id").get(pk=refund_id)
+    order = lock_order(order_id)
+    payment = lock_payment(payment_id)
+    payment.order = order
+    refund = lock_refund(refund_id)
+    refund.order, refund.payment = order, payment
+    return refund
+
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +57,24 @@ def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: 
     with the same key returns the first refund.
     """
     with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
-        payments = list(
-            Payment.objects.select_for_update().filter(order_id=order_id, status__in=CAPTURED_STATUSES).order_by("pk")
-        )
+        order = lock_order(order_id)
+        payments = lock_payments(order_id=order_id, status__in=CAPTURED_STATUSES)
+        for payment in payments:
+            payment.order = order
         if key:  # checked under the payments' lock: two calls with one key never both create
             existing = Refund.objects.filter(idempotency_key=key).first()
             if existing is not None:
                 return existing
         amount = _money(amount, order.total.currency)
         if amount.amount <= 0:
-            raise RefundError("The refund amount must be positive.")
+            raise RefundError("The refund amount must be positive.", code=PaymentErrorCode.REFUND_NOT_POSITIVE)
         payment = next((p for p in payments if p.refundable >= amount), None)
         if payment is None:
             left = sum((p.refundable.amount for p in payments), Decimal("0"))
-            raise RefundError(f"Only {left:.2f} {order.total.currency} can still be refunded on this order.")
+            raise RefundError(
+                f"Only {left:.2f} {order.total.currency} can still be refunded on this order.",
+                code=PaymentErrorCode.REFUND_ABOVE_CAPTURED,
+            )
         if not key:
             key = f"{order.number}-refund-{Refund.objects.filter(order_id=order_id).count() + 1}"
         return _refund_create(payment, amount=amount, reason=reason, actor=actor, key=key)
@@ -77,10 +103,7 @@ def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: 
     )
     events.refund_requested(order=order, amount=amount, reason=reason, actor=actor)
     if way == RefundWay.PAYPAL:
-        from ..tasks import payments_refund_send
-
-        refund_pk = refund.pk
-        transaction.on_commit(lambda: payments_refund_send.delay(refund_pk))
+        enqueue_after_commit(SEND_TASK, refund.pk)  # the REQUESTED row is the obligation
     elif way == RefundWay.BANK_ACCOUNT:
         email_queue(
             to=order.email,
@@ -124,15 +147,14 @@ def refund_paypal_record(*, refund_id: int, answer: dict) -> Refund:
     if status in {"FAILED", "CANCELLED"}:
         return refund_fail(refund_id=refund_id, reason=f"PayPal reports the refund {status.lower()}.")
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund = _lock_refund(refund_id)
         if refund.status in {RefundStatus.SENT, RefundStatus.FAILED}:
             return refund
-        _lock_payment(refund.payment_id)  # lock order everywhere: Refund, then Payment
         refund.gateway_refund_id = answer.get("id", refund.gateway_refund_id)[:40]
         refund.reference = refund.gateway_refund_id
         if status == "PENDING":
-            refund.status = RefundStatus.PENDING
-            refund.save(update_fields=["status", "gateway_refund_id", "reference"])
+            if refund.status != RefundStatus.PENDING:
+                refund_move(refund, RefundStatus.PENDING, fields=["gateway_refund_id", "reference"])
             return refund
         refund.save(update_fields=["gateway_refund_id", "reference"])
         return _refund_mark_sent_locked(refund, reference=refund.reference, actor=None)
@@ -149,7 +171,7 @@ def refund_record_external(*, payment_id: int, amount: Money, gateway_refund_id:
         if amount > payment.refundable:
             amount = payment.refundable
         if amount.amount <= 0:
-            raise RefundError("Nothing left to refund on this payment.")
+            raise RefundError("Nothing left to refund on this payment.", code=PaymentErrorCode.REFUND_ABOVE_CAPTURED)
         payment.refunded_amount = payment.refunded_amount + amount
         payment.save(update_fields=["refunded_amount"])
         refund = Refund.objects.create(
@@ -169,14 +191,14 @@ def refund_record_external(*, payment_id: int, amount: Money, gateway_refund_id:
 def refund_fail(*, refund_id: int, reason: str) -> Refund:
     """The gateway refused the refund: its amount is freed so it can be refunded again."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund = _lock_refund(refund_id)
         if refund.status in {RefundStatus.SENT, RefundStatus.FAILED}:
             return refund
-        payment = _lock_payment(refund.payment_id)
+        payment = refund.payment
         payment.refunded_amount = payment.refunded_amount - refund.amount
         payment.save(update_fields=["refunded_amount"])
-        refund.status, refund.failure_reason = RefundStatus.FAILED, reason[:300]
-        refund.save(update_fields=["status", "failure_reason"])
+        refund.failure_reason = reason[:300]
+        refund_move(refund, RefundStatus.FAILED, fields=["failure_reason"])
         events.refund_failed(order=refund.order, amount=refund.amount, reason=reason)
         return refund
 
@@ -184,16 +206,12 @@ def refund_fail(*, refund_id: int, reason: str) -> Refund:
 def refund_bank_details_submit(*, order_id: int, holder: str, account_number: str, bic: str, actor=None) -> int:
     """The customer gave the account for their COD / bank-transfer refunds. Returns how many refunds it serves."""
     with transaction.atomic():
-        refunds = list(
-            Refund.objects.select_for_update()
-            .filter(order_id=order_id, status=RefundStatus.AWAITING_BANK_DETAILS)
-            .select_related("order")
-            .order_by("pk")
-        )
+        order = lock_order(order_id)
+        refunds = lock_refunds(order_id=order_id, status=RefundStatus.AWAITING_BANK_DETAILS)
         for refund in refunds:
+            refund.order = order
             refund.account_holder, refund.account_number, refund.bank_bic = holder, account_number, bic
-            refund.status = RefundStatus.PENDING
-            refund.save(update_fields=["account_holder", "account_number", "bank_bic", "status"])
+            refund_move(refund, RefundStatus.PENDING, fields=["account_holder", "account_number", "bank_bic"])
             events.refund_bank_details_received(order=refund.order, amount=refund.amount, actor=actor)
         return len(refunds)
 
@@ -202,29 +220,33 @@ def refund_mark_sent(*, refund_id: int, reference: str, actor) -> Refund:
     """Staff made the bank transfer (or the card refund at the terminal) and record its reference."""
     reference = reference.strip()
     if not reference:
-        raise RefundError("Enter the transfer's reference.")
+        raise RefundError("Enter the transfer's reference.", code=PaymentErrorCode.REFERENCE_MISSING)
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund = _lock_refund(refund_id)
         if refund.status == RefundStatus.SENT:
             return refund
         if refund.way == RefundWay.PAYPAL:
-            raise RefundError("PayPal refunds are confirmed by PayPal, not recorded by hand.")
+            raise RefundError(
+                "PayPal refunds are confirmed by PayPal, not recorded by hand.",
+                code=PaymentErrorCode.REFUND_NOT_BY_HAND,
+            )
         if refund.status != RefundStatus.PENDING:
-            raise RefundError("The customer has not given a bank account for this refund yet.")
-        _lock_payment(refund.payment_id)
+            raise RefundError(
+                "The customer has not given a bank account for this refund yet.",
+                code=PaymentErrorCode.REFUND_NO_ACCOUNT,
+            )
         return _refund_mark_sent_locked(refund, reference=reference, actor=actor)
 
 
 def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund:
-    """Refund and its payment locked by the caller (in that order)."""
-    refund.status, refund.reference, refund.sent_at = RefundStatus.SENT, reference[:100], timezone.now()
-    refund.save(update_fields=["status", "reference", "sent_at"])
-    payment = Payment.objects.get(pk=refund.payment_id)
+    """Order, payment and refund locked by the caller (in that order)."""
+    refund.reference, refund.sent_at = reference[:100], timezone.now()
+    refund_move(refund, RefundStatus.SENT, actor=actor, fields=["reference", "sent_at"])
+    payment = refund.payment
     sent = sum((r.amount.amount for r in payment.refunds.filter(status=RefundStatus.SENT)), Decimal("0"))
-    if payment.status != PaymentStatus.REVIEW:
-        full = sent >= payment.captured_amount.amount
-        payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
-        payment.save(update_fields=["status"])
+    target = PaymentStatus.REFUNDED if sent >= payment.captured_amount.amount else PaymentStatus.PARTIALLY_REFUNDED
+    if payment.status != PaymentStatus.REVIEW and payment.status != target:  # review stays for staff to see
+        payment_move(payment, target)
     order = refund.order
     events.refund_sent(order=order, amount=refund.amount, reference=refund.reference, actor=actor)
     email_queue(
@@ -238,12 +260,15 @@ def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund
 
 # --- Hook receivers (registered in PaymentsConfig.ready) ------------------------------------
 def refund_for_cancelled_order(order_id: int) -> list[Refund]:
-    """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK): refund everything captured. Safe to run twice."""
+    """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK): refund everything captured. Safe to run twice.
+
+    Runs inside the cancellation's transaction: the refund rows commit with the cancellation.
+    """
     refunds = []
     with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
-        payments = Payment.objects.select_for_update().filter(order_id=order_id, status__in=CAPTURED_STATUSES)
-        for payment in payments.order_by("pk"):
+        order = lock_order(order_id)
+        for payment in lock_payments(order_id=order_id, status__in=CAPTURED_STATUSES):
+            payment.order = order
             key = f"{order.number}-cancel-{payment.pk}"
             existing = Refund.objects.filter(idempotency_key=key).first()
             if existing is not None:
@@ -270,16 +295,18 @@ def refund_for_due_amount(order_id: int, amount) -> Refund | None:
     return refund_issue(order_id=order_id, amount=amount, reason="Part of the order refunded.", key=key)
 
 
-def refunds_resend_stuck(*, older_than: timedelta = timedelta(minutes=15), limit: int = 100) -> int:
-    """PayPal refunds still ``requested`` after a while (worker lost, PayPal down): ask again, same request id."""
+def refunds_resend_stuck(*, margin_seconds: int = SWEEP_MARGIN_SECONDS, limit: int = 100) -> int:
+    """The sweep: PayPal refunds still *requested* past the margin (the process died after the commit,
+    the broker was down, PayPal was down through every retry) are queued again, same request id."""
     due = list(
         Refund.objects.filter(
-            status=RefundStatus.REQUESTED, way=RefundWay.PAYPAL, created_at__lte=timezone.now() - older_than
-        ).values_list("pk", flat=True)[:limit]
+            status=RefundStatus.REQUESTED,
+            way=RefundWay.PAYPAL,
+            created_at__lte=timezone.now() - timedelta(seconds=margin_seconds),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
     )
     for refund_id in due:
-        try:
-            refund_send(refund_id=refund_id)
-        except paypal.PayPalError:
-            logger.warning("Refund %s still not sent: PayPal unavailable", refund_id)
+        enqueue(SEND_TASK, refund_id)
     return len(due)

@@ -36,9 +36,10 @@ def test_registered_customer_pays_with_paypal_and_sees_the_paid_order_in_my_orde
 
     number = pages.order_number_on_heading(page)
     expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
-    expect(page.locator(".order-status")).to_have_text("Paid")
+    expect(page.locator(".order-status")).to_have_text("Processing")
+    expect(page.locator(".payment-status")).to_have_text("Paid")
     order = Order.objects.get(number=number)
-    assert order.status == Order.Status.PAID
+    assert (order.status, order.payment_status) == ("processing", "paid")
     assert order.user.username == "customer"
     assert order.paid_at is not None
     # PAY-PAYPAL + SHIP-WITHIN-2BD: the confirmation starts the shipping clock, two business days.
@@ -83,5 +84,6 @@ def test_customer_cancels_at_paypal_then_pays_on_the_second_try_PAY_PAYPAL(page,
 
     pages.expect_heading(page, f"Order {number}")
     expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
-    expect(page.locator(".order-status")).to_have_text("Paid")
-    assert Order.objects.get(number=number).status == Order.Status.PAID
+    expect(page.locator(".order-status")).to_have_text("Processing")
+    expect(page.locator(".payment-status")).to_have_text("Paid")
+    assert Order.objects.get(number=number).payment_status == "paid"

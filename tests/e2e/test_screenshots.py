@@ -64,7 +64,8 @@ def test_readme_screenshots(page, shop, paypal):
     written.append(_shot(page, "06-paypal-standin"))
     page.get_by_role("button", name="Approve").click()
     number = pages.order_number_on_heading(page)
-    expect(page.locator(".order-status")).to_have_text("Paid")
+    expect(page.locator(".order-status")).to_have_text("Processing")
+    expect(page.locator(".payment-status")).to_have_text("Paid")
     written.append(_shot(page, "07-order-paid"))
 
     pages.log_out(page)

@@ -13,7 +13,7 @@ from django.db import connection
 from djmoney.money import Money
 
 from orders.checkout import CheckoutError, checkout_token, order_confirm
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderEvent, OrderLine
 from shop.cart import cart_lines
 from shop.models import Cart, CartLine, Product
 from tests.factories import ProductFactory
@@ -75,7 +75,7 @@ def test_twenty_concurrent_confirmations_of_one_cart_create_exactly_one_order():
     order = Order.objects.get()
     assert order.checkout_token == token
     assert OrderLine.objects.filter(order=order).count() == 1
-    assert order.events.filter(type="placed").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.PLACED).count() == 1
     assert Product.objects.get(pk=product.pk).stock == 48  # taken once
     assert CartLine.objects.filter(cart=cart).count() == 0
 

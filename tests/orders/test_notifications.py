@@ -103,12 +103,13 @@ def test_ship_processing_time_windows_count_business_days_from_payment():
     assert firm
 
 
-def test_processing_email_on_start(django_capture_on_commit_callbacks):
-    order = make_order()
-    services.order_mark_paid(order_id=order.pk, amount=order.total, paid_at=order.created_at, method="paypal")
+def test_processing_email_when_a_card_payment_is_approved(django_capture_on_commit_callbacks):
+    """SHIP-PROCESSING-TIME: once staff approve the card payment (PAY-FRAUD-CHECK) work starts; the customer hears."""
+    order = make_order(payment_method="card_online")
+    services.order_mark_paid(order_id=order.pk, amount=order.total, paid_at=order.created_at, method="card_online")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_start_processing(order_id=order.pk, actor=None)
+        services.order_fraud_approve(order_id=order.pk, actor=None)
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == f"We are preparing your order {order.number}"
     assert "Processing takes 1–3 business days" in mail.outbox[0].body

@@ -10,13 +10,16 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from orders import services
-from orders.models import Order, PriceCorrection
+from orders import holds, services
+from orders.errors import OrderErrorCode
+from orders.models import HoldKind, Order, OrderEvent, PriceCorrection
 from orders.tasks import orders_cancel_unanswered_price_errors
 from tests.factories import UserFactory
 from tests.orders.lifecycle_support import isolate_hooks, make_order
 
 pytestmark = pytest.mark.django_db
+T = OrderEvent.Type
+PRICE_HOLD = HoldKind.PRICE_CONFIRMATION
 MSK = ZoneInfo("Europe/Moscow")
 MARKED_AT = dt.datetime(2026, 11, 16, 10, 0, tzinfo=MSK)
 
@@ -47,11 +50,11 @@ def test_ord_price_error_mark_emails_a_link_to_answer(staff, client, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         _mark(order, staff)
     order.refresh_from_db()
-    assert order.status == Order.Status.PRICE_CONFIRMATION
-    assert order.status_before_price_check == Order.Status.PROCESSING
+    assert order.status == Order.Status.PROCESSING  # the fulfilment status stays; a hold stops it
+    hold = holds.open_hold(order, PRICE_HOLD)
     # "3 days": calendar days from the moment staff marked it.
-    assert order.price_answer_by == MARKED_AT + dt.timedelta(days=3)
-    assert order.events.get(type="price_error_marked").parameters["new_total"]["amount"] == "8330.00"
+    assert hold.due_at == MARKED_AT + dt.timedelta(days=3)
+    assert order.events.get(type=T.PRICE_ERROR_MARKED).parameters["new_total"]["amount"] == "8330.00"
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -90,11 +93,12 @@ def test_ord_price_error_accept_updates_total_with_event_and_email(staff, client
 
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
+    assert holds.open_kinds(order) == set()
     assert order.total.amount == Decimal("8330.00")
     assert order.subtotal.amount == Decimal("7980.00")
     line = order.lines.get()
     assert line.unit_price.amount == Decimal("3990.00") and line.line_total.amount == Decimal("7980.00")
-    event = order.events.filter(type="price_error_answered").get()
+    event = order.events.get(type=T.PRICE_ERROR_ACCEPTED)
     assert event.parameters["old_total"]["amount"] == "10330.00"
     assert event.parameters["new_total"]["amount"] == "8330.00"
     assert PriceCorrection.objects.get(order=order).accepted is True
@@ -115,7 +119,7 @@ def test_ord_price_error_accept_lower_price_on_paid_order_refunds_difference(
     with django_capture_on_commit_callbacks(execute=True):
         services.order_price_error_answer(order_id=order.pk, accept=True)
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert order.status == Order.Status.PROCESSING and holds.open_kinds(order) == set()
     assert ("order_refund_due", order.pk, Decimal("990.00")) in hook_calls
     assert "RUB990.00 will be refunded" in mail.outbox[-1].body
 
@@ -123,10 +127,11 @@ def test_ord_price_error_accept_lower_price_on_paid_order_refunds_difference(
 def test_ord_price_error_higher_price_on_paid_order_refused(staff):
     order = make_order(lines=[("4990.00", 1)])
     services.order_mark_paid(order_id=order.pk, amount=order.total, paid_at=MARKED_AT, method="paypal")
-    with pytest.raises(services.OrderActionError, match="already paid"):
+    with pytest.raises(services.OrderActionError) as info:
         _mark(order, staff, price="5990.00")
+    assert info.value.code == OrderErrorCode.PAID_PRICE_RISE
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert order.status == Order.Status.PROCESSING and holds.open_kinds(order) == set()
     assert not PriceCorrection.objects.exists()
 
 
@@ -143,7 +148,9 @@ def test_ord_price_error_decline_cancels(staff, client, django_capture_on_commit
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert order.lines.get().product.stock == 4  # stock released
-    assert order.events.filter(type="price_error_answered", parameters__accepted=False).exists()
+    assert order.events.filter(type=T.PRICE_ERROR_DECLINED).count() == 1
+    assert holds.open_kinds(order) == set()
+    assert order.lines.get().quantity_cancelled == 1
     assert len(mail.outbox) == 1
     assert "has been cancelled" in mail.outbox[0].subject
     assert "You declined the corrected price." in mail.outbox[0].body
@@ -169,7 +176,7 @@ def test_ord_price_error_no_answer_past_deadline_cancels_once(staff, django_capt
     answered.refresh_from_db()
     assert silent.status == Order.Status.CANCELLED
     assert answered.status == Order.Status.PROCESSING
-    assert silent.events.filter(type="price_error_timed_out").count() == 1
+    assert silent.events.filter(type=T.PRICE_ERROR_TIMED_OUT).count() == 1
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [silent.email]
     assert "No answer to the corrected price in time." in mail.outbox[0].body
@@ -187,25 +194,28 @@ def test_ord_price_error_answer_after_deadline_is_refused_and_page_says_so(staff
         assert "The time to answer has passed" in html
         assert "Accept new price" not in html
         client.post(url, {"answer": "accept"})
-        with pytest.raises(services.OrderActionError):
+        with pytest.raises(services.OrderActionError) as info:
             services.order_price_error_answer(order_id=order.pk, accept=True)
+        assert info.value.code == OrderErrorCode.ANSWER_TOO_LATE
     order.refresh_from_db()
-    assert order.status == Order.Status.PRICE_CONFIRMATION
+    assert holds.open_kinds(order) == {PRICE_HOLD}
+    assert order.lines.get().unit_price.amount == Decimal("4990.00")
 
 
 def test_ord_price_error_bad_corrections_change_nothing(staff):
     order = make_order(status="processing", payment_method="cash_courier")
     line = order.lines.get()
-    for corrections, message in [
-        ({}, "at least one"),
-        ({line.pk: Decimal("4990.00")}, "equals the current"),
-        ({line.pk: Decimal("-1")}, "negative"),
-        ({line.pk + 999: Decimal("10")}, "not part of order"),
+    for corrections, code in [
+        ({}, OrderErrorCode.NO_CORRECTION),
+        ({line.pk: Decimal("4990.00")}, OrderErrorCode.SAME_PRICE),
+        ({line.pk: Decimal("-1")}, OrderErrorCode.NEGATIVE_PRICE),
+        ({line.pk + 999: Decimal("10")}, OrderErrorCode.UNKNOWN_LINE),
     ]:
-        with pytest.raises(services.OrderActionError, match=message):
+        with pytest.raises(services.OrderActionError) as info:
             services.order_price_error_mark(order_id=order.pk, corrections=corrections, actor=staff)
+        assert info.value.code == code
     order.refresh_from_db()
-    assert order.status == "processing" and not order.events.exists()
+    assert order.status == "processing" and not order.events.exists() and not order.holds.exists()
 
 
 def test_ord_price_error_decline_on_a_paid_order_refunds_through_cancellation(
@@ -227,3 +237,15 @@ def test_ord_price_error_sweep_with_nothing_due_is_one_query(staff, django_asser
             _mark(make_order(status="processing", payment_method="cash_courier"), staff)
     with time_machine.travel(MARKED_AT + dt.timedelta(days=1), tick=False), django_assert_num_queries(1):
         assert services.orders_cancel_unanswered_price_errors() == 0
+
+
+def test_ord_price_error_payment_arriving_while_the_customer_decides_is_not_applied(staff):
+    """Money for the old total while a corrected price waits for an answer: the order is not paid by it."""
+    from orders.lifecycle import OrderOnHold
+
+    order = make_order(lines=[("4990.00", 1)])
+    _mark(order, staff, price="3990.00")
+    with pytest.raises(OrderOnHold):
+        services.order_mark_paid(order_id=order.pk, amount=order.total, paid_at=MARKED_AT, method="paypal")
+    order.refresh_from_db()
+    assert order.paid_at is None and order.status == Order.Status.AWAITING_PAYMENT

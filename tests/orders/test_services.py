@@ -1,4 +1,4 @@
-"""Order moves after confirmation: payment, fraud check, processing, cancellation (orders/services.py)."""
+"""Order moves after confirmation: payment, fraud check, holds, cancellation (orders/services.py)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -8,13 +8,15 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
-from orders import services
-from orders.lifecycle import TransitionNotAllowed
-from orders.models import Order
+from orders import holds, services
+from orders.errors import OrderActionError, OrderErrorCode
+from orders.lifecycle import OrderOnHold, TransitionNotAllowed
+from orders.models import HoldKind, Order, OrderEvent
 from tests.factories import UserFactory
 from tests.orders.lifecycle_support import isolate_hooks, make_order
 
 pytestmark = pytest.mark.django_db
+T = OrderEvent.Type
 MSK = ZoneInfo("Europe/Moscow")
 
 
@@ -42,7 +44,8 @@ def test_pay_prepaid_first_mark_paid_takes_stock_and_acknowledges_with_payment(
     with django_capture_on_commit_callbacks(execute=True):
         _pay(order)
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert order.status == Order.Status.PROCESSING
+    assert holds.open_kinds(order) == set()
     assert order.stock_taken
     assert order.lines.get().product.stock == 3
     assert ("order_paid", order.pk) in hook_calls
@@ -51,7 +54,9 @@ def test_pay_prepaid_first_mark_paid_takes_stock_and_acknowledges_with_payment(
     assert order.number in ack.subject
     assert "Payment received: RUB10,330.00 on 18 November 2026" in ack.body
     assert ack.attachments[0][0] == f"invoice-{order.number}.pdf"
-    assert order.events.filter(type="paid").exists()
+    assert order.events.filter(type=T.PAID).count() == 1
+    move = order.events.get(type=T.STATUS_CHANGED)
+    assert move.parameters == {"source": "awaiting_payment", "target": "processing"}
 
 
 def test_mark_paid_twice_is_a_no_op(django_capture_on_commit_callbacks, hook_calls):
@@ -60,7 +65,7 @@ def test_mark_paid_twice_is_a_no_op(django_capture_on_commit_callbacks, hook_cal
         first = _pay(order)
         second = _pay(order, when=dt.datetime(2026, 11, 19, 11, 0, tzinfo=MSK))
     assert second.paid_at == first.paid_at
-    assert Order.objects.get(pk=order.pk).events.filter(type="paid").count() == 1
+    assert Order.objects.get(pk=order.pk).events.filter(type=T.PAID).count() == 1
     assert [c for c in hook_calls if c[0] == "order_paid"] == [("order_paid", order.pk)]
     assert len(mail.outbox) == 1
 
@@ -70,9 +75,10 @@ def test_pay_prepaid_first_short_stock_waits_for_the_customers_choice(django_cap
     with django_capture_on_commit_callbacks(execute=True):
         _pay(order)
     order.refresh_from_db()
-    assert order.status == Order.Status.STOCK_DECISION
+    assert order.status == Order.Status.PROCESSING
+    assert holds.open_kinds(order) == {HoldKind.STOCK_DECISION}
     assert not order.stock_taken
-    short = order.events.get(type="stock_short")
+    short = order.events.get(type=T.STOCK_SHORT)
     assert "Бинокль 1 10x42" in short.message
     assert order.lines.get().product.stock == 1
 
@@ -130,48 +136,77 @@ def test_pay_fraud_check_card_payment_stops_for_review_then_approved(django_capt
     with django_capture_on_commit_callbacks(execute=True):
         _pay(order, method="card_online")
     order.refresh_from_db()
-    assert order.status == Order.Status.FRAUD_CHECK
+    assert order.status == Order.Status.PROCESSING
+    assert holds.open_kinds(order) == {HoldKind.FRAUD_REVIEW}
     assert order.stock_taken  # money is in: stock is reserved while staff check
+    with pytest.raises(OrderOnHold):  # held: it cannot be packed before staff approve
+        services.lifecycle.check(order, to=Order.Status.PACKED)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.order_fraud_approve(order_id=order.pk, actor=staff)
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
-    event = order.events.get(type="fraud_check")
-    assert event.actor == staff and event.parameters["approved"] is True
+    assert holds.open_kinds(order) == set()
+    services.lifecycle.check(order, to=Order.Status.PACKED)  # free to go on
+    event = order.events.get(type=T.FRAUD_REVIEW_APPROVED)
+    assert event.actor == staff
+    released = order.events.get(type=T.HOLD_RELEASED)
+    assert released.parameters["kind"] == HoldKind.FRAUD_REVIEW
     assert any("preparing your order" in m.body for m in mail.outbox)
     # Approving again changes nothing.
     services.order_fraud_approve(order_id=order.pk, actor=staff)
-    assert order.events.filter(type="fraud_check").count() == 1
+    assert order.events.filter(type=T.FRAUD_REVIEW_APPROVED).count() == 1
 
 
-def test_pay_fraud_check_reject_is_a_cancellation_that_refunds(django_capture_on_commit_callbacks, hook_calls):
+def test_pay_fraud_check_reject_cancels_through_the_fraud_review_service_and_refunds(
+    django_capture_on_commit_callbacks, hook_calls
+):
+    staff = UserFactory(username="checker3", is_staff=True)
     order = make_order(payment_method="card_online")
     _pay(order, method="card_online")
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_cancel(order_id=order.pk, reason="Card payment could not be verified.")
+        services.order_fraud_reject(order_id=order.pk, actor=staff, note="Card payment could not be verified.")
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
+    assert order.cancel_reason == "Card payment could not be verified."
+    assert order.events.get(type=T.FRAUD_REVIEW_REJECTED).actor == staff
+    assert holds.open_kinds(order) == set()
     assert ("order_cancelled", order.pk) in hook_calls
     assert "Your payment will be refunded the way you paid." in mail.outbox[-1].body
 
 
-def test_fraud_approve_with_stock_short_waits_for_choice():
+def test_pay_fraud_check_reject_refused_for_an_order_not_in_review():
+    order = make_order(status="processing", payment_method="cash_courier")
+    with pytest.raises(OrderActionError) as info:
+        services.order_fraud_reject(order_id=order.pk, actor=None)
+    assert info.value.code == OrderErrorCode.NOT_IN_FRAUD_REVIEW
+    order.refresh_from_db()
+    assert order.status == "processing" and not order.events.exists()
+
+
+def test_fraud_approve_with_stock_short_keeps_the_stock_hold():
     staff = UserFactory(username="checker2", is_staff=True)
     order = make_order(payment_method="card_online", stock=0)
     _pay(order, method="card_online")
     order.refresh_from_db()
-    assert order.status == Order.Status.FRAUD_CHECK and not order.stock_taken
+    assert holds.open_kinds(order) == {HoldKind.FRAUD_REVIEW, HoldKind.STOCK_DECISION}
+    assert not order.stock_taken
     services.order_fraud_approve(order_id=order.pk, actor=staff)
     order.refresh_from_db()
-    assert order.status == Order.Status.STOCK_DECISION
+    assert holds.open_kinds(order) == {HoldKind.STOCK_DECISION}
+    assert order.status == Order.Status.PROCESSING
 
 
-def test_start_processing_moves_paid_to_processing():
-    order = make_order()
-    _pay(order)
-    services.order_start_processing(order_id=order.pk, actor=None)
-    assert Order.objects.get(pk=order.pk).status == Order.Status.PROCESSING
+def test_ship_stockout_hold_is_due_after_the_policy_business_days():
+    """SHIP-STOCKOUT: the customer's choice is due 3 business days after the hold opens (stored, indexed)."""
+    import time_machine
+
+    order = make_order(stock=0)
+    with time_machine.travel(dt.datetime(2026, 11, 20, 12, 0, tzinfo=MSK), tick=False):  # a Friday
+        _pay(order)
+    hold = holds.open_hold(order, HoldKind.STOCK_DECISION)
+    assert hold.due_at.astimezone(MSK) == dt.datetime(2026, 11, 25, 12, 0, tzinfo=MSK)
+    assert list(holds.holds_due(HoldKind.STOCK_DECISION, now=hold.due_at + dt.timedelta(seconds=1))) == [hold]
 
 
 # --- ORD-REFUSE -------------------------------------------------------------------------------
@@ -192,6 +227,7 @@ def test_ord_refuse_cancel_releases_stock_emails_reason_and_shows_on_the_custome
     assert order.cancel_reason == "The lens model was discontinued."
     assert order.lines.get().product.stock == 4
     assert not order.stock_taken
+    assert order.lines.get().quantity_cancelled == 3
     assert ("order_cancelled", order.pk) in hook_calls
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -212,7 +248,7 @@ def test_ord_refuse_cancel_without_reason_and_twice_is_once(django_capture_on_co
         services.order_cancel(order_id=order.pk, reason="again")
     order.refresh_from_db()
     assert order.cancel_reason == ""
-    assert order.events.filter(type="cancelled").count() == 1
+    assert order.events.filter(type=T.CANCELLED).count() == 1
     assert [c for c in hook_calls if c[0] == "order_cancelled"] == [("order_cancelled", order.pk)]
     assert len(mail.outbox) == 1
     assert "Reason:" not in mail.outbox[0].body
@@ -269,6 +305,6 @@ def test_pay_paypal_return_and_webhook_at_once_mark_paid_once():
         thread.join()
     assert errors == []
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
-    assert order.events.filter(type="paid").count() == 1
+    assert order.status == Order.Status.PROCESSING
+    assert order.events.filter(type=T.PAID).count() == 1
     assert order.lines.get().product.stock == 0

@@ -7,7 +7,8 @@ from django.core import mail
 from django.urls import reverse
 from djmoney.money import Money
 
-from orders.models import Order
+from orders import services as order_services
+from orders.models import Order, OrderEvent
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 
@@ -30,7 +31,7 @@ def _payment(order, **kwargs):
 
 def _many_payments(count):
     for i in range(count):
-        order = make_order(status="paid", user=None)
+        order = make_order(status="processing", user=None)
         _payment(order, paypal_order_id=f"PPORDER{i:05d}", capture_id=f"CAP{i:05d}")
 
 
@@ -88,7 +89,7 @@ def test_pay_refund_same_way_staff_record_the_bank_transfer_reference(admin_clie
     assert response.status_code == 302
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SENT and refund.reference == "BANK-2026-77"
-    assert order.events.filter(type="refund_sent").exists()
+    assert order.events.filter(type=OrderEvent.Type.REFUND_SENT).exists()
 
 
 def test_staff_refund_page_refuses_more_than_captured(admin_client):
@@ -128,20 +129,26 @@ def test_pay_fraud_check_queue_lists_only_orders_under_review(admin_client, djan
     """PAY-FRAUD-CHECK: the queue shows card-paid orders waiting for staff, and nothing else."""
     waiting = []
     for _ in range(count):
-        order = make_order(status="fraud_check", payment_method="card_online", user=None)
-        _payment(order, capture_id="CAPCARD")
-        waiting.append(order)
-    other = make_order(status="paid", user=None)
+        waiting.append(_card_paid_order())
+    other = make_order(status="processing", user=None)
     with django_assert_max_num_queries(12):
         page = admin_client.get(reverse("admin:payments_fraudrevieworder_changelist")).content.decode()
     assert all(o.number in page for o in waiting)
     assert other.number not in page
 
 
-def test_pay_fraud_check_staff_approve_from_the_queue(admin_client):
-    order = make_order(
-        status="fraud_check", payment_method="card_online", paid_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+def _card_paid_order():
+    """A card payment confirmed through the real path: it opens the fraud-review hold."""
+    order = make_order(payment_method="card_online", user=None)
+    _payment(order, capture_id="CAPCARD")
+    order_services.order_mark_paid(
+        order_id=order.pk, amount=order.total, paid_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC), method="card_online"
     )
+    return order
+
+
+def test_pay_fraud_check_staff_approve_from_the_queue(admin_client):
+    order = _card_paid_order()
     response = admin_client.post(
         reverse("admin:payments_fraudrevieworder_changelist"),
         {"action": "approve", "_selected_action": [order.pk]},
@@ -150,16 +157,15 @@ def test_pay_fraud_check_staff_approve_from_the_queue(admin_client):
     assert "Approved: 1 order(s)." in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
+    assert not order.holds.filter(released_at__isnull=True).exists()
+    assert order.number not in admin_client.get(reverse("admin:payments_fraudrevieworder_changelist")).content.decode()
 
 
 def test_pay_fraud_check_staff_reject_from_the_queue_cancels_and_refunds(
     admin_client, paypal_standin, django_capture_on_commit_callbacks
 ):
     """PAY-FRAUD-CHECK: the queue's reject action cancels and starts the card refund (end to end: test_methods)."""
-    order = make_order(
-        status="fraud_check", payment_method="card_online", paid_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
-    )
-    _payment(order, capture_id="CAPCARD")
+    order = _card_paid_order()
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             reverse("admin:payments_fraudrevieworder_changelist"), {"action": "reject", "_selected_action": [order.pk]}
@@ -174,7 +180,7 @@ def test_pay_fraud_check_staff_reject_from_the_queue_cancels_and_refunds(
 @pytest.mark.parametrize("count", [2, 20])
 def test_pay_prepaid_first_bank_transfers_awaiting_funds_list(admin_client, django_assert_max_num_queries, count):
     orders = [make_order(payment_method="bank_transfer", user=None) for _ in range(count)]
-    paid = make_order(payment_method="bank_transfer", status="paid", user=None)
+    paid = make_order(payment_method="bank_transfer", status="processing", user=None)
     with django_assert_max_num_queries(12):
         page = admin_client.get(reverse("admin:payments_banktransferorder_changelist")).content.decode()
     assert all(o.number in page for o in orders) and paid.number not in page
@@ -196,7 +202,7 @@ def test_pay_prepaid_first_staff_record_credited_funds_in_the_admin(admin_client
         response = admin_client.post(url, {"amount": "5340.00", "credited_on": today, "reference": "SB-1"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert (order.status, order.payment_status) == ("processing", "paid")
     assert order.payments.get().bank_reference == "SB-1"
 
 

@@ -5,7 +5,10 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from orders.models import Order
+from orders import holds
+from orders import services as order_services
+from orders.errors import OrderActionError, OrderErrorCode
+from orders.models import HoldKind, Order, OrderEvent
 from payments import services
 from payments.models import Payment, Refund
 from tests.factories import UserFactory
@@ -31,7 +34,7 @@ def test_pay_prepaid_first_bank_transfer_unpaid_and_no_stock_until_funds_recorde
         )
     order.refresh_from_db()
     product.refresh_from_db()
-    assert order.status == Order.Status.PAID and order.stock_taken
+    assert (order.status, order.payment_status) == ("processing", "paid") and order.stock_taken
     assert product.stock == 4
     assert order.paid_at == payment.confirmed_at and order.ship_by is not None
     assert payment.bank_reference == "SBER-0091" and payment.recorded_by == staff
@@ -80,11 +83,12 @@ def _card_paid(client, standin):
 def test_pay_fraud_check_card_payment_waits_for_staff_then_processing(client, paypal_standin):
     """PAY-FRAUD-CHECK: a card-paid order is not processed until staff approve it."""
     order, _ = _card_paid(client, paypal_standin)
-    assert order.status == Order.Status.FRAUD_CHECK
+    assert order.status == Order.Status.PROCESSING and order.payment_status == "paid"
+    assert holds.open_kinds(order) == {HoldKind.FRAUD_REVIEW}
     services.fraud_review_approve(order_id=order.pk, actor=UserFactory(is_staff=True))
     order.refresh_from_db()
-    assert order.status == Order.Status.PROCESSING
-    assert order.events.filter(type="fraud_check", parameters__approved=True).exists()
+    assert order.status == Order.Status.PROCESSING and holds.open_kinds(order) == set()
+    assert order.events.filter(type=OrderEvent.Type.FRAUD_REVIEW_APPROVED).exists()
 
 
 def test_pay_fraud_check_rejected_card_payment_is_cancelled_and_refunded_to_the_card(
@@ -102,6 +106,7 @@ def test_pay_fraud_check_rejected_card_payment_is_cancelled_and_refunded_to_the_
     assert refund.way == Refund.Way.PAYPAL and refund.status == Refund.Status.SENT
     assert refund.amount == order.total
     assert payment.status == Payment.Status.REFUNDED
+    assert order.payment_status == "refunded"
     refund_posts = [
         r for r in paypal_standin.requests() if r["path"].endswith(f"/captures/{payment.capture_id}/refund")
     ]
@@ -109,15 +114,17 @@ def test_pay_fraud_check_rejected_card_payment_is_cancelled_and_refunded_to_the_
     subjects = [m.subject for m in mail.outbox]
     assert any("cancelled" in s for s in subjects)
     assert any("Refund of" in s for s in subjects)
-    assert order.events.filter(type="fraud_check", parameters__approved=False).exists()
+    assert order.events.filter(type=OrderEvent.Type.FRAUD_REVIEW_REJECTED).exists()
 
 
 def test_pay_fraud_check_only_orders_under_review_can_be_rejected():
-    order = make_order(status="paid")
-    with pytest.raises(services.PaymentError, match="not waiting for a fraud check"):
+    order = make_order()
+    order_services.order_mark_paid(order_id=order.pk, amount=order.total, paid_at=order.created_at, method="paypal")
+    with pytest.raises(OrderActionError) as info:
         services.fraud_review_reject(order_id=order.pk, actor=None)
+    assert info.value.code == OrderErrorCode.NOT_IN_FRAUD_REVIEW
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert order.status == "processing" and order.cancelled_at is None
 
 
 # --- PAY-CARD-AT-DOOR-ID ---------------------------------------------------------------------
@@ -143,7 +150,7 @@ def test_pay_card_at_door_id_unnamed_card_needs_no_id(django_capture_on_commit_c
         payment = _door(order, card_unnamed=True)
     assert payment.card_unnamed and not payment.id_document_checked
     assert payment.captured_amount == order.total
-    assert order.events.filter(type="payment_confirmed").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_RECEIVED_AT_DOOR).count() == 1
     assert [m for m in mail.outbox if m.subject.startswith("Payment received")]
     assert _door(order, card_unnamed=True).pk == payment.pk  # recorded once
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from payments import gateways, services
 from payments.models import Payment
 from tests.factories import OrderFactory, OrderLineFactory, UserFactory
@@ -101,7 +101,7 @@ def test_pay_paypal_return_captures_and_pays_the_order(client, paypal_standin, d
     assert "Payment received" in response.content.decode()
     order.refresh_from_db()
     payment.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert (order.status, order.payment_status) == ("processing", "paid")
     assert payment.status == Payment.Status.COMPLETED
     assert payment.captured_amount == rub("5340.00")
     assert order.paid_at == payment.confirmed_at
@@ -119,7 +119,7 @@ def test_pay_paypal_returning_twice_changes_the_order_once(client, paypal_standi
     client.get(path_of(redirect))
     client.get(path_of(redirect))
     assert len(capture_requests(paypal_standin)) == 1
-    assert order.events.filter(type="paid").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.PAID).count() == 1
 
 
 def test_pay_paypal_cancel_returns_to_order_with_message_and_pay_button(client, paypal_standin):
@@ -150,7 +150,7 @@ def test_pay_paypal_capture_timeout_then_retry_captures_once(client, paypal_stan
     response = client.get(path_of(redirect), follow=True)
     assert "Payment received" in response.content.decode()
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert (order.status, order.payment_status) == ("processing", "paid")
     requests = capture_requests(paypal_standin, at_least=2)
     assert len(requests) == 2
     assert {r["headers"]["PayPal-Request-Id"] for r in requests} == {f"{order.number}-capture-{payment.pk}"}
@@ -171,7 +171,7 @@ def test_pay_paypal_amount_mismatch_marks_review_and_does_not_pay(client, paypal
     assert payment.captured_amount == rub("5339.00")
     assert payment.review_reason.startswith("PayPal captured")
     assert order.status == Order.Status.AWAITING_PAYMENT
-    assert order.events.filter(type="payment_review").exists()
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_REVIEW).exists()
 
 
 def test_pay_paypal_denied_capture_fails_and_emails_the_customer(
@@ -226,14 +226,15 @@ def test_pay_paypal_paypal_down_at_start_shows_a_message(client, paypal_standin)
 
 
 def test_pay_paypal_card_online_goes_through_paypal_and_stops_for_fraud_check(client, paypal_standin):
-    """PAY-FRAUD-CHECK: card online is processed by PayPal (guest card form); paid → FRAUD_CHECK, not PAID."""
+    """PAY-FRAUD-CHECK: card online is processed by PayPal (guest card form); paid, it is held for staff review."""
     order = make_order(payment_method="card_online")
     payment = start_paypal(client, order)
     create = [r for r in paypal_standin.requests("/v2/checkout/orders") if r["method"] == "POST"][0]
     assert create["body"]["payment_source"]["paypal"]["experience_context"]["landing_page"] == "GUEST_CHECKOUT"
     approve_and_return(client, paypal_standin, payment)
     order.refresh_from_db()
-    assert order.status == Order.Status.FRAUD_CHECK
+    assert order.status == Order.Status.PROCESSING
+    assert set(order.holds.filter(released_at__isnull=True).values_list("kind", flat=True)) == {"fraud_review"}
 
 
 # --- PAY-PAYPAL: 24-hour reconciliation ------------------------------------------------------
@@ -248,13 +249,13 @@ def test_pay_paypal_reconciliation_after_24h_captures_a_forgotten_approved_order
 
         assert payments_reconcile_stale.delay().get() == 1
         order.refresh_from_db()
-        assert order.status == Order.Status.PAID
+        assert (order.status, order.payment_status) == ("processing", "paid")
         assert order.paid_at >= payment.created_at + timedelta(hours=24)
     assert len(capture_requests(paypal_standin)) == 1
     # Running it again changes nothing.
     with time_machine.travel(timezone.now() + timedelta(hours=49)):
         assert services.payments_reconcile_stale() == 0
-    assert order.events.filter(type="paid").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.PAID).count() == 1
 
 
 def test_pay_paypal_reconciliation_records_a_capture_whose_answer_was_lost(client, paypal_standin):
@@ -266,7 +267,7 @@ def test_pay_paypal_reconciliation_records_a_capture_whose_answer_was_lost(clien
     with time_machine.travel(timezone.now() + timedelta(hours=25)):
         services.payments_reconcile_stale()
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID
+    assert (order.status, order.payment_status) == ("processing", "paid")
     assert len(capture_requests(paypal_standin, at_least=1)) == 1
 
 
@@ -280,7 +281,7 @@ def test_pay_paypal_reconciliation_fails_an_abandoned_payment_and_tells_the_cust
         services.payments_reconcile_stale()
     payment = order.payments.get()
     assert payment.status == Payment.Status.FAILED
-    assert order.events.filter(type="payment_failed").exists()
+    assert order.events.filter(type=OrderEvent.Type.PAYMENT_FAILED).exists()
     assert [m for m in mail.outbox if "was not completed" in m.subject]
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT

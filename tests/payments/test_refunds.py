@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from orders import services as order_services
 from orders.access import order_link
+from orders.models import Order, OrderEvent
 from payments import services
 from payments.models import Payment, Refund
 from shop import hooks
@@ -52,8 +53,8 @@ def test_pay_refund_same_way_paypal_partial_then_rest_over_http(
     assert post["headers"]["PayPal-Request-Id"] == refund.idempotency_key
     assert post["body"]["amount"] == {"currency_code": "RUB", "value": "1000.00"}
     assert [m.subject for m in mail.outbox if "Refund of" in m.subject]
-    assert order.events.filter(type="refund_requested").count() == 1
-    assert order.events.filter(type="refund_sent").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.REFUND_REQUESTED).count() == 1
+    assert order.events.filter(type=OrderEvent.Type.REFUND_SENT).count() == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         services.refund_issue(order_id=order.pk, amount=rub("4340.00"), reason="Rest")
@@ -88,11 +89,16 @@ def test_pay_refund_same_way_database_refuses_refunds_above_captured(client, pay
 def test_pay_refund_same_way_timeout_then_retry_refunds_once(
     client, paypal_standin, django_capture_on_commit_callbacks
 ):
-    """PAY-REFUND-SAME-WAY: PayPal refunded but the answer timed out; the retry (same request id) refunds once."""
+    """PAY-REFUND-SAME-WAY: PayPal refunded but the answer timed out; Celery's retry (same request id) refunds once."""
+    from payments.tasks import payments_refund_send
+
     order, payment = _paid_by_paypal(client, paypal_standin)
     paypal_standin.fault("refund", "timeout")
     with django_capture_on_commit_callbacks(execute=True):
         refund = services.refund_issue(order_id=order.pk, amount=rub("500.00"), reason="Partial")
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.REQUESTED  # no answer: the task asked Celery to retry later
+    payments_refund_send.apply(args=[refund.pk]).get()  # the retry, as the worker runs it after the back-off
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SENT
     capture = paypal_standin.orders[payment.paypal_order_id]["purchase_units"][0]["payments"]["captures"][0]
@@ -117,7 +123,7 @@ def test_pay_refund_same_way_refund_webhook_after_refund_changes_nothing(
     )
     assert response.status_code == 200
     assert Refund.objects.count() == 1
-    assert order.events.filter(type="refund_sent").count() == 1
+    assert order.events.filter(type=OrderEvent.Type.REFUND_SENT).count() == 1
 
 
 def test_pay_refund_same_way_gateway_refusal_frees_the_amount(
@@ -131,7 +137,7 @@ def test_pay_refund_same_way_gateway_refusal_frees_the_amount(
     payment.refresh_from_db()
     assert refund.status == Refund.Status.FAILED
     assert payment.refunded_amount == rub(0)
-    assert order.events.filter(type="refund_failed").exists()
+    assert order.events.filter(type=OrderEvent.Type.REFUND_FAILED).exists()
 
 
 def test_pay_refund_same_way_cancelling_a_paid_order_refunds_through_paypal_once(
@@ -150,6 +156,32 @@ def test_pay_refund_same_way_cancelling_a_paid_order_refunds_through_paypal_once
     assert refund.amount == rub("5340.00") and refund.status == Refund.Status.SENT
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REFUNDED
+    assert len(_refund_posts(paypal_standin)) == 1
+
+
+def test_pay_refund_same_way_refund_owed_by_a_cancellation_survives_a_crash_and_the_sweep_sends_it_once(
+    client, paypal_standin, django_capture_on_commit_callbacks
+):
+    """ORD-REFUSE + PAY-REFUND-SAME-WAY: the refund row commits with the cancellation; the process "dies"
+    after the commit (its on-commit callbacks are discarded), so PayPal hears nothing. Only the sweep
+    runs: the refund is sent once, and a second sweep sends nothing more."""
+    from payments.tasks import payments_refunds_sweep
+
+    order, payment = _paid_by_paypal(client, paypal_standin)
+    with django_capture_on_commit_callbacks(execute=False) as discarded:
+        order_services.order_cancel(order_id=order.pk, reason="Out of stock", actor=UserFactory(is_staff=True))
+    assert discarded  # the send was only ever an on-commit callback: it is lost with the process
+    [refund] = Refund.objects.all()
+    assert refund.status == Refund.Status.REQUESTED and refund.amount == order.total
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
+    assert _refund_posts(paypal_standin) == []
+
+    assert payments_refunds_sweep.delay().get() == 0  # inside the margin: the queued task may still come
+    assert payments_refunds_sweep.delay(margin_seconds=0).get() == 1
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SENT
+    assert Order.objects.get(pk=order.pk).payment_status == Order.PaymentStatus.REFUNDED
+    assert payments_refunds_sweep.delay(margin_seconds=0).get() == 0
     assert len(_refund_posts(paypal_standin)) == 1
 
 
@@ -294,5 +326,5 @@ def test_pay_refund_same_way_nothing_captured_nothing_to_refund():
     order = make_order(status="processing", payment_method="cash_courier")
     with pytest.raises(services.RefundError, match="Only 0.00 RUB"):
         services.refund_issue(order_id=order.pk, amount=rub("1.00"), reason="x")
-    assert hooks.run("order_cancelled", order.pk) is None
+    hooks.run("order_cancelled", order.pk)  # the receiver finds nothing captured: no refund row
     assert not Refund.objects.exists()
