@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from .models import Closure, Policy
+
 _MAX_SCAN_DAYS = 3660  # a decade of closures would be a configuration error, not a calendar
 
 
@@ -31,8 +33,6 @@ class BusinessCalendar:
 
     @classmethod
     def current(cls) -> BusinessCalendar:
-        from .models import Closure, Policy
-
         policy = Policy.load()
         return cls(
             country=policy.country,

@@ -2,11 +2,11 @@
 
 from django.utils.functional import SimpleLazyObject
 
+from .cart import cart_summary
+from .models import Policy
+
 
 def shop(request):
-    from .cart import cart_summary
-    from .models import Policy
-
     return {
         "cart_summary": SimpleLazyObject(lambda: cart_summary(request)),
         "policy": SimpleLazyObject(Policy.load),
