@@ -22,6 +22,7 @@ from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.cart import cart_fingerprint, cart_lines
 from shop.delivery import DeliveryEstimate, DeliveryOption, DeliveryUnavailable, delivery_estimate, delivery_option
+from shop.locks import lock_cart
 from shop.models import (
     ON_DELIVERY_METHODS,
     ONLINE_METHODS,
@@ -374,7 +375,7 @@ def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order
 
 def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     # Serialise every confirmation of this cart: the second click waits here for the first.
-    locked_cart = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    locked_cart = lock_cart(pk=cart.pk)
     existing = Order.objects.filter(checkout_token=token).first()
     if existing is not None:
         return existing

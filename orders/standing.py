@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from shop.locks import lock_standing
 from shop.models import Policy
 
 from .models import CustomerStanding, CustomerStandingLog, Order, OrderEvent
@@ -139,9 +140,7 @@ def _evaluate(standing: CustomerStanding, policy: Policy) -> tuple[bool, str]:
 
 
 def _locked_standing(email: str) -> CustomerStanding:
-    email = _normalise(email)
-    CustomerStanding.objects.get_or_create(email=email)
-    return CustomerStanding.objects.select_for_update().get(email=email)
+    return lock_standing(_normalise(email))
 
 
 def _store(standing: CustomerStanding, allowed: bool, reason: str, *, actor=None, log_reason: str = "") -> None:

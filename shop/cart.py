@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from djmoney.money import Money
 
+from .locks import lock_cart, lock_cart_line
 from .models import Cart, CartLine, Product
 
 SESSION_KEY = "cart_id"
@@ -121,7 +122,7 @@ def cart_add(*, request, product_id, quantity) -> CartLine:
     product = _sellable(product_id)
     quantity = parse_quantity(quantity)
     cart = get_cart(request, create=True)
-    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
+    line = lock_cart_line(cart=cart, product=product)
     new_quantity = quantity + (line.quantity if line else 0)
     _check_stock(product, new_quantity)
     if line is None:
@@ -138,7 +139,7 @@ def cart_set_quantity(*, request, product_id, quantity) -> CartLine:
     product = _sellable(product_id)
     quantity = parse_quantity(quantity)
     cart = get_cart(request)
-    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first() if cart else None
+    line = lock_cart_line(cart=cart, product=product) if cart else None
     if line is None:
         raise CartError(f"“{product.name}” is not in your cart.")
     _check_stock(product, quantity)
@@ -166,12 +167,8 @@ def cart_merge_on_login(*, session_cart_id: int | None, user) -> Cart | None:
 
     Quantities of a product in both carts are added, capped at the stock.
     """
-    session_cart = (
-        Cart.objects.select_for_update().filter(pk=session_cart_id, user__isnull=True).first()
-        if session_cart_id
-        else None
-    )
-    user_cart = Cart.objects.select_for_update().filter(user=user).order_by("-updated_at").first()
+    session_cart = lock_cart(pk=session_cart_id, anonymous=True) if session_cart_id else None
+    user_cart = lock_cart(user=user)
     if session_cart is None:
         return user_cart
     if user_cart is None:

@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from .locks import lock_email
 from .models import Email, EmailAttachment
 
 #: name -> fn(ref: str) -> (filename, content bytes, mimetype)
@@ -32,7 +33,7 @@ def email_deliver(*, email_id: int, force: bool = False) -> bool:
     never sent again unless staff ``force`` it.
     """
     with transaction.atomic():
-        email = Email.objects.select_for_update().filter(pk=email_id).first()
+        email = lock_email(email_id)
         if email is None:
             return False
         if email.status == Email.Status.SENT and not force:

@@ -1,10 +1,15 @@
 """Every row lock the shop takes, in one module.
 
-Lock order (always, in every service): **Order → Payment → Refund → Product → Email**; several
-rows of one model are locked in primary-key order. A service that touches an order's money
-locks the order first, so everything that changes one order queues on one row and two services
-can never wait for each other in opposite orders (no deadlock). Products (stock) come after
-the order: two orders racing for the last units queue on the product rows in pk order.
+Lock order (always, in every service):
+
+    WebhookEvent → Cart → CartLine → Order → Payment → Refund → CustomerStanding → Product → Email
+
+Several rows of one model are locked in primary-key order. A service that touches an order's money
+locks the order first, so everything that changes one order queues on one row and two services can
+never wait for each other in opposite orders (no deadlock). A PayPal event row is locked before the
+order it pays; a cart before the order it becomes. Products (stock) come after the order: two orders
+racing for the last units queue on the product rows in pk order. The outbox row comes last: the
+worker sends an e-mail holding only its row.
 
 Every lock is ``select_for_update(of=("self",))``: joined rows (``select_related``) are read,
 never locked by accident. SQLite has no row locks; there ``transaction_mode=IMMEDIATE``
@@ -18,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 
 def _model(label: str):
@@ -65,6 +70,44 @@ def lock_refunds(*, order_id: int, **filters) -> list:
 def lock_products(product_ids: Iterable[int]) -> dict:
     """Products (stock) by pk, locked in pk order; after the order in the lock order."""
     return {p.pk: p for p in _lock_many("shop.Product", pk__in=list(product_ids))}
+
+
+def lock_webhook_event(event_id: str, *, defaults: dict):
+    """PayPal's event row, created if new (first in the lock order). Returns (row, created).
+
+    Two deliveries of one event at once: the second waits on the first's lock (or its insert) and
+    then finds the row. Must run in a transaction (``IntegrityError`` rolls back only a savepoint).
+    """
+    _require_transaction()
+    objects = _model("payments.WebhookEvent").objects.select_for_update(of=("self",))
+    try:
+        with transaction.atomic():
+            return objects.get_or_create(event_id=event_id, defaults=defaults)
+    except IntegrityError:  # another delivery inserted it first
+        return objects.get(event_id=event_id), False
+
+
+def lock_cart(*, pk: int | None = None, user=None, anonymous: bool = False):
+    """A cart by pk (``anonymous``: only one not tied to a user yet), or the user's newest; None if none."""
+    _require_transaction()
+    carts = _model("shop.Cart").objects.select_for_update(of=("self",))
+    if pk is not None:
+        return carts.filter(pk=pk, **({"user__isnull": True} if anonymous else {})).first()
+    return carts.filter(user=user).order_by("-updated_at", "-pk").first()
+
+
+def lock_cart_line(*, cart, product):
+    """The cart's line for a product (after its cart in the lock order); None if the cart has none."""
+    _require_transaction()
+    return _model("shop.CartLine").objects.select_for_update(of=("self",)).filter(cart=cart, product=product).first()
+
+
+def lock_standing(email: str):
+    """A customer's pay-on-delivery standing (PAY-COD-RESTRICT), created if new."""
+    _require_transaction()
+    Standing = _model("orders.CustomerStanding")
+    Standing.objects.get_or_create(email=email)
+    return Standing.objects.select_for_update(of=("self",)).get(email=email)
 
 
 def lock_email(email_id: int):

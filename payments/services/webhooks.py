@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from shop.locks import lock_webhook_event
 
 from .. import gateways
 from ..models import Payment, Refund, WebhookEvent
@@ -38,19 +40,15 @@ def webhook_event_process(*, event: dict) -> tuple[WebhookEvent, bool]:
     event_id = str(event["id"])[:64]
     resource = event.get("resource") or {}
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row, created = WebhookEvent.objects.select_for_update().get_or_create(
-                    event_id=event_id,
-                    defaults={
-                        "type": str(event.get("event_type", ""))[:80],
-                        "resource_id": str(resource.get("id", ""))[:64],
-                        "payload": event,
-                        "verified": True,
-                    },
-                )
-        except IntegrityError:  # another delivery inserted it first
-            row, created = WebhookEvent.objects.select_for_update().get(event_id=event_id), False
+        row, created = lock_webhook_event(
+            event_id,
+            defaults={
+                "type": str(event.get("event_type", ""))[:80],
+                "resource_id": str(resource.get("id", ""))[:64],
+                "payload": event,
+                "verified": True,
+            },
+        )
         if row.processed_at is not None:
             WebhookEvent.objects.filter(pk=row.pk).update(deliveries=row.deliveries + 1)
             return row, False
