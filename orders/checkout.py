@@ -37,6 +37,7 @@ from shop.models import (
 from . import events
 from .models import Order, OrderLine
 from .notifications import order_acknowledgement_queue
+from .services import order_ready_check
 from .standing import cod_decision
 from .stock import take_stock
 
@@ -459,4 +460,5 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     if method not in ONLINE_METHODS:
         order_acknowledgement_queue(order=order)
     hooks.run("order_confirmed", order.pk)
+    order_ready_check(order)  # SHIP-SUBCONTRACTOR: paid on delivery, it is ready at once
     return order

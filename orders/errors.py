@@ -22,6 +22,7 @@ class OrderErrorCode(models.TextChoices):
     PAID_PRICE_RISE = "paid_price_rise", "Price rise on a paid order"
     ANSWER_TOO_LATE = "answer_too_late", "Answer after the deadline"
     NOT_IN_FRAUD_REVIEW = "not_in_fraud_review", "Not waiting for a fraud review"
+    NO_TEXT = "no_text", "Nothing written"
 
 
 class OrderActionError(ServiceError):

@@ -67,6 +67,16 @@ def status_changed(*, order: Order, source: str, target: str, actor=None, note: 
     )
 
 
+def order_ready(*, order: Order, actor=None) -> OrderEvent:
+    """SHIP-SUBCONTRACTOR: paid (or confirmed, paid on delivery) and past every hold: fulfilment may start."""
+    return _record(order, T.READY, "Ready to fulfil: the warehouse has the order.", actor=actor)
+
+
+def staff_note(*, order: Order, text: str, actor) -> OrderEvent:
+    """An internal note on the order: in the staff timeline, never shown to the customer."""
+    return _record(order, T.STAFF_NOTE, f"Note: {text}", actor=actor, text=text)
+
+
 def order_cancelled(*, order: Order, reason: str, actor=None) -> OrderEvent:
     return _record(
         order,

@@ -121,6 +121,8 @@ class Order(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # SHIP-SUBCONTRACTOR: paid (or confirmed, paid on delivery) and past every hold; set once.
+    ready_at = models.DateTimeField(null=True, blank=True)
     # SHIP-WITHIN-2BD: computed by the business calendar from paid_at (or confirmation for COD).
     ship_by = models.DateTimeField(null=True, blank=True, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +196,8 @@ class OrderEventType(models.TextChoices):
     """
 
     PLACED = "placed", "Order placed"
+    READY = "ready", "Ready to fulfil"
+    STAFF_NOTE = "staff_note", "Staff note"
     STATUS_CHANGED = "status_changed", "Status changed"
     CANCELLED = "cancelled", "Cancelled"
     PAID = "paid", "Payment confirmed"

@@ -21,7 +21,7 @@ from djmoney.money import Money
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.locks import lock_order
-from shop.models import PaymentMethod, Policy
+from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
 
 from . import events, holds, lifecycle, notifications, stock
@@ -38,6 +38,8 @@ __all__ = [
     "order_fraud_approve",
     "order_fraud_reject",
     "order_mark_paid",
+    "order_note_add",
+    "order_ready_check",
     "order_price_error_answer",
     "order_price_error_mark",
     "orders_cancel_unanswered_price_errors",
@@ -61,6 +63,38 @@ def _take_stock_or_hold(order: Order, *, actor=None) -> bool:
         due = BusinessCalendar.current().add_business_days(timezone.now(), Policy.load().stockout_answer_days)
         holds.hold_open(order=order, kind=H.STOCK_DECISION, due_at=due, note="An item is unavailable.", actor=actor)
     return False
+
+
+def order_ready_check(order: Order, *, actor=None) -> bool:
+    """SHIP-SUBCONTRACTOR: mark the (locked) order ready to fulfil if it now is; True when it is ready.
+
+    Ready = processing, paid if prepaid (PAY-PREPAID-FIRST), and no open hold. The moment is stored
+    once (``ready_at``) and the ``order_ready`` hook runs in this transaction: the fulfilment app
+    writes its partner notice with it. Call it after anything that may make an order ready: a
+    payment, a hold released, a confirmation paid on delivery.
+    """
+    if order.ready_at is not None:
+        return True
+    if order.status != S.PROCESSING or holds.open_kinds(order):
+        return False
+    if order.payment_method in PREPAID_METHODS and order.paid_at is None:
+        return False
+    order.ready_at = timezone.now()
+    order.save(update_fields=["ready_at"])
+    events.order_ready(order=order, actor=actor)
+    hooks.run("order_ready", order.pk)
+    return True
+
+
+def order_note_add(*, order_id: int, text: str, actor) -> Order:
+    """Staff add an internal note to the order's timeline (never shown to the customer)."""
+    text = (text or "").strip()
+    if not text:
+        raise OrderActionError("Write the note first.", code=OrderErrorCode.NO_TEXT)
+    with transaction.atomic():
+        order = lock_order(order_id)
+        events.staff_note(order=order, text=text[:280], actor=actor)
+        return order
 
 
 # --- Payment --------------------------------------------------------------------------------
@@ -94,6 +128,7 @@ def order_mark_paid(
         _take_stock_or_hold(order, actor=actor)
         notifications.order_payment_notice_queue(order=order)
         hooks.run("order_paid", order.pk)
+        order_ready_check(order, actor=actor)
         return order
 
 
@@ -115,6 +150,7 @@ def order_fraud_approve(*, order_id: int, actor) -> Order:
         holds.hold_release(order=order, kind=H.FRAUD_REVIEW, resolution="Approved by staff.", actor=actor)
         if _take_stock_or_hold(order, actor=actor):
             notifications.order_processing_queue(order=order)
+        order_ready_check(order, actor=actor)
         return order
 
 
@@ -302,6 +338,7 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
         notifications.order_price_error_accepted_queue(order=order, old_total=old_total)
         if order.paid_at is not None and order.total < old_total:
             hooks.run("order_refund_due", order.pk, (old_total - order.total).amount)
+        order_ready_check(order, actor=actor)
         return order
 
 

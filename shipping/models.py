@@ -1,1 +1,106 @@
-"""Fulfilment on the business clock (SHIP-*, DLV-*) comes here; see ROADMAP.md."""
+"""Fulfilment on the business clock (SHIP-*, DLV-*): partners, shipments and what happened to them.
+
+The order's fulfilment status lives on ``orders.Order`` (orders/lifecycle.py); per-line shipped,
+delivered and refused quantities on ``orders.OrderLine``. This app keeps the rows that say how:
+which partner was told, which parcel carried which lines, and each delivery attempt.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class FulfilmentPartner(models.Model):
+    """SHIP-SUBCONTRACTOR: the courier subcontractor told about each order as soon as it is ready."""
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField(help_text="Every ready order's details are e-mailed here.")
+    endpoint = models.URLField(
+        "HTTPS endpoint",
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text="Optional. When set, each ready order is also POSTed here as JSON, signed with the secret.",
+    )
+    secret = models.CharField(
+        max_length=128, blank=True, help_text="Shared secret for the X-Shop-Signature header (HMAC-SHA256)."
+    )
+    is_default = models.BooleanField(default=False, help_text="Orders go to the default partner.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_partner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShipmentStatus(models.TextChoices):
+    # The allowed moves are in shipping/lifecycle.py (one table).
+    SHIPPED = "shipped", "On its way"
+    AWAITING_COLLECTION = "awaiting_collection", "Waiting at the pick-up point"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Delivery failed"
+    NOT_COLLECTED = "not_collected", "Not collected in time"
+    REFUSED = "refused", "Refused"
+
+
+class Shipment(models.Model):
+    """One parcel: its carrier, tracking and the order lines (and quantities) in it (SHIP-NOTICES)."""
+
+    Status = ShipmentStatus
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
+    method = models.ForeignKey("shop.DeliveryMethod", on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True, db_index=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=30, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPED)
+    shipped_at = models.DateTimeField(default=timezone.now)
+    # SHIP-NOTICES: the delivery window promised in the shipping notice (business days of the method).
+    expected_from = models.DateField(null=True, blank=True)
+    expected_to = models.DateField(null=True, blank=True)
+    # DLV-ACCEPT-14D: set when the parcel waits at a pick-up point.
+    collect_by = models.DateTimeField(null=True, blank=True)
+    collect_reminded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["shipped_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["collect_by"],
+                condition=Q(status=ShipmentStatus.AWAITING_COLLECTION),
+                name="shipment_collect_by_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        tracking = f" {self.tracking_number}" if self.tracking_number else ""
+        return f"Parcel {self.pk} of {self.order_id}{tracking}"
+
+
+class ShipmentLine(models.Model):
+    """How many units of one order line travel in this parcel (OrderLine.quantity_shipped adds them up)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipmentline_qty_pos"),
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="shipmentline_once_per_parcel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name}"

@@ -73,8 +73,22 @@ class PolicyAdmin(admin.ModelAdmin):
                     "processing_days_min",
                     "processing_days_max",
                     "ship_within_days",
+                    "stockout_answer_days",
                 ],
-                "description": "ORD-PRICE-ERROR, SHIP-PROCESSING-TIME, SHIP-WITHIN-2BD",
+                "description": "ORD-PRICE-ERROR, SHIP-PROCESSING-TIME, SHIP-WITHIN-2BD, SHIP-STOCKOUT",
+            },
+        ),
+        (
+            "Fulfilment and delivery",
+            {
+                "fields": [
+                    "at_risk_share_of_day",
+                    "staff_email",
+                    "redelivery_fee",
+                    "accept_within_days",
+                    "collect_reminder_days",
+                ],
+                "description": "SHIP-WITHIN-2BD (the work queue), SHIP-ADDRESS-CHANGE, DLV-ACCEPT-14D",
             },
         ),
         ("Warranty", {"fields": ["default_warranty_months"], "description": "REF-DEFECT"}),

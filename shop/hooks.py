@@ -20,8 +20,11 @@ from collections.abc import Callable
 HOOKS = {
     # order_id: a confirmed order needs its payment started (gateway chooses by method)
     "order_confirmed",
-    # order_id: the order became paid (payment confirmed) — fulfilment writes its partner notice
+    # order_id: the order became paid (payment confirmed)
     "order_paid",
+    # order_id: paid (or confirmed, paid on delivery) and past every hold — fulfilment writes its
+    # partner notice (SHIP-SUBCONTRACTOR); runs once per order
+    "order_ready",
     # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
     "order_cancelled",
     # order_id, amount (Decimal): part of a paid order's value must go back (ORD-PRICE-ERROR)

@@ -162,12 +162,50 @@ class Policy(models.Model):
         help_text="Each order gets a ship-by date this many business days after payment (after the order, for pay "
         "on delivery).",
     )
-    # The fields below without a help text are read by no code yet, so the admin hides them (fulfilment,
-    # collection, withdrawal and claims will): give one a verbose name and help text when it is shown.
+    # SHIP-WITHIN-2BD: the work queue's "at risk" mark and the staff digest.
+    at_risk_share_of_day = models.DecimalField(
+        "at risk when less than (share of a business day) is left",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        help_text="An order is marked at risk in the work queue, and listed in the staff digest, when less than "
+        "this share of a business day is left before its ship-by time (0.5 = half a day).",
+    )
+    staff_email = models.EmailField(
+        "staff alerts go to",
+        default="warehouse@example.com",
+        help_text="The warehouse's address: the digest of orders at risk or overdue, sent during business hours.",
+    )
+    # SHIP-ADDRESS-CHANGE
+    redelivery_fee = models.DecimalField(
+        "address change or re-delivery fee",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("500.00"),
+        help_text="Added to what the customer owes when the address changes after dispatch, or a failed delivery "
+        "is tried again.",
+    )
     # SHIP-STOCKOUT
-    stockout_answer_days = models.PositiveSmallIntegerField(default=3)
+    stockout_answer_days = models.PositiveSmallIntegerField(
+        "time to choose when an item is out of stock (business days)",
+        default=3,
+        help_text="A customer told that an item is unavailable may choose within this many business days; with "
+        "no answer the missing part is cancelled and refunded.",
+    )
     # DLV-ACCEPT-14D
-    accept_within_days = models.PositiveSmallIntegerField(default=14)
+    accept_within_days = models.PositiveSmallIntegerField(
+        "days to collect a parcel at a pick-up point",
+        default=14,
+        help_text="A paid parcel waiting at a pick-up point must be collected within this many days; after that it "
+        "counts as refused and is refunded less the delivery cost.",
+    )
+    collect_reminder_days = models.PositiveSmallIntegerField(
+        "remind this many days before the collection deadline",
+        default=3,
+        help_text="The customer is e-mailed this many days before a parcel waiting for them must be collected.",
+    )
+    # The fields below without a help text are read by no code yet, so the admin hides them (withdrawal
+    # and claims will): give one a verbose name and help text when it is shown.
     # REF-WITHDRAW-30D
     withdraw_days = models.PositiveSmallIntegerField(default=30)
     withdraw_refund_days = models.PositiveSmallIntegerField(default=3)

@@ -31,7 +31,9 @@ def make_order(*, lines=((Decimal("4990.00"), 1),), stock: int = 10, delivery="3
     return order
 
 
-def isolate_hooks(monkeypatch, names=("order_paid", "order_cancelled", "order_refund_due", "order_confirmed")):
+def isolate_hooks(
+    monkeypatch, names=("order_paid", "order_ready", "order_cancelled", "order_refund_due", "order_confirmed")
+):
     """Replace the hook receivers of the higher apps with a recorder; returns the list of calls.
 
     Payments/shipping register real receivers in their AppConfig.ready(); these tests check only

@@ -308,3 +308,46 @@ def test_pay_paypal_return_and_webhook_at_once_mark_paid_once():
     assert order.status == Order.Status.PROCESSING
     assert order.events.filter(type=T.PAID).count() == 1
     assert order.lines.get().product.stock == 0
+
+
+# --- SHIP-SUBCONTRACTOR: ready to fulfil ------------------------------------------------------
+def test_ship_subcontractor_paid_order_without_holds_is_ready_once(hook_calls):
+    order = make_order()
+    _pay(order)
+    order.refresh_from_db()
+    assert order.ready_at is not None
+    assert order.events.filter(type=T.READY).count() == 1
+    assert [c for c in hook_calls if c[0] == "order_ready"] == [("order_ready", order.pk)]
+    with transaction.atomic():
+        assert services.order_ready_check(services.lock_order(order.pk)) is True  # again: nothing new
+    assert order.events.filter(type=T.READY).count() == 1
+    assert [c for c in hook_calls if c[0] == "order_ready"] == [("order_ready", order.pk)]
+
+
+def test_ship_subcontractor_card_payment_is_ready_only_after_the_fraud_review(hook_calls):
+    order = make_order(payment_method="card_online")
+    _pay(order, method="card_online")
+    order.refresh_from_db()
+    assert order.ready_at is None and ("order_ready", order.pk) not in hook_calls
+    services.order_fraud_approve(order_id=order.pk, actor=None)
+    order.refresh_from_db()
+    assert order.ready_at is not None and ("order_ready", order.pk) in hook_calls
+
+
+def test_ship_subcontractor_unpaid_prepaid_order_is_not_ready():
+    order = make_order()
+    with transaction.atomic():
+        assert services.order_ready_check(services.lock_order(order.pk)) is False
+    order.refresh_from_db()
+    assert order.ready_at is None
+
+
+def test_staff_note_is_in_the_timeline_but_not_the_customers():
+    staff = UserFactory(username="noter", is_staff=True)
+    order = make_order(status="processing", payment_method="cash_courier")
+    services.order_note_add(order_id=order.pk, text="Customer asked for gift wrap.", actor=staff)
+    note = order.events.get(type=T.STAFF_NOTE)
+    assert note.actor == staff and not note.customer_visible and "gift wrap" in note.message
+    with pytest.raises(OrderActionError) as info:
+        services.order_note_add(order_id=order.pk, text="  ", actor=staff)
+    assert info.value.code == OrderErrorCode.NO_TEXT

@@ -25,8 +25,6 @@ SHOP_MODELS = [model for model in admin.site._registry if model._meta.app_label 
 # (DLV-ACCEPT-14D), withdrawal (REF-WITHDRAW-30D) and claims (REF-DEFECT, REF-WRONG-ITEM,
 # REF-SHORT-DELIVERY) read them: changing one would do nothing.
 POLICY_FIELDS_NOTHING_READS = {
-    "stockout_answer_days",
-    "accept_within_days",
     "withdraw_days",
     "withdraw_refund_days",
     "defect_refund_days",
