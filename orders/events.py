@@ -115,6 +115,19 @@ def payment_status_changed(*, order: Order, source: str, target: str) -> OrderEv
     )
 
 
+def order_adjusted(*, order: Order, kind: str, amount, reason: str, amount_due, actor=None) -> OrderEvent:
+    return _record(
+        order,
+        T.ADJUSTED,
+        f"{reason} ({amount}); now owed: {amount_due}.",
+        actor=actor,
+        customer_visible=True,
+        kind=kind,
+        amount=amount,
+        amount_due=amount_due,
+    )
+
+
 # --- Holds (orders/holds.py) ----------------------------------------------------------------
 def hold_opened(*, order: Order, kind: str, due_at=None, note: str = "", actor=None) -> OrderEvent:
     return _record(

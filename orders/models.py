@@ -207,6 +207,7 @@ class OrderEventType(models.TextChoices):
     STOCK_TAKEN = "stock_taken", "Stock reserved"
     STOCK_RELEASED = "stock_released", "Stock returned"
     STOCK_SHORT = "stock_short", "Stock short"
+    ADJUSTED = "adjusted", "Amount owed changed"
     PRICE_ERROR_MARKED = "price_error_marked", "Price corrected"
     PRICE_ERROR_ACCEPTED = "price_error_accepted", "Corrected price accepted"
     PRICE_ERROR_DECLINED = "price_error_declined", "Corrected price declined"
@@ -284,6 +285,38 @@ class CustomerStandingLog(models.Model):
 
     def __str__(self) -> str:
         return f"{'allowed' if self.cod_allowed else 'withdrawn'}: {self.reason}"
+
+
+class AdjustmentKind(models.TextChoices):
+    FEE = "fee", "Fee"  # SHIP-ADDRESS-CHANGE: address change or re-delivery after dispatch
+    CANCELLED_PART = "cancelled_part", "Cancelled part"  # SHIP-STOCKOUT: a missing part cancelled
+    NOT_COLLECTED = "not_collected", "Not collected"  # DLV-ACCEPT-14D: goods back, delivery kept
+
+
+class OrderAdjustment(models.Model):
+    """A change to what the customer owes after confirmation (ORD-PRICE-LOCK keeps ``Order.total``).
+
+    What is owed is ``total + sum(adjustments)`` (``orders.pricing.order_amount_due``): a fee is
+    positive, a cancelled part negative. Written only by ``orders.services.order_adjust``.
+    """
+
+    Kind = AdjustmentKind
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField(max_length=20, choices=AdjustmentKind.choices)
+    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    reason = models.CharField(max_length=300)
+    # Makes the service idempotent: one adjustment per key (e.g. "redelivery:<attempt id>").
+    key = models.CharField(max_length=120, unique=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="orderadjustment_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount}"
 
 
 class PriceCorrection(models.Model):

@@ -12,6 +12,12 @@ from shop.money import money
 from .models import Order
 
 
+def order_amount_due(order: Order) -> Money:
+    """What the customer owes now: the price-locked total plus the adjustments since (fees, cancelled parts)."""
+    adjustments = sum((a.amount.amount for a in order.adjustments.all()), Decimal("0"))
+    return money(order.total.amount + adjustments, order.total.currency)
+
+
 def order_total_with(order: Order, unit_prices: dict[int, Decimal]) -> Money:
     """The order total with some lines' unit prices replaced (line id → new unit price)."""
     currency = order.total.currency

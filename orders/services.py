@@ -27,13 +27,14 @@ from shop.money import money
 from . import events, holds, lifecycle, notifications, stock
 from .errors import OrderActionError, OrderErrorCode
 from .lifecycle import OrderOnHold, TransitionNotAllowed
-from .models import HoldKind, Order, OrderLine, PriceCorrection
-from .pricing import order_total_with
+from .models import HoldKind, Order, OrderAdjustment, OrderLine, PriceCorrection
+from .pricing import order_amount_due, order_total_with
 
 __all__ = [
     "OrderActionError",
     "OrderErrorCode",
     "TransitionNotAllowed",
+    "order_adjust",
     "order_cancel",
     "order_fraud_approve",
     "order_fraud_reject",
@@ -84,6 +85,26 @@ def order_ready_check(order: Order, *, actor=None) -> bool:
     events.order_ready(order=order, actor=actor)
     hooks.run("order_ready", order.pk)
     return True
+
+
+def order_adjust(*, order: Order, kind: str, amount: Money, reason: str, key: str, actor=None) -> OrderAdjustment:
+    """Change what the customer owes on the (locked) order: a fee (positive) or a cancelled part (negative).
+
+    Idempotent by ``key``. The payments app recomputes the payment status in this transaction
+    (``order_amount_changed`` hook); a refund of a cancelled part is the caller's ``order_refund_due``.
+    """
+    existing = OrderAdjustment.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    amount = money(amount)
+    adjustment = OrderAdjustment.objects.create(
+        order=order, kind=kind, amount=amount, reason=reason[:300], key=key, actor=actor
+    )
+    events.order_adjusted(
+        order=order, kind=kind, amount=amount, reason=reason, amount_due=order_amount_due(order), actor=actor
+    )
+    hooks.run("order_amount_changed", order.pk)
+    return adjustment
 
 
 def order_note_add(*, order_id: int, text: str, actor) -> Order:

@@ -8,9 +8,11 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from shop import hooks
 
-        from . import services
+        from . import ledger, services
 
         # PAY-REFUND-SAME-WAY: money goes back when an order is cancelled (ORD-REFUSE, PAY-FRAUD-CHECK)
         # or part of it is due back (ORD-PRICE-ERROR, SHIP-STOCKOUT). Both receivers are idempotent.
         hooks.register("order_cancelled", services.refund_for_cancelled_order)
         hooks.register("order_refund_due", services.refund_for_due_amount)
+        # What the customer owes changed (a fee, a cancelled part): the payment status follows.
+        hooks.register("order_amount_changed", ledger.order_payment_status_recount)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from orders import events
 from orders.models import Order, derive_payment_status
+from orders.pricing import order_amount_due
 
 from .models import CAPTURED_STATUSES, Payment, Refund, RefundStatus
 
@@ -30,10 +31,15 @@ def order_money(order: Order) -> tuple[Decimal, Decimal]:
     return captured, refunded
 
 
+def order_payment_status_recount(order_id: int) -> str:
+    """``order_amount_changed`` receiver (registered in PaymentsConfig.ready): in the caller's transaction."""
+    return order_payment_status_recompute(order=Order.objects.get(pk=order_id))
+
+
 def order_payment_status_recompute(*, order: Order) -> str:
     """Write what the money rows say; an event when it changed. Returns the payment status."""
     captured, refunded = order_money(order)
-    status = derive_payment_status(total=order.total.amount, captured=captured, refunded=refunded)
+    status = derive_payment_status(total=order_amount_due(order).amount, captured=captured, refunded=refunded)
     if status != order.payment_status:
         source = order.payment_status
         order.payment_status = status

@@ -29,6 +29,8 @@ HOOKS = {
     "order_cancelled",
     # order_id, amount (Decimal): part of a paid order's value must go back (ORD-PRICE-ERROR)
     "order_refund_due",
+    # order_id: what the customer owes changed (a fee, a cancelled part) — payment status recomputed
+    "order_amount_changed",
 }
 
 _receivers: dict[str, list[Callable]] = defaultdict(list)

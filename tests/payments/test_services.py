@@ -161,3 +161,36 @@ def test_refund_recorded_at_paypal_dashboard_is_kept_in_totals():
     assert payment.status == Payment.Status.PARTIALLY_REFUNDED
     with pytest.raises(services.RefundError):
         services.refund_issue(order_id=order.pk, amount=rub("5000.01"), reason="over")
+
+
+def test_a_fee_after_payment_makes_the_order_partly_paid_and_a_cancelled_part_overpaid():
+    """SHIP-ADDRESS-CHANGE / SHIP-STOCKOUT: what is owed is the total plus the adjustments; the payment status follows."""
+    from django.db import transaction
+
+    from orders import services as order_services
+    from orders.models import OrderAdjustment
+    from shop.locks import lock_order
+
+    order = make_order()
+    payment = _paypal_payment(order)
+    services.payment_capture_record(payment_id=payment.pk, capture_id="CAP1", amount=order.total, status="COMPLETED")
+    assert Order.objects.get(pk=order.pk).payment_status == "paid"
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        order_services.order_adjust(
+            order=locked, kind=OrderAdjustment.Kind.FEE, amount=rub("500"), reason="Re-delivery", key="fee-1"
+        )
+        order_services.order_adjust(  # the same key again: nothing new
+            order=locked, kind=OrderAdjustment.Kind.FEE, amount=rub("500"), reason="Re-delivery", key="fee-1"
+        )
+    assert Order.objects.get(pk=order.pk).payment_status == "partially_paid"
+    with transaction.atomic():
+        order_services.order_adjust(
+            order=lock_order(order.pk),
+            kind=OrderAdjustment.Kind.CANCELLED_PART,
+            amount=rub("-1000"),
+            reason="Missing part cancelled",
+            key="cancel-1",
+        )
+    assert Order.objects.get(pk=order.pk).payment_status == "overpaid"
+    assert OrderAdjustment.objects.filter(order=order).count() == 2
