@@ -11,5 +11,6 @@ urlpatterns = [
     path("orders/price/", include("orders.price_urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
+    path("shipping/", include("shipping.urls")),
     path("", include("shop.urls")),
 ]
