@@ -164,7 +164,7 @@ def test_refund_recorded_at_paypal_dashboard_is_kept_in_totals():
 
 
 def test_a_fee_after_payment_makes_the_order_partly_paid_and_a_cancelled_part_overpaid():
-    """SHIP-ADDRESS-CHANGE / SHIP-STOCKOUT: what is owed is the total plus the adjustments; the payment status follows."""
+    """SHIP-ADDRESS-CHANGE, SHIP-STOCKOUT: owed = total + adjustments; the payment status follows."""
     from django.db import transaction
 
     from orders import services as order_services
