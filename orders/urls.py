@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from . import track, views
 
 app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("track/", track.track, name="track"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/placed/", views.order_placed, name="placed"),
     path("<str:number>/invoice.pdf", views.order_invoice, name="invoice"),
