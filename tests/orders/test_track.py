@@ -1,9 +1,9 @@
 """Track an order without an account: order number + e-mail (seed 002 §2.6, DLV-HANDOVER)."""
 
 import re
+import secrets
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from tests.orders.lifecycle_support import make_order
@@ -12,11 +12,12 @@ pytestmark = pytest.mark.django_db
 URL = reverse("orders:track")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
+@pytest.fixture
+def client(client):
+    """A client from an address of its own: the rate limit counts per address in the shared cache
+    (Redis in CI), so no test inherits another's tries (and nothing flushes a cache the broker shares)."""
+    client.defaults["REMOTE_ADDR"] = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    return client
 
 
 def test_track_with_number_and_email_opens_the_customers_order_page(client):
@@ -57,5 +58,5 @@ def test_track_guessing_is_rate_limited_per_address_and_the_right_answer_waits_t
     assert limited.status_code == 429
     assert "Too many tries" in limited.content.decode()
     assert client.get(reverse("orders:detail", args=[order.number])).status_code == 404
-    other = client.post(URL, {"number": order.number, "email": "olga@example.com"}, REMOTE_ADDR="10.0.0.9")
+    other = client.post(URL, {"number": order.number, "email": "olga@example.com"}, REMOTE_ADDR="192.0.2.77")
     assert other.status_code == 302  # another address is not limited by this one's guesses
