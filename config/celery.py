@@ -22,5 +22,9 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.payments_reconcile_stale",
         "schedule": crontab(minute="*/15"),
     },
+    "shipping-stockout-timeouts": {
+        "task": "shipping.tasks.stockouts_cancel_unanswered",
+        "schedule": crontab(minute="*/10"),
+    },
     "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
 }

@@ -161,15 +161,84 @@ def stock_released(*, order: Order, lines: list[tuple[str, int]], actor=None) ->
     return _record(order, T.STOCK_RELEASED, "Stock returned to the shelf.", actor=actor, lines=lines)
 
 
-def stock_short(*, order: Order, products: list[str], actor=None) -> OrderEvent:
-    """SHIP-STOCKOUT: some lines could not be served from stock; nothing was reserved."""
+def _units(items: list[dict]) -> str:
+    """ "2 × Tripod, 1 × Eyepiece" from items with ``product`` and ``quantity``."""
+    return ", ".join(f"{item['quantity']} × {item['product']}" for item in items)
+
+
+def stock_short(*, order: Order, items: list[dict], due_at=None, actor=None) -> OrderEvent:
+    """SHIP-STOCKOUT: units are missing (``items``: product, quantity); the customer is asked to choose."""
+    words = _units(items)
     return _record(
         order,
         T.STOCK_SHORT,
-        "Not enough stock for: " + ", ".join(products) + ".",
+        f"Not available now: {words}.",
         actor=actor,
         customer_visible=True,
-        products=products,
+        items=items,
+        due_at=due_at,
+    )
+
+
+def stockout_chosen(*, order: Order, choice: str, label: str, via: str, actor=None) -> OrderEvent:
+    """SHIP-STOCKOUT: the customer's choice (by the link, or by phone as staff recorded it)."""
+    how = {"link": "", "phone": " (by phone)"}.get(via, f" ({via})")
+    return _record(
+        order,
+        T.STOCKOUT_CHOSEN,
+        f"Choice for the unavailable items: {label}{how}.",
+        actor=actor,
+        customer_visible=True,
+        choice=choice,
+        via=via,
+    )
+
+
+def stockout_timed_out(*, order: Order, due_at) -> OrderEvent:
+    """SHIP-STOCKOUT: no choice by the deadline; the missing part is cancelled."""
+    return _record(
+        order,
+        T.STOCKOUT_TIMED_OUT,
+        "No choice for the unavailable items in time: they are cancelled.",
+        customer_visible=True,
+        due_at=due_at,
+    )
+
+
+def stockout_part_cancelled(*, order: Order, items: list[dict], value, actor=None) -> OrderEvent:
+    words = _units(items)
+    return _record(
+        order,
+        T.STOCKOUT_PART_CANCELLED,
+        f"Cancelled as unavailable: {words} ({value}).",
+        actor=actor,
+        customer_visible=True,
+        items=items,
+        value=value,
+    )
+
+
+def stockout_date_set(*, order: Order, new_date, actor=None) -> OrderEvent:
+    """SHIP-STOCKOUT split: the date by which the missing part ships (staff set it)."""
+    return _record(
+        order,
+        T.STOCKOUT_DATE_SET,
+        f"The unavailable items will ship by {new_date:%d %b %Y}.",
+        actor=actor,
+        customer_visible=True,
+        new_date=new_date,
+    )
+
+
+def stockout_missing_reserved(*, order: Order, items: list[dict], actor=None) -> OrderEvent:
+    words = _units(items)
+    return _record(
+        order,
+        T.STOCKOUT_MISSING_RESERVED,
+        f"Arrived and reserved for the order: {words}.",
+        actor=actor,
+        customer_visible=True,
+        items=items,
     )
 
 

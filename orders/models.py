@@ -153,6 +153,10 @@ class OrderLine(models.Model):
     quantity_delivered = models.PositiveIntegerField("delivered", default=0)
     quantity_refused = models.PositiveIntegerField("refused", default=0)
     quantity_returned = models.PositiveIntegerField("returned", default=0)
+    # SHIP-STOCKOUT: open units that are not on the shelf (found missing at payment or at packing).
+    # They were never reserved, or were counted on the shelf but are not there: they never go back to
+    # stock (orders/stock.py). They end cancelled, or reserved once the goods arrive (a split order).
+    quantity_short = models.PositiveIntegerField("short", default=0)
     line_total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
     # REF-DEFECT needs the warranty as it was sold.
     warranty_months = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -178,6 +182,15 @@ class OrderLine(models.Model):
                 condition=models.Q(quantity_returned__lte=models.F("quantity_delivered")),
                 name="orderline_returned_le_delivered",
             ),
+            # Only open units can be missing; a missing unit cannot be shipped (SHIP-STOCKOUT).
+            models.CheckConstraint(
+                condition=models.Q(
+                    quantity_short__lte=models.F("quantity")
+                    - models.F("quantity_cancelled")
+                    - models.F("quantity_shipped")
+                ),
+                name="orderline_short_le_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +200,11 @@ class OrderLine(models.Model):
     def quantity_open(self) -> int:
         """Ordered, not cancelled, not shipped yet: what fulfilment still owes."""
         return self.quantity - self.quantity_cancelled - self.quantity_shipped
+
+    @property
+    def quantity_on_shelf(self) -> int:
+        """Open units reserved on the shelf: what can be packed and shipped now (SHIP-STOCKOUT)."""
+        return self.quantity_open - self.quantity_short
 
 
 class OrderEventType(models.TextChoices):
@@ -207,6 +225,12 @@ class OrderEventType(models.TextChoices):
     STOCK_TAKEN = "stock_taken", "Stock reserved"
     STOCK_RELEASED = "stock_released", "Stock returned"
     STOCK_SHORT = "stock_short", "Stock short"
+    # SHIP-STOCKOUT: the customer's choice and its outcomes (shipping/services/stockout.py).
+    STOCKOUT_CHOSEN = "stockout_chosen", "Choice for unavailable items"
+    STOCKOUT_TIMED_OUT = "stockout_timed_out", "No choice for unavailable items in time"
+    STOCKOUT_PART_CANCELLED = "stockout_part_cancelled", "Unavailable items cancelled"
+    STOCKOUT_DATE_SET = "stockout_date_set", "Date set for the unavailable items"
+    STOCKOUT_MISSING_RESERVED = "stockout_missing_reserved", "Unavailable items arrived"
     ADJUSTED = "adjusted", "Amount owed changed"
     PRICE_ERROR_MARKED = "price_error_marked", "Price corrected"
     PRICE_ERROR_ACCEPTED = "price_error_accepted", "Corrected price accepted"

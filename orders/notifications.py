@@ -71,6 +71,12 @@ def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs)
     return email
 
 
+def order_email_queue(*, order: Order, kind: str, template: str, key: str | None, **extra) -> Email:
+    """An e-mail about the order that another app owns (its template), with the shared order context;
+    recorded on the order's timeline once (``key`` makes it idempotent)."""
+    return _queue(order, kind=kind, template=template, key=key, context=order_email_context(order, **extra))
+
+
 def order_acknowledgement_queue(*, order: Order) -> Email:
     """ORD-ACK: the order is registered: its details, the delivery window, the PDF invoice attached.
 

@@ -27,7 +27,7 @@ from shop.money import money
 from . import events, holds, lifecycle, notifications, stock
 from .errors import OrderActionError, OrderErrorCode
 from .lifecycle import OrderOnHold, TransitionNotAllowed
-from .models import HoldKind, Order, OrderAdjustment, OrderLine, PriceCorrection
+from .models import HoldKind, Order, OrderAdjustment, OrderHold, OrderLine, PriceCorrection
 from .pricing import order_amount_due, order_total_with
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "order_mark_paid",
     "order_note_add",
     "order_ready_check",
+    "order_stock_short",
     "order_price_error_answer",
     "order_price_error_mark",
     "orders_cancel_unanswered_price_errors",
@@ -51,19 +52,34 @@ H = HoldKind
 
 
 def _take_stock_or_hold(order: Order, *, actor=None) -> bool:
-    """PAY-PREPAID-FIRST: reserve stock once money is in; short → a SHIP-STOCKOUT hold. True if taken."""
+    """PAY-PREPAID-FIRST: reserve stock once money is in. True when nothing waits for stock.
+
+    SHIP-STOCKOUT: the units on the shelf are reserved at once (orders/stock.py); missing units open
+    the stock-decision hold. Taken before (a second call: fraud approval), nothing is taken again and
+    the answer is whether the customer's choice is still awaited.
+    """
     if order.stock_taken:
-        holds.hold_release(order=order, kind=H.STOCK_DECISION, resolution="Stock reserved.", actor=actor)
-        return True
-    short = stock.take_stock(order=order)
-    if not short:
-        holds.hold_release(order=order, kind=H.STOCK_DECISION, resolution="Stock reserved.", actor=actor)
-        return True
-    if holds.open_hold(order, H.STOCK_DECISION) is None:
-        events.stock_short(order=order, products=[line.product_name for line in short], actor=actor)
-        due = BusinessCalendar.current().add_business_days(timezone.now(), Policy.load().stockout_answer_days)
-        holds.hold_open(order=order, kind=H.STOCK_DECISION, due_at=due, note="An item is unavailable.", actor=actor)
-    return False
+        return holds.open_hold(order, H.STOCK_DECISION) is None
+    missing = stock.take_available(order=order)
+    if missing:
+        order_stock_short(order=order, missing=missing, actor=actor)
+        return False
+    return True
+
+
+def order_stock_short(*, order: Order, missing: dict[int, int], actor=None) -> OrderHold:
+    """SHIP-STOCKOUT: the (locked) order lacks ``missing`` units (line id → units, already counted
+    short on the lines): an event, the stock-decision hold due in ``Policy.stockout_answer_days``
+    business days, and the ``order_stock_short`` hook, through which the fulfilment app records the
+    shortage and e-mails the customer their choices, in this transaction.
+    """
+    lines = {line.pk: line for line in order.lines.filter(pk__in=list(missing))}
+    items = [{"line_id": pk, "product": lines[pk].product_name, "quantity": n} for pk, n in sorted(missing.items())]
+    due = BusinessCalendar.current().add_business_days(timezone.now(), Policy.load().stockout_answer_days)
+    events.stock_short(order=order, items=items, due_at=due, actor=actor)
+    hold = holds.hold_open(order=order, kind=H.STOCK_DECISION, due_at=due, note="An item is unavailable.", actor=actor)
+    hooks.run("order_stock_short", order.pk, dict(missing))
+    return hold
 
 
 def order_ready_check(order: Order, *, actor=None) -> bool:
@@ -197,11 +213,13 @@ def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
         stock.release_stock(order=order, actor=actor)
     holds.holds_release_all(order=order, resolution="Order cancelled.", actor=actor)
     PriceCorrection.objects.filter(order=order, resolved=False).update(resolved=True, accepted=False)
-    # Nothing left the warehouse (cancellable statuses are before dispatch): every open unit is cancelled.
+    # Nothing left the warehouse (cancellable statuses are before dispatch): every open unit is
+    # cancelled, the short ones too (SHIP-STOCKOUT; release_stock left them off the shelf).
     for line in order.lines.all():
         if line.quantity_open:
             line.quantity_cancelled += line.quantity_open
-            line.save(update_fields=["quantity_cancelled"])
+            line.quantity_short = 0
+            line.save(update_fields=["quantity_cancelled", "quantity_short"])
     order.cancelled_at = timezone.now()
     order.cancel_reason = reason
     lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason"])

@@ -7,4 +7,9 @@ class ShippingConfig(AppConfig):
 
     def ready(self) -> None:
         # Hook receivers (shop/hooks.py) are registered here, one line each, with the rule they serve.
-        pass
+        from shop import hooks
+
+        from .services import stockout
+
+        # SHIP-STOCKOUT: a paid order found the shelf short — record the shortage, e-mail the choices.
+        hooks.register("order_stock_short", stockout.stockout_record)

@@ -104,3 +104,48 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.product_name}"
+
+
+# --- SHIP-STOCKOUT: the customer's choice when items are unavailable (shipping/services/stockout.py) ---
+class StockoutChoice(models.TextChoices):
+    CANCEL_ALL = "cancel_all", "Cancel the whole order"
+    CANCEL_MISSING = "cancel_missing", "Cancel the unavailable items, send the rest"
+    SPLIT = "split", "Send what is available now, the rest later"
+
+
+class StockoutVia(models.TextChoices):
+    LINK = "link", "Link in the e-mail"
+    PHONE = "phone", "By phone (recorded by staff)"
+    TIMEOUT = "timeout", "No answer in time"
+
+
+class StockShortage(models.Model):
+    """One short line of one shortage. A shortage is the order's stock-decision hold (``hold``): its
+    deadline is the hold's ``due_at``; the choice, when made, is written on every row of the hold."""
+
+    Choice = StockoutChoice
+    Via = StockoutVia
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="stock_shortages")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="stock_shortages")
+    hold = models.ForeignKey("orders.OrderHold", on_delete=models.PROTECT, related_name="stock_shortages")
+    quantity_missing = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    choice = models.CharField(max_length=20, choices=StockoutChoice.choices, blank=True)
+    # SHIP-STOCKOUT split: the date staff promise for the missing part (may be set before the choice).
+    new_date = models.DateField("missing part ships by", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=10, choices=StockoutVia.choices, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_missing__gte=1), name="stockshortage_qty_pos"),
+            models.UniqueConstraint(fields=["hold", "order_line"], name="stockshortage_once_per_hold"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity_missing} × {self.order_line.product_name} missing"

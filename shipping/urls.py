@@ -1,6 +1,11 @@
 """Customer pages of fulfilment (signed links from e-mails, order tracking) and partner callbacks."""
 
-from django.urls import path  # noqa: F401 (each part adds its routes below)
+from django.urls import path
+
+from . import stockout_views
 
 app_name = "shipping"
-urlpatterns: list = []
+urlpatterns: list = [
+    # SHIP-STOCKOUT: the customer's choice when items are unavailable (signed link from the e-mail).
+    path("stockout/<str:number>/", stockout_views.stockout_answer, name="stockout_answer"),
+]

@@ -27,8 +27,12 @@ HOOKS = {
     "order_ready",
     # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
     "order_cancelled",
-    # order_id, amount (Decimal): part of a paid order's value must go back (ORD-PRICE-ERROR)
+    # order_id, amount (Decimal), key=str (optional, idempotency): part of a paid order's value must
+    # go back (ORD-PRICE-ERROR, SHIP-STOCKOUT)
     "order_refund_due",
+    # order_id, missing ({line_id: units}): the (locked) order is short and its stock-decision hold is
+    # open — fulfilment records the shortage and e-mails the customer their choices (SHIP-STOCKOUT)
+    "order_stock_short",
     # order_id: what the customer owes changed (a fee, a cancelled part) — payment status recomputed
     "order_amount_changed",
 }

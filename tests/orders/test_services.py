@@ -77,10 +77,12 @@ def test_pay_prepaid_first_short_stock_waits_for_the_customers_choice(django_cap
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
     assert holds.open_kinds(order) == {HoldKind.STOCK_DECISION}
-    assert not order.stock_taken
+    # SHIP-STOCKOUT: the unit on the shelf is reserved at once; the missing one is short on its line.
+    assert order.stock_taken
     short = order.events.get(type=T.STOCK_SHORT)
-    assert "Бинокль 1 10x42" in short.message
-    assert order.lines.get().product.stock == 1
+    assert "1 × Бинокль 1 10x42" in short.message
+    line = order.lines.get()
+    assert line.product.stock == 0 and line.quantity_short == 1 and line.quantity_on_shelf == 1
 
 
 def test_mark_paid_refused_for_an_order_not_awaiting_payment():
@@ -190,7 +192,7 @@ def test_fraud_approve_with_stock_short_keeps_the_stock_hold():
     _pay(order, method="card_online")
     order.refresh_from_db()
     assert holds.open_kinds(order) == {HoldKind.FRAUD_REVIEW, HoldKind.STOCK_DECISION}
-    assert not order.stock_taken
+    assert order.lines.get().quantity_short == 1  # nothing on the shelf: the unit is short
     services.order_fraud_approve(order_id=order.pk, actor=staff)
     order.refresh_from_db()
     assert holds.open_kinds(order) == {HoldKind.STOCK_DECISION}

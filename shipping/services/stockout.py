@@ -1,0 +1,358 @@
+"""SHIP-STOCKOUT: items are unavailable — the customer chooses, or the missing part is cancelled.
+
+A shortage is found at payment (``orders.services._take_stock_or_hold`` reserves what is on the shelf
+and runs the ``order_stock_short`` hook: ``stockout_record`` here) or by staff at packing
+(``stockout_report``). Either way the order gets a stock-decision hold, due in
+``Policy.stockout_answer_days`` business days, one ``StockShortage`` row per short line, and the
+customer an e-mail with a signed link to the choice page (``shipping.stockout_views``); the page
+refuses choices after the hold's ``due_at``.
+
+Stock (orders/stock.py): the units on the shelf are reserved when the shortage is found; the
+missing ones are counted short on their lines and never go back to the shelf.
+
+The choices (``stockout_choose``; by the link, or by phone as staff record it):
+
+- cancel all: ``orders.services.order_cancel`` (stock back, everything paid refunded);
+- cancel missing (also the timeout, ``stockouts_cancel_unanswered``): the missing units are
+  cancelled on their lines, what is owed drops by their value (a negative CANCELLED_PART adjustment)
+  and a paid order is refunded that value (``order_refund_due`` hook, in the transaction); if nothing
+  would be left the order is cancelled instead;
+- split: the available part is packed and shipped now; the missing part ships by the date staff set
+  (``stockout_set_date``, before or after the choice; if not set yet the page says the date follows
+  by e-mail and the choice is recorded all the same). When the goods arrive staff reserve them
+  (``stockout_missing_reserve``) and the rest can be shipped.
+
+Every choice releases the hold and then asks ``order_ready_check``. A choice made twice changes
+nothing; a choice after the deadline is refused (``ANSWER_TOO_LATE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from orders import events, holds, lifecycle, stock
+from orders import services as order_services
+from orders.access import order_link
+from orders.models import AdjustmentKind, HoldKind, Order, OrderHold
+from orders.notifications import order_email_queue, shop_local
+from orders.pricing import order_amount_due
+from shop import hooks
+from shop.calendar import BusinessCalendar
+from shop.errors import ServiceError
+from shop.locks import lock_order
+from shop.money import money
+
+from ..models import StockoutChoice, StockoutVia, StockShortage
+
+__all__ = [
+    "StockoutError",
+    "StockoutErrorCode",
+    "stockout_choose",
+    "stockout_current",
+    "stockout_missing_reserve",
+    "stockout_record",
+    "stockout_report",
+    "stockout_set_date",
+    "stockouts_cancel_unanswered",
+]
+
+C = StockoutChoice
+H = HoldKind.STOCK_DECISION
+S = Order.Status
+
+
+class StockoutErrorCode(models.TextChoices):
+    NO_SHORTAGE = "no_shortage", "Nothing is waiting for a choice"
+    CLOSED = "closed", "The question no longer stands"
+    ANSWER_TOO_LATE = "answer_too_late", "Choice after the deadline"
+    UNKNOWN_CHOICE = "unknown_choice", "Unknown choice"
+    NOTHING_MISSING = "nothing_missing", "No missing units given"
+    UNKNOWN_LINE = "unknown_line", "Line not in the order"
+    TOO_MANY = "too_many", "More units than the order has on the shelf"
+    ALREADY_WAITING = "already_waiting", "Already waiting for the customer's choice"
+    NOT_ALLOWED = "not_allowed", "Not allowed in the order's present state"
+    DATE_IN_PAST = "date_in_past", "Date in the past"
+    NOT_SPLIT = "not_split", "The missing part was not kept"
+    NOTHING_ARRIVED = "nothing_arrived", "None of the missing units is on the shelf"
+
+
+class StockoutError(ServiceError):
+    """A stock-out action cannot be done as asked; the message says why. Nothing changed."""
+
+
+# --- Reading --------------------------------------------------------------------------------
+def stockout_current(order: Order) -> tuple[OrderHold | None, list[StockShortage]]:
+    """The order's latest shortage: its hold and its rows (lines loaded), in one query."""
+    rows = list(
+        StockShortage.objects.filter(order=order).select_related("hold", "order_line").order_by("-hold_id", "pk")
+    )
+    if not rows:
+        return None, []
+    hold = rows[0].hold
+    return hold, [row for row in rows if row.hold_id == hold.pk]
+
+
+def _items(rows: list[StockShortage]) -> list[dict]:
+    return [
+        {"line_id": row.order_line_id, "product": row.order_line.product_name, "quantity": row.quantity_missing}
+        for row in rows
+    ]
+
+
+def _email(order: Order, hold: OrderHold, rows, *, template: str, key: str, **extra) -> None:
+    order_email_queue(
+        order=order,
+        kind=template.replace("_", " "),
+        template=template,
+        key=key,
+        shortages=rows,
+        answer_url=order_link(order, view="shipping:stockout_answer"),
+        answer_by_local=shop_local(hold.due_at),
+        **extra,
+    )
+
+
+# --- Finding a shortage ---------------------------------------------------------------------
+def stockout_record(order_id: int, missing: dict[int, int]) -> list[StockShortage]:
+    """``order_stock_short`` receiver (ShippingConfig.ready): the rows of the shortage and the e-mail
+    offering the three choices, in the caller's transaction (the order is locked, its hold open)."""
+    order = lock_order(order_id)
+    hold = holds.open_hold(order, H)
+    for line_id, units in sorted(missing.items()):
+        StockShortage.objects.get_or_create(
+            hold=hold, order_line_id=line_id, defaults={"order": order, "quantity_missing": units}
+        )
+    rows = stockout_current(order)[1]
+    _email(order, hold, rows, template="stockout_request", key=f"stockout-request:{hold.pk}")
+    return rows
+
+
+def stockout_report(*, order_id: int, missing: dict[int, int], actor) -> Order:
+    """SHIP-STOCKOUT at packing: staff found ``missing`` units (line id → units) not on the shelf.
+
+    The order (processing, or packed: it goes back to processing) gets the same hold, rows and
+    e-mail as a shortage found at payment. Bad input is refused with a message; nothing changes.
+    """
+    wanted = {int(line_id): int(units) for line_id, units in missing.items() if units}
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if not wanted:
+            raise StockoutError(
+                "Enter how many units are missing of at least one line.", code=StockoutErrorCode.NOTHING_MISSING
+            )
+        if holds.open_hold(order, H) is not None:
+            raise StockoutError(
+                f"Order {order.number} is already waiting for the customer's choice on unavailable items.",
+                code=StockoutErrorCode.ALREADY_WAITING,
+            )
+        if order.status not in {S.PROCESSING, S.PACKED} or not order.stock_taken:
+            raise StockoutError(
+                f"Order {order.number} is {order.get_status_display().lower()}: missing items can be reported "
+                "only while it is processed or packed.",
+                code=StockoutErrorCode.NOT_ALLOWED,
+            )
+        lines = {line.pk: line for line in order.lines.all()}
+        for line_id, units in sorted(wanted.items()):
+            line = lines.get(line_id)
+            if line is None:
+                raise StockoutError(
+                    f"Line {line_id} is not part of order {order.number}.", code=StockoutErrorCode.UNKNOWN_LINE
+                )
+            if units < 0 or units > line.quantity_on_shelf:
+                raise StockoutError(
+                    f"{line.product_name}: between 0 and {line.quantity_on_shelf} units can be missing.",
+                    code=StockoutErrorCode.TOO_MANY,
+                )
+        if order.status == S.PACKED:
+            lifecycle.move(order, S.PROCESSING, actor=actor, note="Unpacked: an item is missing.")
+        stock.mark_short(order=order, missing=wanted)
+        order_services.order_stock_short(order=order, missing=wanted, actor=actor)
+        return order
+
+
+# --- The choice -----------------------------------------------------------------------------
+def stockout_choose(*, order_id: int, choice: str, via: str, actor=None) -> Order:
+    """The customer's choice (``via`` link), or one taken by phone (``via`` phone, staff as actor).
+
+    Made twice (or after another), nothing changes; after the deadline it is refused.
+    """
+    if choice not in C.values:
+        raise StockoutError("Choose one of the three options.", code=StockoutErrorCode.UNKNOWN_CHOICE)
+    with transaction.atomic():
+        order = lock_order(order_id)
+        hold, rows = stockout_current(order)
+        if not rows:
+            raise StockoutError(
+                "This order has no unavailable items to choose about.", code=StockoutErrorCode.NO_SHORTAGE
+            )
+        if rows[0].choice:
+            return order
+        if hold.released_at is not None:
+            raise StockoutError(
+                "There is nothing to choose any more: " + (hold.resolution or "the question was closed."),
+                code=StockoutErrorCode.CLOSED,
+            )
+        if timezone.now() > hold.due_at:
+            raise StockoutError(
+                "The time to choose has passed; the unavailable items are cancelled.",
+                code=StockoutErrorCode.ANSWER_TOO_LATE,
+            )
+        _decide(order, hold, rows, choice=choice, via=via, actor=actor)
+        return order
+
+
+def _decide(order: Order, hold: OrderHold, rows: list[StockShortage], *, choice: str, via: str, actor) -> None:
+    """Record the choice on the rows, then carry it out (the order locked, the hold open)."""
+    StockShortage.objects.filter(hold=hold).update(choice=choice, via=via, decided_at=timezone.now(), decided_by=actor)
+    for row in rows:
+        row.choice, row.via = choice, via
+    if via == StockoutVia.TIMEOUT:
+        events.stockout_timed_out(order=order, due_at=hold.due_at)
+    else:
+        events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
+    if choice == C.CANCEL_ALL:
+        order_services.order_cancel(
+            order_id=order.pk, reason="The whole order was cancelled as chosen: an item is unavailable.", actor=actor
+        )
+        return
+    if choice == C.CANCEL_MISSING:
+        if not _cancel_missing(order, hold, rows, actor=actor):
+            return  # nothing was left: the order was cancelled
+    else:
+        holds.hold_release(
+            order=order, kind=H, resolution="Split: what is available ships now, the rest later.", actor=actor
+        )
+        _email(order, hold, rows, template="stockout_outcome", key=f"stockout-outcome:{hold.pk}", outcome="split")
+    order_services.order_ready_check(order, actor=actor)
+
+
+def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *, actor) -> bool:
+    """Cancel the missing units: counters, adjustment, refund. False when nothing would be left
+    (the order is cancelled instead, everything paid refunded)."""
+    lines = {line.pk: line for line in order.lines.all()}
+    cancel = {row.order_line_id: min(row.quantity_missing, lines[row.order_line_id].quantity_short) for row in rows}
+    if sum(line.quantity_open for line in lines.values()) <= sum(cancel.values()):
+        order_services.order_cancel(order_id=order.pk, reason="None of the items ordered is available.", actor=actor)
+        return False
+    value = Decimal("0")
+    for line_id, units in sorted(cancel.items()):
+        line = lines[line_id]
+        line.quantity_cancelled += units
+        line.quantity_short -= units
+        line.save(update_fields=["quantity_cancelled", "quantity_short"])
+        value += line.unit_price.amount * units
+    # Never more than is owed (an order-wide discount): what is owed cannot go below zero.
+    value = money(min(value, order_amount_due(order).amount), order.total.currency)
+    events.stockout_part_cancelled(order=order, items=_items(rows), value=value, actor=actor)
+    holds.hold_release(order=order, kind=H, resolution="The unavailable items are cancelled.", actor=actor)
+    refund = None
+    if value.amount > 0:
+        order_services.order_adjust(
+            order=order,
+            kind=AdjustmentKind.CANCELLED_PART,
+            amount=-value,
+            reason="Unavailable items cancelled",
+            key=f"stockout:{hold.pk}",
+            actor=actor,
+        )
+        if order.paid_at is not None:
+            # PAY-REFUND-SAME-WAY: the payments app writes the refund in this transaction.
+            hooks.run("order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}")
+            refund = value
+    _email(
+        order,
+        hold,
+        rows,
+        template="stockout_outcome",
+        key=f"stockout-outcome:{hold.pk}",
+        outcome=rows[0].via,
+        value=value,
+        refund=refund,
+        amount_due=order_amount_due(order),
+    )
+    return True
+
+
+def stockouts_cancel_unanswered() -> int:
+    """SHIP-STOCKOUT: no choice by the deadline — the missing part is cancelled (refunded if paid).
+
+    One query on the open stock-decision holds past ``due_at`` (the partial index); each order is
+    re-checked under its lock, so running twice or late acts once. Returns how many were decided.
+    """
+    now = timezone.now()
+    due = list(holds.holds_due(H, now=now).values_list("pk", "order_id"))
+    decided = 0
+    for hold_id, order_id in due:
+        with transaction.atomic():
+            order = lock_order(order_id)
+            hold, rows = stockout_current(order)
+            if hold is None or hold.pk != hold_id or hold.released_at is not None or rows[0].choice:
+                continue
+            if hold.due_at >= now:
+                continue
+            _decide(order, hold, rows, choice=C.CANCEL_MISSING, via=StockoutVia.TIMEOUT, actor=None)
+            decided += 1
+    return decided
+
+
+# --- Split: the date and the goods arriving -------------------------------------------------
+def stockout_set_date(*, order_id: int, new_date: dt.date, actor) -> Order:
+    """SHIP-STOCKOUT split: staff promise the date the missing part ships by (shown to the customer).
+
+    May be set while the customer chooses (the page shows it) or after a split (the customer is
+    e-mailed). Setting the same date again changes nothing.
+    """
+    with transaction.atomic():
+        order = lock_order(order_id)
+        hold, rows = stockout_current(order)
+        if not rows:
+            raise StockoutError("This order has no unavailable items.", code=StockoutErrorCode.NO_SHORTAGE)
+        if rows[0].choice in {C.CANCEL_ALL, C.CANCEL_MISSING} or (hold.released_at and not rows[0].choice):
+            raise StockoutError(
+                "The unavailable items were cancelled: there is nothing to send later.",
+                code=StockoutErrorCode.NOT_SPLIT,
+            )
+        today = BusinessCalendar.current().local(timezone.now()).date()
+        if new_date < today:
+            raise StockoutError("The date cannot be in the past.", code=StockoutErrorCode.DATE_IN_PAST)
+        if rows[0].new_date == new_date:
+            return order
+        StockShortage.objects.filter(hold=hold).update(new_date=new_date)
+        events.stockout_date_set(order=order, new_date=new_date, actor=actor)
+        if rows[0].choice == C.SPLIT:
+            _email(
+                order,
+                hold,
+                rows,
+                template="stockout_outcome",
+                key=f"stockout-date:{hold.pk}:{new_date.isoformat()}",
+                outcome="date",
+                new_date=new_date,
+            )
+        return order
+
+
+def stockout_missing_reserve(*, order_id: int, actor) -> dict[int, int]:
+    """SHIP-STOCKOUT split: the goods arrived (staff raised the product's stock): reserve the missing
+    units that are on the shelf now, so the rest of the order can be packed. Returns units by line."""
+    with transaction.atomic():
+        order = lock_order(order_id)
+        _hold, rows = stockout_current(order)
+        if not rows or rows[0].choice != C.SPLIT:
+            raise StockoutError(
+                "Only the missing part of a split order waits for goods to arrive.", code=StockoutErrorCode.NOT_SPLIT
+            )
+        taken = stock.take_short(order=order)
+        if not taken:
+            raise StockoutError(
+                "None of the missing items is on the shelf yet: raise the product's stock first.",
+                code=StockoutErrorCode.NOTHING_ARRIVED,
+            )
+        names = dict(order.lines.filter(pk__in=list(taken)).values_list("pk", "product_name"))
+        items = [{"line_id": pk, "product": names[pk], "quantity": n} for pk, n in sorted(taken.items())]
+        events.stockout_missing_reserved(order=order, items=items, actor=actor)
+        return taken
