@@ -71,6 +71,14 @@ def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs)
     return email
 
 
+def order_email_queue(*, order: Order, kind: str, template: str, key: str | None, context: dict) -> Email:
+    """An order e-mail from another app (shipping): the outbox row plus the order's ``email_queued`` event.
+
+    Build ``context`` with ``order_email_context(order, ...)``. Idempotent by ``key``.
+    """
+    return _queue(order, kind=kind, template=template, key=key, context=context)
+
+
 def order_acknowledgement_queue(*, order: Order) -> Email:
     """ORD-ACK: the order is registered: its details, the delivery window, the PDF invoice attached.
 

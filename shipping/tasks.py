@@ -1,1 +1,17 @@
 """Celery tasks of the fulfilment app: thin wrappers around services (beat entries in config/celery.py)."""
+
+from celery import shared_task
+
+from .services import delivery
+
+
+@shared_task
+def shipments_remind_collection() -> int:
+    """DLV-ACCEPT-14D: periodic (config/celery.py beat); reminds customers of parcels waiting for them."""
+    return delivery.shipments_remind_collection()
+
+
+@shared_task
+def shipments_expire_uncollected() -> int:
+    """DLV-ACCEPT-14D: periodic (config/celery.py beat); parcels past collect-by: refused, paid goods refunded."""
+    return delivery.shipments_expire_uncollected()
