@@ -102,6 +102,9 @@ class ParcelInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["shipped_at", "carrier", "tracking_number", "status", "collect_by", "record"]
     readonly_fields = fields
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or _can_record(request)
+
     @admin.display(description="record")
     def record(self, obj: Shipment):
         links = [

@@ -357,8 +357,9 @@ def delivery_record_handover(
                     )
                 except ServiceError as exc:  # a PaymentError: rolls the whole handover back
                     raise DeliveryError(str(exc), code=exc.code, field="id_document_checked") from exc
-        standing_recompute(email=order.email, actor=actor)  # PAY-COD-RESTRICT (a)
         _order_settle(order, actor=actor, note="Handed over." if kept else "Everything refused at delivery.")
+        # PAY-COD-RESTRICT (a): after the order settled, so a wholly refused order counts in full.
+        standing_recompute(email=order.email, actor=actor)
         return attempt
 
 
