@@ -354,12 +354,12 @@ def parcel_handed_over(*, order: Order, shipment_id: int, recipient: str, refuse
 
 
 def parcel_awaiting_collection(*, order: Order, shipment_id: int, collect_by, pickup_point: str = "", actor=None):
-    """DLV-ACCEPT-14D: the parcel waits at a pick-up point until ``collect_by``."""
+    """DLV-ACCEPT-14D: the parcel waits at a pick-up point until ``collect_by`` (in the shop's time zone)."""
     where = f" at {pickup_point}" if pickup_point else " at the pick-up point"
     return _record(
         order,
         T.AWAITING_COLLECTION,
-        f"Parcel {shipment_id} is waiting for you{where}.",
+        f"Parcel {shipment_id} is waiting for you{where}; collect it by {collect_by:%-d %B %Y}.",
         actor=actor,
         customer_visible=True,
         shipment_id=shipment_id,

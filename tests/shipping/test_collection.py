@@ -60,7 +60,7 @@ def test_dlv_accept_14d_collect_by_is_14_calendar_days_stored_and_emailed():
     email = Email.objects.get(key=f"parcel-awaiting:{shipment.pk}")
     assert "19 June 2026" in email.subject and "Pick-up point 17" in email.body_text
     event = order.events.get(type=OrderEvent.Type.AWAITING_COLLECTION)
-    assert event.customer_visible
+    assert event.customer_visible and event.message.endswith("collect it by 19 June 2026.")
 
 
 def test_dlv_accept_14d_reminder_once_collect_reminder_days_before_across_holiday_and_weekend():
