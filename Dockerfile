@@ -22,7 +22,7 @@ RUN pip install -c requirements.lock .
 COPY . .
 # Static files (and whitenoise's manifest) are in the image, so every container — the worker too,
 # which renders e-mails — finds them. The key below exists only for this build step.
-RUN SECRET_KEY=collectstatic-at-build-time-only-0123456789abcdefghijklmnopqrstuvwxyz DEBUG=false \
+RUN SECRET_KEY=collectstatic-at-build-time-only-0123456789abcdefghijklmnopqrstuvwxyz FIELD_ENCRYPTION_SALT=build-only DEBUG=false \
     python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin shop \
     && mkdir -p "$VAR_DIR" /app/staticfiles \

@@ -27,4 +27,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
     },
     "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
+    # DLV-ACCEPT-14D: the collection window (calendar days, so every day, weekends and holidays too).
+    "shipping-collection-reminders": {
+        "task": "shipping.tasks.shipments_remind_collection",
+        "schedule": crontab(minute=7),
+    },
+    "shipping-collection-expiry": {
+        "task": "shipping.tasks.shipments_expire_uncollected",
+        "schedule": crontab(minute=17),
+    },
 }

@@ -33,6 +33,14 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"
+# DLV-ID-CHECK: identity document numbers are encrypted at rest (django-fernet-encrypted-fields). The
+# Fernet key is derived from SECRET_KEY and this salt (the library's SALT_KEY); rotate SECRET_KEY only
+# with the old one in SECRET_KEY_FALLBACKS, or the stored numbers can no longer be read.
+SALT_KEY = os.environ.get("FIELD_ENCRYPTION_SALT", "")
+if not SALT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_SALT must be set when DEBUG is off.")
+    SALT_KEY = "dev-only-field-encryption-salt"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

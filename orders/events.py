@@ -405,3 +405,65 @@ def delivery_failed(*, order: Order, cause: str, beyond_shop_control: bool, acto
         cause=cause,
         beyond_shop_control=beyond_shop_control,
     )
+
+
+def parcel_handed_over(*, order: Order, shipment_id: int, recipient: str, refused_value=None, actor=None) -> OrderEvent:
+    """DLV-HANDOVER: a parcel was handed over; ``recipient`` says to whom (the customer sees it)."""
+    refused = f" Items worth {refused_value} were refused." if refused_value else ""
+    return _record(
+        order,
+        T.HANDED_OVER,
+        f"Parcel {shipment_id} handed over to {recipient}.{refused}",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        recipient=recipient,
+        refused_value=refused_value,
+    )
+
+
+def parcel_awaiting_collection(*, order: Order, shipment_id: int, collect_by, pickup_point: str = "", actor=None):
+    """DLV-ACCEPT-14D: the parcel waits at a pick-up point until ``collect_by`` (in the shop's time zone)."""
+    where = f" at {pickup_point}" if pickup_point else " at the pick-up point"
+    return _record(
+        order,
+        T.AWAITING_COLLECTION,
+        f"Parcel {shipment_id} is waiting for you{where}; collect it by {collect_by:%-d %B %Y}.",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        collect_by=collect_by,
+        pickup_point=pickup_point,
+    )
+
+
+def parcel_not_collected(*, order: Order, shipment_id: int, refund=None) -> OrderEvent:
+    """DLV-ACCEPT-14D: not collected in time; counts as refused; ``refund`` is the goods less delivery, if paid."""
+    refunded = f" The goods ({refund}) will be refunded; the delivery cost is kept." if refund else ""
+    return _record(
+        order,
+        T.NOT_COLLECTED,
+        f"Parcel {shipment_id} was not collected in time and goes back to the shop.{refunded}",
+        customer_visible=True,
+        shipment_id=shipment_id,
+        refund=refund,
+    )
+
+
+def redelivery_arranged(*, order: Order, shipment_id: int, kind: str, fee, key: str, address: str = "", actor=None):
+    """SHIP-ADDRESS-CHANGE: a re-delivery or an address change after dispatch, and the fee charged.
+
+    ``key`` (the failed attempt or the new address) is what makes arranging it twice charge once."""
+    what = "Address changed" if kind == "address_change" else "Re-delivery arranged"
+    return _record(
+        order,
+        T.REDELIVERY_ARRANGED,
+        f"{what} for parcel {shipment_id}; fee {fee}.",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        kind=kind,
+        fee=fee,
+        address=address,
+        key=key,
+    )

@@ -252,6 +252,11 @@ class OrderEventType(models.TextChoices):
     # Written by the delivery side (fulfilment issue); read by PAY-COD-RESTRICT (orders/standing.py).
     ITEMS_REFUSED = "items_refused", "Items refused at delivery"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    # Written by shipping/services/delivery.py (DLV-HANDOVER, DLV-ACCEPT-14D, SHIP-ADDRESS-CHANGE).
+    HANDED_OVER = "handed_over", "Parcel handed over"
+    AWAITING_COLLECTION = "awaiting_collection", "Parcel awaiting collection"
+    NOT_COLLECTED = "not_collected", "Parcel not collected in time"
+    REDELIVERY_ARRANGED = "redelivery_arranged", "Re-delivery or address change arranged"
 
 
 class OrderEvent(models.Model):
@@ -315,6 +320,9 @@ class AdjustmentKind(models.TextChoices):
     FEE = "fee", "Fee"  # SHIP-ADDRESS-CHANGE: address change or re-delivery after dispatch
     CANCELLED_PART = "cancelled_part", "Cancelled part"  # SHIP-STOCKOUT: a missing part cancelled
     NOT_COLLECTED = "not_collected", "Not collected"  # DLV-ACCEPT-14D: goods back, delivery kept
+    # DLV-INSPECT: items refused at handover are not owed. Not CANCELLED_PART: those never left the
+    # warehouse (SHIP-STOCKOUT); refused ones went out and came back, and claims tell the two apart.
+    REFUSED_AT_DOOR = "refused_at_door", "Refused at delivery"
 
 
 class OrderAdjustment(models.Model):

@@ -10,9 +10,10 @@ restriction only evidence newer than ``lifted_at`` counts.
 Evidence comes from ``OrderEvent`` rows (selected by ``OrderEvent.Type``) written by the delivery
 side: ``ITEMS_REFUSED`` (parameter ``value``: Money, {"amount", "currency"}, or a number),
 ``DELIVERY_FAILED`` (parameter ``beyond_shop_control``), a ``STATUS_CHANGED`` to REFUSED (the
-whole order counts as refused) and a ``STATUS_CHANGED`` to DELIVERED/COMPLETED (a successful
-delivery, which ends a run of failures). Every status move writes that event
-(``orders.lifecycle.move`` is the only way a status changes), so no move goes unseen here.
+whole order counts as refused) and a ``STATUS_CHANGED`` to DELIVERED/COMPLETED or a ``HANDED_OVER``
+parcel (a successful delivery, which ends a run of failures). The writers are the delivery services
+(shipping/services/delivery.py), which recompute the standing in the same transaction. Every status
+move writes that event (``orders.lifecycle.move`` is the only way a status changes), so no move goes unseen here.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ def _failed_deliveries_reason(email: str, since, policy: Policy) -> str:
     n = policy.cod_failed_deliveries
     if n <= 0:
         return ""
+    # A parcel handed over is a success even when the order is not finished (another parcel is on its way).
     outcomes = OrderEvent.objects.filter(order__email__iexact=email).filter(
-        type=T.DELIVERY_FAILED
+        type__in=[T.DELIVERY_FAILED, T.HANDED_OVER]
     ) | OrderEvent.objects.filter(
         order__email__iexact=email, type=T.STATUS_CHANGED, parameters__target__in=list(_SUCCESS_TARGETS)
     )

@@ -14,5 +14,7 @@ class PaymentsConfig(AppConfig):
         # or part of it is due back (ORD-PRICE-ERROR, SHIP-STOCKOUT). Both receivers are idempotent.
         hooks.register("order_cancelled", services.refund_for_cancelled_order)
         hooks.register("order_refund_due", services.refund_for_due_amount)
+        # DLV-HANDOVER: the courier took the money at the door (shipping records the handover).
+        hooks.register("order_paid_at_door", services.payment_record_at_door)
         # What the customer owes changed (a fee, a cancelled part): the payment status follows.
         hooks.register("order_amount_changed", ledger.order_payment_status_recount)

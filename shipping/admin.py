@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from orders import services as order_services
 from orders.admin import OrderAdmin
 from orders.models import Order
 from shop.admin_tools import ReadOnlyAdminMixin
 
-from .models import FulfilmentPartner, StockoutVia, StockShortage
-from .services import stockout
+from .forms import AwaitingCollectionForm, FailureForm, HandoverForm, RedeliveryForm
+from .lifecycle import SHIPMENT_LIFECYCLE
+from .models import DeliveryAttempt, DeliveryOutcome, FulfilmentPartner, Shipment, StockoutVia, StockShortage
+from .services import delivery, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
 
@@ -166,3 +169,260 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(request, f"Order {order.number}: the arrived items are reserved.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+
+# =============================================================================================
+# Delivery attempts (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D, SHIP-ADDRESS-CHANGE)
+# =============================================================================================
+ID_PERMISSION = "shipping.view_id_document"
+
+
+def _can_record(request) -> bool:
+    return request.user.has_perm("shipping.add_deliveryattempt")
+
+
+def _id_document_fields(request) -> list[str]:
+    """DLV-ID-CHECK: the full number only for staff with shipping.view_id_document, else the mask."""
+    return ["id_document_type", "id_document_full" if request.user.has_perm(ID_PERMISSION) else "id_document_masked"]
+
+
+class _IdDocumentColumns:
+    @admin.display(description="document number")
+    def id_document_masked(self, obj: DeliveryAttempt) -> str:
+        return obj.id_document_masked
+
+    @admin.display(description="document number")
+    def id_document_full(self, obj: DeliveryAttempt) -> str:
+        return obj.id_document_number
+
+    @admin.display(description="refused")
+    def refused(self, obj: DeliveryAttempt) -> str:
+        # prefetched (refused_items__order_line): no query per row
+        return ", ".join(f"{r.quantity} × {r.order_line.product_name} ({r.value})" for r in obj.refused_items.all())
+
+
+class DeliveryAttemptInline(_IdDocumentColumns, ReadOnlyAdminMixin, admin.TabularInline):
+    """Attempts on the order's page (DLV-*), with the document number masked unless permitted."""
+
+    model = DeliveryAttempt
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Delivery attempts"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by").prefetch_related("refused_items__order_line")
+
+    def get_fields(self, request, obj=None):
+        return [
+            "at",
+            "shipment",
+            "outcome",
+            "source",
+            "cause",
+            "beyond_shop_control",
+            "recipient_kind",
+            "recipient_name",
+            *_id_document_fields(request),
+            "refused",
+            "pickup_point",
+            "recorded_by",
+            "note",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+
+class ParcelInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The order's parcels with a link to record what happened to each (DLV-*, SHIP-ADDRESS-CHANGE)."""
+
+    model = Shipment
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Parcels: record a delivery"
+    fields = ["shipped_at", "carrier", "tracking_number", "status", "collect_by", "record"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or _can_record(request)
+
+    @admin.display(description="record")
+    def record(self, obj: Shipment):
+        links = [
+            (reverse("admin:shipping_deliveryattempt_record", args=[obj.pk, outcome]), label)
+            for outcome, label in _RECORD_LABELS.items()
+            if any(SHIPMENT_LIFECYCLE.can_move(obj, t) for t in _RECORD_TARGETS[outcome])
+        ]
+        if obj.status in (Shipment.Status.SHIPPED, Shipment.Status.FAILED):
+            links.append((reverse("admin:shipping_deliveryattempt_redelivery", args=[obj.pk]), "Re-delivery / address"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
+
+
+_RECORD_LABELS = {
+    DeliveryOutcome.DELIVERED: "Handed over",
+    DeliveryOutcome.FAILED: "Failed",
+    DeliveryOutcome.AWAITING_COLLECTION: "At a pick-up point",
+}
+_RECORD_TARGETS = {
+    DeliveryOutcome.DELIVERED: (Shipment.Status.DELIVERED, Shipment.Status.REFUSED),
+    DeliveryOutcome.FAILED: (Shipment.Status.FAILED,),
+    DeliveryOutcome.AWAITING_COLLECTION: (Shipment.Status.AWAITING_COLLECTION,),
+}
+_FORMS = {
+    DeliveryOutcome.DELIVERED: HandoverForm,
+    DeliveryOutcome.FAILED: FailureForm,
+    DeliveryOutcome.AWAITING_COLLECTION: AwaitingCollectionForm,
+}
+
+# The orders app's OrderAdmin keeps its inlines a plain list for exactly this (see payments/admin.py).
+OrderAdmin.inlines = [*OrderAdmin.inlines, ParcelInline, DeliveryAttemptInline]
+
+
+def _record(form, shipment: Shipment, outcome: str, actor):
+    data = form.cleaned_data
+    common = {"shipment_id": shipment.pk, "at": data.get("at"), "note": data.get("note", ""), "actor": actor}
+    if outcome == DeliveryOutcome.FAILED:
+        return delivery.delivery_record_failure(cause=data["cause"], **common)
+    if outcome == DeliveryOutcome.AWAITING_COLLECTION:
+        return delivery.delivery_record_awaiting_collection(pickup_point=data["pickup_point"], **common)
+    return delivery.delivery_record_handover(
+        recipient_kind=data["recipient_kind"],
+        recipient_name=data["recipient_name"],
+        refused=form.refused(),
+        id_document_type=data["id_document_type"],
+        id_document_number=data["id_document_number"],
+        id_document_checked=data["id_document_checked"],
+        card_unnamed=data["card_unnamed"],
+        **common,
+    )
+
+
+def _show_error(form, exc: delivery.DeliveryError) -> None:
+    """The service's message next to the field it concerns, or at the top."""
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every delivery attempt; recorded from the order's page (Parcels), never edited."""
+
+    list_filter = ["outcome", "source", "cause", "beyond_shop_control"]
+    search_fields = ["order__number", "order__email", "shipment__tracking_number", "recipient_name"]
+    date_hierarchy = "at"
+    list_select_related = ["order", "shipment", "recorded_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("refused_items__order_line")
+
+    def get_list_display(self, request):
+        return [
+            "at",
+            "order",
+            "shipment",
+            "outcome",
+            "source",
+            "cause",
+            "recipient_name",
+            *_id_document_fields(request),
+        ]
+
+    def get_fields(self, request, obj=None):
+        return [
+            "order",
+            "shipment",
+            "outcome",
+            "at",
+            "source",
+            "partner",
+            "recorded_by",
+            "cause",
+            "beyond_shop_control",
+            "recipient_kind",
+            "recipient_name",
+            *_id_document_fields(request),
+            "refused",
+            "pickup_point",
+            "note",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or _can_record(request)
+
+    def get_urls(self):
+        own = [
+            path(
+                "record/<int:shipment_id>/<str:outcome>/",
+                self.admin_site.admin_view(self.record_view),
+                name="shipping_deliveryattempt_record",
+            ),
+            path(
+                "redelivery/<int:shipment_id>/",
+                self.admin_site.admin_view(self.redelivery_view),
+                name="shipping_deliveryattempt_redelivery",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _shipment_or_denied(self, request, shipment_id) -> Shipment:
+        if not _can_record(request):
+            raise PermissionDenied
+        return get_object_or_404(Shipment.objects.select_related("order"), pk=shipment_id)
+
+    def _page(self, request, shipment: Shipment, form, *, title: str, submit: str):
+        order = shipment.order
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "order": order,
+            "form": form,
+            "submit": submit,
+            "opts": Order._meta,
+            "original": order,
+            "change_url": reverse("admin:orders_order_change", args=[order.pk]),
+        }
+        return TemplateResponse(request, "admin/orders/order/object_form.html", context)
+
+    def record_view(self, request, shipment_id: int, outcome: str):
+        shipment = self._shipment_or_denied(request, shipment_id)
+        if outcome not in _FORMS:
+            raise Http404("Unknown outcome")
+        form_class = _FORMS[outcome]
+        extra = {"shipment": shipment} if form_class is HandoverForm else {}
+        form = form_class(request.POST or None, **extra)
+        if request.method == "POST" and form.is_valid():
+            try:
+                _record(form, shipment, outcome, request.user)
+            except delivery.DeliveryError as exc:
+                _show_error(form, exc)
+            else:
+                self.message_user(request, f"Parcel {shipment.pk}: {DeliveryOutcome(outcome).label.lower()} recorded.")
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
+        label = _RECORD_LABELS[outcome]
+        return self._page(
+            request, shipment, form, title=f"Parcel {shipment.pk} of {shipment.order.number}: {label}", submit="Record"
+        )
+
+    def redelivery_view(self, request, shipment_id: int):
+        """SHIP-ADDRESS-CHANGE: the Policy's fee is charged and the customer e-mailed the amount."""
+        shipment = self._shipment_or_denied(request, shipment_id)
+        form = RedeliveryForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                delivery.delivery_arrange_redelivery(shipment_id=shipment.pk, actor=request.user, **form.cleaned_data)
+            except delivery.DeliveryError as exc:
+                _show_error(form, exc)
+            else:
+                self.message_user(request, f"Parcel {shipment.pk}: arranged; the customer was e-mailed the fee.")
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
+        return self._page(
+            request,
+            shipment,
+            form,
+            title=f"Parcel {shipment.pk} of {shipment.order.number}: re-delivery or address change",
+            submit="Arrange and charge the fee",
+        )

@@ -12,6 +12,8 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from djmoney.models.fields import MoneyField
+from encrypted_fields.fields import EncryptedCharField
 
 
 class FulfilmentPartner(models.Model):
@@ -149,3 +151,142 @@ class StockShortage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity_missing} × {self.order_line.product_name} missing"
+
+
+# =============================================================================================
+# Delivery attempts and handover (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D).
+# Written only by shipping/services/delivery.py.
+# =============================================================================================
+class DeliveryOutcome(models.TextChoices):
+    DELIVERED = "delivered", "Handed over"
+    FAILED = "failed", "Delivery failed"
+    AWAITING_COLLECTION = "awaiting_collection", "Arrived at a pick-up point"
+
+
+class AttemptSource(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PARTNER = "partner", "Courier partner (callback)"
+
+
+class FailureCause(models.TextChoices):
+    """DLV-FAILED: why a delivery failed. ``BEYOND_SHOP_CONTROL`` says which count for PAY-COD-RESTRICT (b)."""
+
+    CUSTOMER_ABSENT = "customer_absent", "Customer absent"
+    REFUSED_PARCEL = "refused_parcel", "Customer refused the parcel"
+    WRONG_ADDRESS = "wrong_address", "Wrong or incomplete address"
+    CUSTOMER_UNREACHABLE = "customer_unreachable", "Customer not reachable by phone"
+    CARRIER_FAULT = "carrier_fault", "Carrier's fault"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", "Damaged in transit"
+
+
+#: PAY-COD-RESTRICT (b), SHIP-ADDRESS-CHANGE ("a wrong or incomplete address is the customer's risk"):
+#: failures on the customer's side. A carrier's fault or damage in transit is the shop's side.
+BEYOND_SHOP_CONTROL = frozenset(
+    {
+        FailureCause.CUSTOMER_ABSENT,
+        FailureCause.REFUSED_PARCEL,
+        FailureCause.WRONG_ADDRESS,
+        FailureCause.CUSTOMER_UNREACHABLE,
+    }
+)
+
+
+class RecipientKind(models.TextChoices):
+    """DLV-HANDOVER: who received the parcel."""
+
+    CUSTOMER = "customer", "The customer"
+    NAMED_RECIPIENT = "named_recipient", "The named recipient"
+    # Cash orders only: a person who gave the order number and the recipient's name and paid in full.
+    ORDER_NUMBER_HOLDER = "order_number_holder", "A person with the order number (cash order, paid in full)"
+
+
+class IdDocumentType(models.TextChoices):
+    """DLV-ID-CHECK: the document the recipient of a prepaid order showed."""
+
+    PASSPORT = "passport", "Passport"
+    FOREIGN_PASSPORT = "foreign_passport", "International passport"
+    DRIVING_LICENCE = "driving_licence", "Driving licence"
+    OTHER = "other", "Other identity document"
+
+
+def mask_document_number(number: str) -> str:
+    """DLV-ID-CHECK: what staff without the permission see: the last 4 characters only."""
+    number = (number or "").strip()
+    if not number:
+        return ""
+    return "•••• " + number[-4:] if len(number) > 4 else "••••"
+
+
+class DeliveryAttempt(models.Model):
+    """One delivery attempt of a parcel, as the courier (partner callback) or staff recorded it."""
+
+    Outcome = DeliveryOutcome
+    Source = AttemptSource
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="attempts")
+    # The parcel's order, kept here so the order's page and history read attempts with one query.
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="delivery_attempts")
+    outcome = models.CharField(max_length=30, choices=DeliveryOutcome.choices)
+    at = models.DateTimeField("when", default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=AttemptSource.choices, default=AttemptSource.STAFF)
+    partner = models.ForeignKey(
+        FulfilmentPartner, null=True, blank=True, on_delete=models.PROTECT, related_name="delivery_attempts"
+    )
+    # Idempotency: a partner's callback carries its event id ("partner:<pk>:<event id>").
+    key = models.CharField(max_length=160, unique=True, null=True, blank=True)
+    # DLV-FAILED
+    cause = models.CharField(max_length=30, choices=FailureCause.choices, blank=True)
+    beyond_shop_control = models.BooleanField(null=True, blank=True)
+    # DLV-HANDOVER
+    recipient_kind = models.CharField(max_length=30, choices=RecipientKind.choices, blank=True)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    # DLV-ID-CHECK: encrypted at rest; shown masked unless staff hold shipping.view_id_document.
+    id_document_type = models.CharField(max_length=30, choices=IdDocumentType.choices, blank=True)
+    # Empty is NULL (the library stores no ciphertext for ""); stored as text, so the ciphertext has room.
+    id_document_number = EncryptedCharField(max_length=64, blank=True, null=True)
+    # DLV-ACCEPT-14D: where the parcel waits.
+    pickup_point = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        permissions = [("view_id_document", "Can see identity document numbers in full (DLV-ID-CHECK)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome=DeliveryOutcome.FAILED) | ~Q(cause=""), name="deliveryattempt_failed_has_cause"
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=DeliveryOutcome.DELIVERED) | ~Q(recipient_kind=""),
+                name="deliveryattempt_delivered_has_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.shipment_id})"
+
+    @property
+    def id_document_masked(self) -> str:
+        return mask_document_number(self.id_document_number or "")
+
+
+class RefusedItem(models.Model):
+    """DLV-INSPECT: units of one order line the recipient refused at handover, and their value."""
+
+    attempt = models.ForeignKey(DeliveryAttempt, on_delete=models.CASCADE, related_name="refused_items")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="refused_items")
+    quantity = models.PositiveIntegerField()
+    value = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="refuseditem_qty_pos"),
+            models.UniqueConstraint(fields=["attempt", "order_line"], name="refuseditem_once_per_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name} refused ({self.value})"

@@ -27,12 +27,15 @@ HOOKS = {
     "order_ready",
     # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
     "order_cancelled",
-    # order_id, amount (Decimal), key=str (optional, idempotency): part of a paid order's value must
-    # go back (ORD-PRICE-ERROR, SHIP-STOCKOUT)
+    # order_id, amount (Decimal), optional key= and reason=: part of a paid order's value must go back
+    # (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-ACCEPT-14D); the key makes a second run refund nothing
     "order_refund_due",
     # order_id, missing ({line_id: units}): the (locked) order is short and its stock-decision hold is
     # open — fulfilment records the shortage and e-mails the customer their choices (SHIP-STOCKOUT)
     "order_stock_short",
+    # keyword arguments of payments.services.payment_record_at_door: the courier took the money at a
+    # handover (DLV-HANDOVER, PAY-CARD-AT-DOOR-ID); shipping calls it, payments receives it
+    "order_paid_at_door",
     # order_id: what the customer owes changed (a fee, a cancelled part) — payment status recomputed
     "order_amount_changed",
 }

@@ -2,7 +2,7 @@
 
 Lock order (always, in every service):
 
-    WebhookEvent → Cart → CartLine → Order → Payment → Refund → CustomerStanding → Product → Email
+    WebhookEvent → Cart → CartLine → Order → Shipment → Payment → Refund → CustomerStanding → Product → Email
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can
@@ -44,6 +44,15 @@ def lock_order(order_id: int):
     """The order row (first in the lock order)."""
     _require_transaction()
     return _model("orders.Order").objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def lock_shipment(shipment_id: int, *, order_id: int | None = None):
+    """One parcel (shipping.Shipment); the caller locked its order first. ``order_id`` checks it belongs."""
+    _require_transaction()
+    rows = _model("shipping.Shipment").objects.select_for_update(of=("self",))
+    if order_id is not None:
+        rows = rows.filter(order_id=order_id)
+    return rows.get(pk=shipment_id)
 
 
 def lock_payment(payment_id: int):

@@ -12,6 +12,7 @@ from orders import events
 from orders import services as order_services
 from orders.access import order_link
 from orders.models import Order
+from orders.pricing import order_amount_due
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payments
 from shop.models import PaymentMethod
@@ -91,7 +92,8 @@ def payment_record_at_door(
     """The courier took the money at handover (cash or card).
 
     PAY-CARD-AT-DOOR-ID: a card payment needs the payer's identity document checked, unless the
-    card is unnamed. DLV-HANDOVER: the order is paid in full. Idempotent per order.
+    card is unnamed. DLV-HANDOVER: the order is paid in full, i.e. what is owed now
+    (``order_amount_due``: less items refused at the door). Idempotent per order.
     """
     if method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
         raise PaymentError("Only cash or card to the courier is paid at the door.", code=PaymentErrorCode.WRONG_METHOD)
@@ -109,9 +111,11 @@ def payment_record_at_door(
                 "This order is prepaid; nothing is paid at the door.", code=PaymentErrorCode.WRONG_METHOD
             )
         amount = _money(amount, order.total.currency)
-        if amount != order.total:
+        # What is owed now: the total plus adjustments (DLV-INSPECT: items refused at the door are not owed).
+        due = order_amount_due(order)
+        if amount != due:
             raise PaymentError(
-                f"The order must be paid in full: {order.total} (taken: {amount}).",
+                f"The order must be paid in full: {due} (taken: {amount}).",
                 code=PaymentErrorCode.AMOUNT_MISMATCH,
             )
         now = timezone.now()
@@ -120,7 +124,7 @@ def payment_record_at_door(
             method=method,
             gateway=Gateway.COURIER,
             status=PaymentStatus.COMPLETED,
-            amount=order.total,
+            amount=due,
             captured_amount=amount,
             refunded_amount=Money(0, amount.currency),
             confirmed_at=now,

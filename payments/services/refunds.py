@@ -281,19 +281,19 @@ def refund_for_cancelled_order(order_id: int) -> list[Refund]:
     return refunds
 
 
-def refund_for_due_amount(order_id: int, amount, key: str = "") -> Refund | None:
-    """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT): refund that part of a paid order.
+def refund_for_due_amount(order_id: int, amount, *, key: str = "", reason: str = "") -> Refund | None:
+    """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-ACCEPT-14D): refund that part of a paid order.
 
-    Running the hook twice for the same order state refunds once: the key is the caller's (one per
-    cancelled part, SHIP-STOCKOUT: two equal parts of one order are two refunds) or else made of the
-    order, the amount and the order's current total (which a further correction would change).
+    Running the hook twice for the same order state refunds once: the key is made of the order,
+    the amount and the order's current total (which a further correction would change). A caller
+    that knows what the refund is for passes its own ``key`` (e.g. ``not-collected:<parcel>``).
     """
     order = Order.objects.get(pk=order_id)
     amount = _money(amount, order.total.currency)
     if amount.amount <= 0:
         return None
     key = f"{order.number}-{key}" if key else f"{order.number}-due-{amount.amount}-{order.total.amount}"
-    return refund_issue(order_id=order_id, amount=amount, reason="Part of the order refunded.", key=key)
+    return refund_issue(order_id=order_id, amount=amount, reason=reason or "Part of the order refunded.", key=key)
 
 
 def refunds_resend_stuck(*, margin_seconds: int = SWEEP_MARGIN_SECONDS, limit: int = 100) -> int:

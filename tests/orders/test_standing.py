@@ -5,31 +5,48 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import transaction
 from django.utils import timezone
 
-from orders import events, lifecycle
 from orders.models import CustomerStanding, CustomerStandingLog, Order
 from orders.standing import cod_decision, standing_lift, standing_mark_misconduct, standing_recompute
-from shop.locks import lock_order
+from shipping.models import FailureCause
+from shipping.services import delivery
 from tests.factories import UserFactory
-from tests.orders.lifecycle_support import make_order, rub
+from tests.shipping.support import make_order, ship
 
 pytestmark = pytest.mark.django_db
 EMAIL = "Sergey@Example.com"
 
 
+# The evidence is written by the delivery services (shipping/services/delivery.py), as in production;
+# ``ship`` stands in for shipment_create until the fulfilment branches merge.
 def _delivered(total="1000.00", *, refused_value=None, status=Order.Status.COMPLETED):
-    order = make_order(status=status, payment_method="cash_courier", email=EMAIL, lines=[(total, 1)], delivery="0")
-    if refused_value is not None:
-        events.items_refused(order=order, value=rub(refused_value))
-    return order
+    """A cash order of ``total`` handed over (``COMPLETED``), with items worth ``refused_value`` refused
+    at the door (DLV-INSPECT), or wholly refused (``REFUSED``), or only shipped (``SHIPPED``)."""
+    total, refused = Decimal(total), Decimal(refused_value or "0")
+    prices = [refused, total - refused] if refused and refused < total else [total]
+    order = make_order(
+        status=Order.Status.PROCESSING,
+        payment_method="cash_courier",
+        email=EMAIL,
+        lines=[(price, 1) for price in prices],
+        delivery="0",
+    )
+    shipment = ship(order)
+    if status == Order.Status.SHIPPED:
+        return shipment
+    lines = list(order.lines.all())
+    refuse = lines if status == Order.Status.REFUSED else lines[:1] if refused else []
+    delivery.delivery_record_handover(
+        shipment_id=shipment.pk, recipient_kind="customer", refused={line.pk: 1 for line in refuse}, actor=None
+    )
+    return shipment
 
 
 def _failed(*, beyond_shop_control=True):
-    order = make_order(status=Order.Status.SHIPPED, payment_method="cash_courier", email=EMAIL)
-    events.delivery_failed(order=order, cause="customer absent", beyond_shop_control=beyond_shop_control)
-    return order
+    shipment = _delivered(status=Order.Status.SHIPPED)
+    cause = FailureCause.CUSTOMER_ABSENT if beyond_shop_control else FailureCause.CARRIER_FAULT
+    delivery.delivery_record_failure(shipment_id=shipment.pk, cause=cause, actor=None)
 
 
 def test_pay_cod_restrict_no_history_allows():
@@ -81,9 +98,8 @@ def test_pay_cod_restrict_b_three_failed_deliveries_in_a_row_beyond_shop_control
 def test_pay_cod_restrict_b_successful_delivery_breaks_the_run():
     _failed()
     _failed()
-    order = _delivered(status=Order.Status.SHIPPED)
-    with transaction.atomic():  # handed over: the one path for a status move writes the evidence
-        lifecycle.move(lock_order(order.pk), Order.Status.COMPLETED)
+    shipment = _delivered(status=Order.Status.SHIPPED)
+    delivery.delivery_record_handover(shipment_id=shipment.pk, recipient_kind="customer", actor=None)
     _failed()
     assert standing_recompute(email=EMAIL).cod_allowed
 

@@ -15,6 +15,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "shop.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
     "SITE_URL": "https://shop.example.com",
+    "FIELD_ENCRYPTION_SALT": "production-salt-0123456789",
 }
 #: Variables the developer's or CI's shell may have set; each test starts from none of them.
 SCRUB = {
@@ -22,6 +23,7 @@ SCRUB = {
     "REDIS_URL",
     "DEBUG",
     "SECRET_KEY",
+    "FIELD_ENCRYPTION_SALT",
     "ALLOWED_HOSTS",
     "TEST_DATABASE_NAME",
     "CELERY_QUEUE",
@@ -70,6 +72,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_dlv_id_check_production_refuses_to_start_without_an_encryption_salt(tmp_path):
+    """DLV-ID-CHECK: no production key for identity documents unless the environment gives one."""
+    env = {**PRODUCTION, "VAR_DIR": str(tmp_path)}
+    del env["FIELD_ENCRYPTION_SALT"]
+
+    result = run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_SALT must be set when DEBUG is off." in result.stderr
 
 
 def test_production_security_settings(tmp_path):

@@ -1,0 +1,85 @@
+"""Staff forms that record what happened to a parcel (thin: the rules are in shipping/services/delivery.py)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import FailureCause, IdDocumentType, RecipientKind, Shipment
+from .services.delivery import ADDRESS_CHANGE, REDELIVERY
+
+_NOTE = {"required": False, "max_length": 300, "widget": forms.TextInput(attrs={"size": 60})}
+
+
+def _when() -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label="When", required=False, help_text="Leave empty for now. Shop time, e.g. 2026-06-05 14:30."
+    )
+
+
+class HandoverForm(forms.Form):
+    """DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK; one "refused" field per order line in the parcel."""
+
+    recipient_kind = forms.ChoiceField(label="Received by", choices=RecipientKind.choices)
+    recipient_name = forms.CharField(
+        label="Recipient's name",
+        required=False,
+        max_length=200,
+        help_text="Required unless the customer received it. For a person with the order number: the name they gave.",
+    )
+    id_document_type = forms.ChoiceField(
+        label="Identity document", choices=[("", "—"), *IdDocumentType.choices], required=False
+    )
+    id_document_number = forms.CharField(
+        label="Document number",
+        required=False,
+        max_length=64,
+        help_text="Prepaid orders only (DLV-ID-CHECK). Stored encrypted; shown masked.",
+    )
+    id_document_checked = forms.BooleanField(label="Identity document checked (card paid at the door)", required=False)
+    card_unnamed = forms.BooleanField(label="The card paid at the door carries no name", required=False)
+    at = _when()
+    note = forms.CharField(**_NOTE)
+
+    def __init__(self, *args, shipment: Shipment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parcel_lines = list(shipment.lines.select_related("order_line"))
+        for parcel_line in self.parcel_lines:
+            line = parcel_line.order_line
+            self.fields[f"refused_{line.pk}"] = forms.IntegerField(
+                label=f"Refused: {line.product_name}",
+                min_value=0,
+                max_value=parcel_line.quantity,
+                initial=0,
+                required=False,
+                help_text=f"{parcel_line.quantity} in the parcel, {line.unit_price} each (DLV-INSPECT).",
+            )
+
+    def refused(self) -> dict[int, int]:
+        return {pl.order_line_id: self.cleaned_data.get(f"refused_{pl.order_line_id}") or 0 for pl in self.parcel_lines}
+
+
+class FailureForm(forms.Form):
+    """DLV-FAILED."""
+
+    cause = forms.ChoiceField(choices=[("", "—"), *FailureCause.choices])
+    at = _when()
+    note = forms.CharField(**_NOTE)
+
+
+class AwaitingCollectionForm(forms.Form):
+    """DLV-ACCEPT-14D: the moment it arrived starts the collection window."""
+
+    at = forms.DateTimeField(label="Arrived", required=False, help_text="Leave empty for now.")
+    pickup_point = forms.CharField(label="Pick-up point", required=False, max_length=300)
+    note = forms.CharField(**_NOTE)
+
+
+class RedeliveryForm(forms.Form):
+    """SHIP-ADDRESS-CHANGE: the Policy's fee is added to what the customer owes."""
+
+    kind = forms.ChoiceField(
+        choices=[(REDELIVERY, "Re-delivery after a failed attempt"), (ADDRESS_CHANGE, "Address change")]
+    )
+    address = forms.CharField(required=False, max_length=300, help_text="Address change only.")
+    city = forms.CharField(required=False, max_length=120)
+    postcode = forms.CharField(required=False, max_length=20)
