@@ -27,4 +27,6 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
     },
     "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
+    # SHIP-WITHIN-2BD: the staff digest of orders at risk or overdue (the service skips closed hours).
+    "shipping-ship-by-digest": {"task": "shipping.tasks.shipping_ship_by_digest", "schedule": crontab(minute="*/15")},
 }
