@@ -223,6 +223,7 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "full_name", "email"]
     ordering = [F("ship_by").asc(nulls_last=True), "pk"]
     list_per_page = 100
+    show_full_result_count = False
     actions = ["mark_packed", "print_packing_slips"]
     change_list_template = "admin/shipping/workqueueorder/change_list.html"
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from orders import events, lifecycle
-from orders.models import Order, OrderStatus
+from orders import events, holds, lifecycle
+from orders.models import HoldKind, Order, OrderStatus
 from orders.notifications import order_email_context
 from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
@@ -24,6 +24,8 @@ from shop.models import Email, Policy
 from .queue import open_holds_prefetch
 
 __all__ = ["order_mark_packed", "packing_slips_pdf"]
+
+PACKED = OrderStatus.PACKED.value
 
 
 def _packed_notice_queue(order: Order) -> Email:
@@ -46,9 +48,14 @@ def order_mark_packed(*, order_id: int, actor) -> Order:
     """
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.status == OrderStatus.PACKED:
+        if order.status == PACKED:
             return order
-        lifecycle.move(order, OrderStatus.PACKED, actor=actor)
+        try:
+            lifecycle.move(order, PACKED, actor=actor)
+        except lifecycle.OrderOnHold as exc:
+            # The same refusal, in words the packer acts on: which hold, and that it must go first.
+            waits = ", ".join(HoldKind(kind).label.lower() for kind in sorted(holds.open_kinds(order)))
+            raise lifecycle.OrderOnHold(order, PACKED, reason=f"on hold ({waits}); release the hold first") from exc
         _packed_notice_queue(order)
         return order
 

@@ -46,8 +46,9 @@ class QueueClock:
 
     @classmethod
     def current(cls, now: dt.datetime | None = None) -> QueueClock:
-        calendar = BusinessCalendar.current()
-        share = Policy.load().at_risk_share_of_day
+        policy = Policy.load()
+        calendar = BusinessCalendar.current(policy)
+        share = policy.at_risk_share_of_day
         return cls(
             now=now or timezone.now(),
             calendar=calendar,

@@ -49,7 +49,7 @@ def test_ship_notices_order_on_hold_is_refused_and_nothing_changes(django_captur
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(OrderOnHold) as exc:
         order_mark_packed(order_id=order.pk, actor=None)
     assert exc.value.code == "order_on_hold"
-    assert "on hold: fraud_review" in str(exc.value)
+    assert "on hold (card payment being checked); release the hold first" in str(exc.value)
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING
     assert _packed_mails(order) == []
