@@ -26,7 +26,8 @@ def _fill_orders():
     replaced = {
         "number": "'RX-T' || g",
         "checkout_token": "'explain-' || g",
-        "status": f"CASE WHEN g <= {ORDERS - OPEN} THEN 'completed' WHEN g %% 2 = 0 THEN 'processing' ELSE 'packed' END",
+        "status": f"CASE WHEN g <= {ORDERS - OPEN} THEN 'completed' "
+        "WHEN g %% 2 = 0 THEN 'processing' ELSE 'packed' END",
         "ship_by": "timestamptz '2026-01-01 09:00+03' + g * interval '5 minutes'",
         "created_at": "timestamptz '2025-12-30 09:00+03' + g * interval '5 minutes'",
     }
