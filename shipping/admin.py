@@ -17,7 +17,7 @@ from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
 from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 
-from .models import FulfilmentPartner, ShipByState, StockoutVia, StockShortage, WorkQueueOrder
+from .models import FulfilmentPartner, ShipByAlert, ShipByState, StockoutVia, StockShortage, WorkQueueOrder
 from .services import packing, queue, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
@@ -304,3 +304,13 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def print_packing_slips(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         return _pdf_response(packing.packing_slips_pdf(order_ids=ids), f"packing-slips-{len(ids)}.pdf")
+
+
+@admin.register(ShipByAlert)
+class ShipByAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """SHIP-WITHIN-2BD: what the staff digest announced (each order once per state) and in which e-mail."""
+
+    list_display = ["sent_at", "order", "state", "ship_by", "email"]
+    list_filter = ["state", "sent_at"]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "email"]

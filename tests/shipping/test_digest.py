@@ -8,6 +8,7 @@ RU public holidays (Russia Day 2026-06-12, Unity Day 2026-11-04) and 15:00.
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from config.celery import app as celery_app
 from orders import services
@@ -61,6 +62,13 @@ def test_ship_within_2bd_digest_across_a_weekend_once_per_state(policy, django_c
     assert "ship by 16 March 2026, 10:00" in digests[1].body
     assert f"/admin/orders/order/{order.pk}/change/" in digests[1].body
     assert sorted(ShipByAlert.objects.values_list("state", flat=True)) == ["at_risk", "overdue"]
+
+
+def test_ship_within_2bd_staff_see_what_the_digest_announced(admin_client, policy, django_capture_on_commit_callbacks):
+    order = paid_order(msk(2026, 3, 10, 10, 0))
+    _run_at(msk(2026, 3, 13, 10, 0), django_capture_on_commit_callbacks)
+    html = admin_client.get(reverse("admin:shipping_shipbyalert_changelist")).content.decode()
+    assert order.number in html and "Overdue" in html
 
 
 def test_ship_business_hours_digest_waits_for_the_end_of_russia_day(policy, django_capture_on_commit_callbacks):
