@@ -5,22 +5,17 @@ are RU public holidays.
 """
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from shop import calendar
 from shop.calendar import BusinessCalendar
 from shop.models import Closure
+from tests.shop.test_calendar import msk
 
-MSK = ZoneInfo("Europe/Moscow")
 H = dt.timedelta(hours=1)
 
 pytestmark = pytest.mark.django_db
-
-
-def msk(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=MSK)
 
 
 @pytest.fixture
