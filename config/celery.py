@@ -36,4 +36,6 @@ app.conf.beat_schedule = {
         "task": "shipping.tasks.shipments_expire_uncollected",
         "schedule": crontab(minute=17),
     },
+    # SHIP-WITHIN-2BD: the staff digest of orders at risk or overdue (the service skips closed hours).
+    "shipping-ship-by-digest": {"task": "shipping.tasks.shipping_ship_by_digest", "schedule": crontab(minute="*/15")},
 }

@@ -53,6 +53,17 @@ class LiftForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
+class NoteForm(forms.Form):
+    """A staff note: internal, in the order's timeline, never shown to the customer."""
+
+    text = forms.CharField(
+        label="Note",
+        max_length=280,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Only staff see it, in the order's timeline.",
+    )
+
+
 class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
@@ -237,6 +248,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="orders_order_misconduct",
             ),
             path(
+                "<path:object_id>/note/",
+                self.admin_site.admin_view(self.note_view),
+                name="orders_order_note",
+            ),
+            path(
                 "<path:object_id>/move/<str:move>/",
                 self.admin_site.admin_view(self.move_view),
                 name="orders_order_move",
@@ -297,6 +313,20 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return self._object_page(
             request, order, form, title=f"Mark misconduct of {order.email}", submit="Withdraw pay on delivery"
         )
+
+    def note_view(self, request, object_id):
+        """Staff add an internal note (never shown to the customer); it appears in the timeline."""
+        order = self._order_or_denied(request, object_id)
+        form = NoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_note_add(order_id=order.pk, text=form.cleaned_data["text"], actor=request.user)
+            except OrderActionError as exc:
+                form.add_error("text", str(exc))
+            else:
+                self.message_user(request, f"Note added to order {order.number}.", messages.SUCCESS)
+                return HttpResponseRedirect(self._change_url(order))
+        return self._object_page(request, order, form, title=f"Add a note to order {order.number}", submit="Add note")
 
     def move_view(self, request, object_id, move: str):
         """One-click moves from the change page (POST only)."""

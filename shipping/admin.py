@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import F
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,13 +14,24 @@ from django.utils.html import format_html, format_html_join
 
 from orders import services as order_services
 from orders.admin import OrderAdmin
+from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
-from shop.admin_tools import ReadOnlyAdminMixin
+from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 
 from .forms import AwaitingCollectionForm, FailureForm, HandoverForm, RedeliveryForm
 from .lifecycle import SHIPMENT_LIFECYCLE
-from .models import DeliveryAttempt, DeliveryOutcome, FulfilmentPartner, Shipment, StockoutVia, StockShortage
-from .services import delivery, stockout
+from .models import (
+    DeliveryAttempt,
+    DeliveryOutcome,
+    FulfilmentPartner,
+    ShipByAlert,
+    ShipByState,
+    Shipment,
+    StockoutVia,
+    StockShortage,
+    WorkQueueOrder,
+)
+from .services import delivery, packing, queue, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
 
@@ -171,7 +184,7 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
 
-# =============================================================================================
+# ======================================================================================
 # Delivery attempts (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D, SHIP-ADDRESS-CHANGE)
 # =============================================================================================
 ID_PERMISSION = "shipping.view_id_document"
@@ -426,3 +439,148 @@ class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAd
             title=f"Parcel {shipment.pk} of {shipment.order.number}: re-delivery or address change",
             submit="Arrange and charge the fee",
         )
+
+
+# --- The work queue (SHIP-BUSINESS-HOURS, SHIP-WITHIN-2BD): packing and packing slips -----------
+_STATE_COLOURS = {
+    ShipByState.OVERDUE: "#b00",
+    ShipByState.AT_RISK: "#b60",
+    ShipByState.DUE_TODAY: "#06c",
+    ShipByState.ON_TRACK: "#666",
+}
+
+
+def _queue_clock(request) -> queue.QueueClock:
+    """One reading of the clock and calendar per request, shared by the notice and every row."""
+    if not hasattr(request, "_work_queue_clock"):
+        request._work_queue_clock = queue.QueueClock.current()
+    return request._work_queue_clock
+
+
+class WorkQueueChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        clock = _queue_clock(request)
+        for order in self.result_list:
+            order.ship_by_state = clock.state_of(order.ship_by)
+            order.ship_by_local = clock.calendar.local(order.ship_by) if order.ship_by else None
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@admin.register(WorkQueueOrder)
+class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """SHIP-BUSINESS-HOURS: where the warehouse lives all day. Orders to pack and ship, soonest ship-by first,
+    each marked due today / at risk / overdue (SHIP-WITHIN-2BD), with the hold that blocks it."""
+
+    list_display = [
+        "order_link",
+        "ship_by_display",
+        "state_display",
+        "status",
+        "hold_display",
+        "full_name",
+        "delivery_method",
+        "inserts_display",
+        "slip_link",
+    ]
+    list_display_links = None
+    list_filter = ["status"]
+    search_fields = ["number", "full_name", "email"]
+    ordering = [F("ship_by").asc(nulls_last=True), "pk"]
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["mark_packed", "print_packing_slips"]
+    change_list_template = "admin/shipping/workqueueorder/change_list.html"
+
+    def get_queryset(self, request):
+        return queue.work_queue_orders()
+
+    def get_changelist(self, request, **kwargs):
+        return WorkQueueChangeList
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.view_order") or request.user.has_perm("orders.change_order")
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_manage_permission(self, request) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def changelist_view(self, request, extra_context=None):
+        clock = _queue_clock(request)
+        extra_context = {**(extra_context or {}), "reopens_at": clock.reopens_at}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="order", ordering="number")
+    def order_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
+
+    @admin.display(description="ship by", ordering="ship_by")
+    def ship_by_display(self, obj):
+        return f"{obj.ship_by_local:%a %d %b %H:%M}" if obj.ship_by_local else "—"
+
+    @admin.display(description="deadline")
+    def state_display(self, obj):
+        state = obj.ship_by_state
+        if state == ShipByState.ON_TRACK:
+            return ""
+        return format_html('<strong style="color:{}">{}</strong>', _STATE_COLOURS[state], state.label)
+
+    @admin.display(description="blocked by")
+    def hold_display(self, obj):
+        return ", ".join(hold.get_kind_display() for hold in obj.open_holds)
+
+    @admin.display(description="inserts")
+    def inserts_display(self, obj):
+        # ORD-INSERTS: the packer sees the opt-out in the list too.
+        return format_html('<strong style="color:#b00">{}</strong>', "none") if obj.no_marketing_inserts else ""
+
+    @admin.display(description="")
+    def slip_link(self, obj):
+        return format_html(
+            '<a href="{}">Packing slip</a>', reverse("admin:shipping_workqueueorder_slip", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/packing-slip/",
+                self.admin_site.admin_view(self.slip_view),
+                name="shipping_workqueueorder_slip",
+            ),
+            *super().get_urls(),
+        ]
+
+    def slip_view(self, request, object_id):
+        """One order's packing slip as a PDF (printable from the queue or the order's page)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=object_id)
+        return _pdf_response(packing.packing_slips_pdf(order_ids=[order.pk]), f"packing-slip-{order.number}.pdf")
+
+    @admin.action(description="Mark packed (the customer is e-mailed)", permissions=["manage"])
+    def mark_packed(self, request, queryset):
+        run_for_each(
+            self, request, queryset, packing.order_mark_packed, "Marked packed", errors=(TransitionNotAllowed,)
+        )
+
+    @admin.action(description="Print packing slips (one PDF)")
+    def print_packing_slips(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        return _pdf_response(packing.packing_slips_pdf(order_ids=ids), f"packing-slips-{len(ids)}.pdf")
+
+
+@admin.register(ShipByAlert)
+class ShipByAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """SHIP-WITHIN-2BD: what the staff digest announced (each order once per state) and in which e-mail."""
+
+    list_display = ["sent_at", "order", "state", "ship_by", "email"]
+    list_filter = ["state", "sent_at"]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "email"]

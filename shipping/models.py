@@ -15,6 +15,8 @@ from django.utils import timezone
 from djmoney.models.fields import MoneyField
 from encrypted_fields.fields import EncryptedCharField
 
+from orders.models import Order
+
 
 class FulfilmentPartner(models.Model):
     """SHIP-SUBCONTRACTOR: the courier subcontractor told about each order as soon as it is ready."""
@@ -153,7 +155,7 @@ class StockShortage(models.Model):
         return f"{self.quantity_missing} × {self.order_line.product_name} missing"
 
 
-# =============================================================================================
+# ======================================================================================
 # Delivery attempts and handover (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D).
 # Written only by shipping/services/delivery.py.
 # =============================================================================================
@@ -290,3 +292,42 @@ class RefusedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.product_name} refused ({self.value})"
+
+
+# --- The staff work queue and the ship-by digest (SHIP-BUSINESS-HOURS, SHIP-WITHIN-2BD) ---------
+class WorkQueueOrder(Order):
+    """SHIP-BUSINESS-HOURS: the admin's work queue, orders to pack and ship sorted by ship-by."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "order to fulfil"
+        verbose_name_plural = "work queue"
+
+
+class ShipByState(models.TextChoices):
+    """Where an open order stands against its ship-by moment (shipping.services.queue.QueueClock.state_of)."""
+
+    ON_TRACK = "on_track", "On track"
+    DUE_TODAY = "due_today", "Due today"
+    AT_RISK = "at_risk", "At risk"
+    OVERDUE = "overdue", "Overdue"
+
+
+class ShipByAlert(models.Model):
+    """SHIP-WITHIN-2BD: the staff digest announced this order in this state (at most once each)."""
+
+    State = ShipByState
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="ship_by_alerts")
+    state = models.CharField(max_length=20, choices=ShipByState.choices)
+    # The ship-by moment the alert was about (a re-shipped order may get a new one).
+    ship_by = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    email = models.ForeignKey("shop.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "state"], name="shipbyalert_once_per_state")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.get_state_display()}"

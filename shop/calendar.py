@@ -32,8 +32,9 @@ class BusinessCalendar:
     closures: frozenset[dt.date] = field(default_factory=frozenset)
 
     @classmethod
-    def current(cls) -> BusinessCalendar:
-        policy = Policy.load()
+    def current(cls, policy: Policy | None = None) -> BusinessCalendar:
+        """The calendar of the Policy (``policy``: one the caller already loaded) and today's closures."""
+        policy = policy or Policy.load()
         return cls(
             country=policy.country,
             tz=ZoneInfo(policy.time_zone),
@@ -110,6 +111,57 @@ class BusinessCalendar:
         day = self.add_business_days_to_date(start.date(), n) if n else start.date()
         return dt.datetime.combine(day, start.timetz().replace(tzinfo=None), tzinfo=self.tz)
 
+    # --- business time (hours within business hours) ---------------------------------------------
+    @property
+    def day_length(self) -> dt.timedelta:
+        """One business day's hours (opens → closes), the unit of "a share of a business day"."""
+        return dt.datetime.combine(dt.date.min, self.closes) - dt.datetime.combine(dt.date.min, self.opens)
+
+    def _hours_of(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        combine = dt.datetime.combine
+        return combine(day, self.opens, tzinfo=self.tz), combine(day, self.closes, tzinfo=self.tz)
+
+    def business_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Time inside business hours on business days from ``start`` to ``end`` (negative if end is earlier).
+
+        SHIP-WITHIN-2BD: what is left before a ship-by moment, counted only while the shop works
+        (Friday 14:00 → Monday 10:00 is two hours with hours 09:00–15:00).
+        """
+        if end < start:
+            return -self.business_time_between(end, start)
+        start, end = self.local(start), self.local(end)
+        total, day = dt.timedelta(0), start.date()
+        while day <= end.date():
+            if self.is_business_day(day):
+                opens, closes = self._hours_of(day)
+                total += max(dt.timedelta(0), min(closes, end) - max(opens, start))
+            day += dt.timedelta(days=1)
+        return total
+
+    def add_business_time(self, moment: dt.datetime, amount: dt.timedelta) -> dt.datetime:
+        """The earliest moment by which ``amount`` of business time has passed since ``moment``.
+
+        The inverse of ``business_time_between``: ``business_time_between(moment, t) < amount`` exactly
+        when ``t`` is before the returned moment (a periodic task turns "less than half a business day
+        left" into one indexed comparison on ``ship_by``).
+        """
+        if amount < dt.timedelta(0):
+            raise ValueError("Only a positive amount of business time can be added.")
+        current, left = self.local(moment), amount
+        if not left:
+            return current
+        day = current.date()
+        for _ in range(_MAX_SCAN_DAYS):
+            if self.is_business_day(day):
+                opens, closes = self._hours_of(day)
+                begin = max(opens, current)
+                if begin < closes:
+                    if closes - begin >= left:
+                        return begin + left
+                    left -= closes - begin
+            day += dt.timedelta(days=1)
+        raise ValueError("No business day within ten years; check the closures.")
+
     def _local_date(self, value: dt.datetime | dt.date) -> dt.date:
         return self.local(value).date() if isinstance(value, dt.datetime) else value
 
@@ -135,3 +187,7 @@ def add_business_days(moment: dt.datetime, n: int) -> dt.datetime:
 
 def business_days_between(start, end) -> int:
     return BusinessCalendar.current().business_days_between(start, end)
+
+
+def business_time_between(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    return BusinessCalendar.current().business_time_between(start, end)
