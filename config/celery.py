@@ -27,4 +27,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
     },
     "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
+    "shipping-partner-notices-sweep": {
+        "task": "shipping.tasks.partner_notices_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }

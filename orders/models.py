@@ -252,6 +252,9 @@ class OrderEventType(models.TextChoices):
     # Written by the delivery side (fulfilment issue); read by PAY-COD-RESTRICT (orders/standing.py).
     ITEMS_REFUSED = "items_refused", "Items refused at delivery"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    # SHIP-SUBCONTRACTOR (shipping/services/partners.py): the fulfilment partner is told of the order.
+    PARTNER_NOTIFIED = "partner_notified", "Sent to the fulfilment partner"
+    PARTNER_NOTICE_DELIVERED = "partner_notice_delivered", "Fulfilment partner confirmed receipt"
 
 
 class OrderEvent(models.Model):
