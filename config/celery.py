@@ -38,4 +38,8 @@ app.conf.beat_schedule = {
     },
     # SHIP-WITHIN-2BD: the staff digest of orders at risk or overdue (the service skips closed hours).
     "shipping-ship-by-digest": {"task": "shipping.tasks.shipping_ship_by_digest", "schedule": crontab(minute="*/15")},
+    "shipping-partner-notices-sweep": {
+        "task": "shipping.tasks.partner_notices_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -216,6 +216,17 @@ PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "standin-secret")
 PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "STANDINWEBHOOK")  # PayPal ids are [A-Za-z0-9]+
 PAYPAL_TIMEOUT = float(os.environ.get("PAYPAL_TIMEOUT", "15"))
 
+# --- Fulfilment partner (SHIP-SUBCONTRACTOR) -----------------------------------------------
+# Each ready order is POSTed to the partner's endpoint (if set); a try gives up after this many seconds.
+SHIP_PARTNER_TIMEOUT = float(os.environ.get("SHIP_PARTNER_TIMEOUT", "10"))
+# Celery's back-off base for the POST's retries (seconds: ~base, 2×base, 4×base … with full jitter).
+SHIP_PARTNER_RETRY_BACKOFF = int(os.environ.get("SHIP_PARTNER_RETRY_BACKOFF", "30"))
+# A partner endpoint must be https://. Development and tests may allow http:// (a local test partner);
+# production (DEBUG off) refuses to start with it rather than quietly sending orders in clear text.
+SHIP_PARTNER_ALLOW_HTTP = env_bool("SHIP_PARTNER_ALLOW_HTTP", False)
+if SHIP_PARTNER_ALLOW_HTTP and not DEBUG:
+    raise ImproperlyConfigured("SHIP_PARTNER_ALLOW_HTTP is for development and tests only (DEBUG on).")
+
 # --- Security (production: DEBUG=false passes `manage.py check --deploy`) -------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

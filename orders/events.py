@@ -467,3 +467,30 @@ def redelivery_arranged(*, order: Order, shipment_id: int, kind: str, fee, key: 
         address=address,
         key=key,
     )
+
+
+# --- SHIP-SUBCONTRACTOR (shipping/services/partners.py) -------------------------------------
+def partner_notified(*, order: Order, partner: str, email_id: int, notice_id: int | None) -> OrderEvent:
+    """The order's details went to the fulfilment partner: an e-mail, and a notice where it has an endpoint."""
+    via = "e-mail and endpoint" if notice_id else "e-mail"
+    return _record(
+        order,
+        T.PARTNER_NOTIFIED,
+        f"Sent to the fulfilment partner {partner} ({via}).",
+        partner=partner,
+        email_id=email_id,
+        notice_id=notice_id,
+    )
+
+
+def partner_notice_delivered(*, order: Order, partner: str, notice_id: int, attempts: int, http_status: int):
+    """The partner's endpoint answered 2xx to the order's notice (after ``attempts`` tries)."""
+    return _record(
+        order,
+        T.PARTNER_NOTICE_DELIVERED,
+        f"Fulfilment partner {partner} confirmed receipt (HTTP {http_status}, attempt {attempts}).",
+        partner=partner,
+        notice_id=notice_id,
+        attempts=attempts,
+        http_status=http_status,
+    )

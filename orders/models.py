@@ -273,6 +273,10 @@ class OrderEventType(models.TextChoices):
     NOT_COLLECTED = "not_collected", "Parcel not collected in time"
     REDELIVERY_ARRANGED = "redelivery_arranged", "Re-delivery or address change arranged"
 
+    # SHIP-SUBCONTRACTOR (shipping/services/partners.py): the fulfilment partner is told of the order.
+    PARTNER_NOTIFIED = "partner_notified", "Sent to the fulfilment partner"
+    PARTNER_NOTICE_DELIVERED = "partner_notice_delivered", "Fulfilment partner confirmed receipt"
+
 
 class OrderEvent(models.Model):
     """One row for every change of an order (written only by orders/events.py)."""

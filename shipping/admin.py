@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import F
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,6 +27,8 @@ from .models import (
     DeliveryAttempt,
     DeliveryOutcome,
     FulfilmentPartner,
+    PartnerNotice,
+    PartnerNoticeAttempt,
     ShipByAlert,
     ShipByState,
     Shipment,
@@ -31,7 +36,7 @@ from .models import (
     StockShortage,
     WorkQueueOrder,
 )
-from .services import delivery, packing, queue, stockout
+from .services import delivery, packing, partners, queue, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
 
@@ -43,6 +48,8 @@ class FulfilmentPartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "endpoint", "is_default", "is_active"]
     list_filter = ["is_default", "is_active"]
     search_fields = ["name", "email"]
+    # An address typed without a scheme is taken as https:// (the only scheme production accepts).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 # --- SHIP-STOCKOUT: shortages on the order page, and the staff forms -------------------------------
@@ -184,7 +191,7 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
 
-# ======================================================================================
+# ===============================================================================
 # Delivery attempts (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D, SHIP-ADDRESS-CHANGE)
 # =============================================================================================
 ID_PERMISSION = "shipping.view_id_document"
@@ -584,3 +591,140 @@ class ShipByAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "sent_at"]
     search_fields = ["order__number"]
     list_select_related = ["order", "email"]
+
+
+# --- SHIP-SUBCONTRACTOR: the notices to partners' endpoints and every try ---------------------------
+def _attempts_table(notice: PartnerNotice):
+    """Every try of a notice, oldest first (``attempt_log`` prefetched by the caller)."""
+    rows = [
+        (
+            f"{attempt.at:%Y-%m-%d %H:%M:%S}",
+            attempt.http_status or "—",
+            f"{attempt.duration_ms} ms",
+            attempt.error or "OK",
+        )
+        for attempt in notice.attempt_log.all()
+    ]
+    if not rows:
+        return "Not tried yet."
+    return format_html(
+        "<table><tr><th>at</th><th>HTTP</th><th>took</th><th>result</th></tr>{}</table>",
+        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+    )
+
+
+def _can_view(request) -> bool:
+    return request.user.has_perm("shipping.view_partnernotice") or request.user.has_perm("orders.view_order")
+
+
+class PartnerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """On the order's page: was the partner's endpoint told, and every try with its answer."""
+
+    model = PartnerNotice
+    extra = 0
+    can_delete = False
+    fields = ["partner", "status", "attempts", "created_at", "delivered_at", "attempts_made", "notice_link"]
+    readonly_fields = fields
+    verbose_name_plural = "fulfilment partner notices (SHIP-SUBCONTRACTOR)"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _can_view(request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("partner").prefetch_related("attempt_log")
+
+    @admin.display(description="tries")
+    def attempts_made(self, obj: PartnerNotice):
+        return _attempts_table(obj)
+
+    @admin.display(description="")
+    def notice_link(self, obj: PartnerNotice):
+        return format_html('<a href="{}">Details</a>', reverse("admin:shipping_partnernotice_change", args=[obj.pk]))
+
+
+# The lifecycle engineer's OrderAdmin keeps its inlines a plain list for exactly this.
+OrderAdmin.inlines = [*OrderAdmin.inlines, PartnerNoticeInline]
+
+
+class PartnerNoticeAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PartnerNoticeAttempt
+    extra = 0
+    can_delete = False
+    fields = ["at", "http_status", "duration_ms", "error"]
+    readonly_fields = fields
+    verbose_name_plural = "tries"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _can_view(request)
+
+
+@admin.register(PartnerNotice)
+class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every notice owed to a partner's endpoint: pending ones are retried until the partner answers 2xx."""
+
+    list_display = [
+        "created_at",
+        "order_link",
+        "partner",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "last_error_short",
+        "delivered_at",
+    ]
+    list_filter = ["status", "partner", "created_at"]
+    search_fields = ["order__number", "idempotency_key"]
+    list_select_related = ["order", "partner"]
+    date_hierarchy = "created_at"
+    actions = ["send_again_now"]
+    inlines = [PartnerNoticeAttemptInline]
+    fields = [
+        "order_link",
+        "partner",
+        "idempotency_key",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "last_attempt_at",
+        "delivered_at",
+        "payload_pretty",
+    ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _can_view(request)
+
+    def has_module_permission(self, request) -> bool:
+        return _can_view(request)
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("shipping.change_partnernotice") or request.user.has_perm("orders.change_order")
+
+    @admin.display(description="order", ordering="order__number")
+    def order_link(self, obj: PartnerNotice):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
+        )
+
+    @admin.display(description="last error")
+    def last_error_short(self, obj: PartnerNotice):
+        return obj.last_error[:120]
+
+    @admin.display(description="payload (the JSON body sent)")
+    def payload_pretty(self, obj: PartnerNotice):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
+
+    @admin.action(description="Send again now", permissions=["resend"])
+    def send_again_now(self, request, queryset):
+        queued = skipped = 0
+        for notice_id in queryset.order_by("pk").values_list("pk", flat=True):
+            if partners.partner_notice_send_now(notice_id=notice_id, actor=request.user):
+                queued += 1
+            else:
+                skipped += 1
+        if queued:
+            self.message_user(request, f"{queued} notice(s) queued to be sent now.", messages.SUCCESS)
+        if skipped:
+            text = f"{skipped} notice(s) already delivered: a delivered notice is never sent again."
+            self.message_user(request, text, messages.INFO)

@@ -8,6 +8,7 @@ which partner was told, which parcel carried which lines, and each delivery atte
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
@@ -18,6 +19,18 @@ from encrypted_fields.fields import EncryptedCharField
 from orders.models import Order
 
 
+def partner_endpoint_schemes() -> list[str]:
+    """https only; http too where ``settings.SHIP_PARTNER_ALLOW_HTTP`` (development and tests, never with DEBUG off)."""
+    return ["https", "http"] if settings.SHIP_PARTNER_ALLOW_HTTP else ["https"]
+
+
+def validate_partner_endpoint(value: str) -> None:
+    """SHIP-SUBCONTRACTOR: order details (address, phone) travel only over HTTPS."""
+    # Its own code: a ModelForm replaces an "invalid" message with its generic "Enter a valid URL.".
+    message = "Enter an HTTPS address (https://…)."
+    URLValidator(schemes=partner_endpoint_schemes(), message=message, code="not_https")(value)
+
+
 class FulfilmentPartner(models.Model):
     """SHIP-SUBCONTRACTOR: the courier subcontractor told about each order as soon as it is ready."""
 
@@ -26,7 +39,7 @@ class FulfilmentPartner(models.Model):
     endpoint = models.URLField(
         "HTTPS endpoint",
         blank=True,
-        validators=[URLValidator(schemes=["https"])],
+        validators=[validate_partner_endpoint],
         help_text="Optional. When set, each ready order is also POSTed here as JSON, signed with the secret.",
     )
     secret = models.CharField(
@@ -43,6 +56,11 @@ class FulfilmentPartner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # An unsigned POST could be forged by anyone who knows the endpoint: no endpoint without a secret.
+        if self.endpoint and not self.secret:
+            raise ValidationError({"secret": "Set a secret: every POST to the endpoint is signed with it."})
 
 
 class ShipmentStatus(models.TextChoices):
@@ -155,7 +173,7 @@ class StockShortage(models.Model):
         return f"{self.quantity_missing} × {self.order_line.product_name} missing"
 
 
-# ======================================================================================
+# ===============================================================================
 # Delivery attempts and handover (DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK, DLV-FAILED, DLV-ACCEPT-14D).
 # Written only by shipping/services/delivery.py.
 # =============================================================================================
@@ -331,3 +349,64 @@ class ShipByAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.get_state_display()}"
+
+
+# --- SHIP-SUBCONTRACTOR: the notice owed to the partner's endpoint ----------------------------------
+# Written in the transaction that makes the order ready (shipping.services.partners.partner_notify),
+# POSTed after commit by shipping.tasks.partner_notice_send, found again by the sweep while pending.
+
+
+class PartnerNoticeStatus(models.TextChoices):
+    PENDING = "pending", "Not answered yet"
+    DELIVERED = "delivered", "Delivered (partner answered 2xx)"
+
+
+class PartnerNotice(models.Model):
+    """One ready order owed to one partner's endpoint; the payload is frozen when the order became ready."""
+
+    Status = PartnerNoticeStatus
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="partner_notices")
+    partner = models.ForeignKey(FulfilmentPartner, on_delete=models.PROTECT, related_name="notices")
+    # Sent as the Idempotency-Key header on every try: the partner processes each key once.
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    payload = models.JSONField(help_text="The JSON body sent, exactly as it was when the order became ready.")
+    status = models.CharField(max_length=10, choices=PartnerNoticeStatus.choices, default=PartnerNoticeStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "partner notice"
+        indexes = [
+            # The sweep's one query: pending notices older than the margin.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=PartnerNoticeStatus.PENDING),
+                name="partnernotice_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice {self.idempotency_key} ({self.get_status_display()})"
+
+
+class PartnerNoticeAttempt(models.Model):
+    """One POST of a notice: when, what the partner answered (or the network error), how long it took."""
+
+    notice = models.ForeignKey(PartnerNotice, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField("duration (ms)", default=0)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = "partner notice attempt"
+
+    def __str__(self) -> str:
+        outcome = f"HTTP {self.http_status}" if self.http_status else "no answer"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {outcome}"

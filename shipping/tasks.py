@@ -1,8 +1,11 @@
 """Celery tasks of the fulfilment app: thin wrappers around services (beat entries in config/celery.py)."""
 
 from celery import shared_task
+from django.conf import settings
 
-from .services import delivery, queue, stockout
+from shop.obligations import SWEEP_MARGIN_SECONDS
+
+from .services import delivery, partners, queue, stockout
 
 
 @shared_task
@@ -31,3 +34,25 @@ def shipping_ship_by_digest() -> int:
     """
     email = queue.ship_by_digest_send()
     return email.pk if email else 0
+
+
+# SHIP-SUBCONTRACTOR: every try is recorded on the notice before PartnerUnavailable is raised; Celery
+# retries after ~SHIP_PARTNER_RETRY_BACKOFF s, then twice that, … (full jitter, at most 30 minutes
+# apart), eight times; past that the sweep below keeps queuing it until the partner answers 2xx.
+@shared_task(
+    autoretry_for=(partners.PartnerUnavailable,),
+    retry_backoff=settings.SHIP_PARTNER_RETRY_BACKOFF,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def partner_notice_send(notice_id: int) -> bool:
+    """SHIP-SUBCONTRACTOR: POST one notice to the partner's endpoint (signed; same Idempotency-Key each try)."""
+    return partners.partner_notice_deliver(notice_id=notice_id)
+
+
+@shared_task
+def partner_notices_sweep(margin_seconds: float = SWEEP_MARGIN_SECONDS) -> int:
+    """SHIP-SUBCONTRACTOR: periodic (beat); queues again every notice still pending past the margin."""
+    return partners.partner_notices_resend_pending(margin_seconds=margin_seconds)

@@ -3,13 +3,15 @@
 Lock order (always, in every service):
 
     WebhookEvent → Cart → CartLine → Order → Shipment → Payment → Refund → CustomerStanding → Product → Email
+    → PartnerNotice
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can
 never wait for each other in opposite orders (no deadlock). A PayPal event row is locked before the
 order it pays; a cart before the order it becomes. Products (stock) come after the order: two orders
-racing for the last units queue on the product rows in pk order. The outbox row comes last: the
-worker sends an e-mail holding only its row.
+racing for the last units queue on the product rows in pk order. The outbox row and the partner
+notice come last: the worker sends an e-mail, or POSTs a notice to the fulfilment partner, holding
+only that row.
 
 Every lock is ``select_for_update(of=("self",))``: joined rows (``select_related``) are read,
 never locked by accident. SQLite has no row locks; there ``transaction_mode=IMMEDIATE``
@@ -123,3 +125,18 @@ def lock_email(email_id: int):
     """One outbox row (last in the lock order); None if it is gone."""
     _require_transaction()
     return _model("shop.Email").objects.select_for_update(of=("self",)).filter(pk=email_id).first()
+
+
+def lock_partner_notice(notice_id: int):
+    """One fulfilment partner notice (SHIP-SUBCONTRACTOR; last in the lock order); None if it is gone.
+
+    ``notice.partner`` and ``notice.order`` are loaded, not locked.
+    """
+    _require_transaction()
+    return (
+        _model("shipping.PartnerNotice")
+        .objects.select_for_update(of=("self",))
+        .select_related("partner", "order")
+        .filter(pk=notice_id)
+        .first()
+    )

@@ -12,7 +12,7 @@ from django.conf import settings as dj_settings
 
 from config.celery import app as celery_app
 
-pytest_plugins = ["tests.fixtures.standin"]
+pytest_plugins = ["tests.fixtures.standin", "tests.fixtures.partner"]
 
 REQUIRE_SERVICES = os.environ.get("CI", "").lower() in {"1", "true"} or os.environ.get("REQUIRE_SERVICES") == "1"
 

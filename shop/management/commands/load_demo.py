@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -29,6 +30,7 @@ from shop.models import (
 )
 
 ALL = [m.value for m in PaymentMethod]
+DEMO_PARTNER_EMAIL = "fulfilment-partner@example.com"
 PREPAID_ONLY = [PaymentMethod.PAYPAL.value, PaymentMethod.CARD_ONLINE.value, PaymentMethod.BANK_TRANSFER.value]
 NO_PAYPAL = [m for m in ALL if m != PaymentMethod.PAYPAL.value]
 
@@ -417,6 +419,7 @@ class Command(BaseCommand):
         methods = self._methods()
         self._rates(regions, methods)
         self._closures()
+        self._partner()
         staff_password = os.environ.get("DEMO_STAFF_PASSWORD") or "staff-demo-2026"
         self._user("staff", "staff@example.com", staff_password, staff=True, first_name="Shop", last_name="Staff")
         self._user("customer", "customer@example.com", "customer-demo-2026", first_name="Anna", last_name="Petrova")
@@ -503,6 +506,16 @@ class Command(BaseCommand):
             day += timedelta(days=1)
         for date in (day, day + timedelta(days=1)):
             Closure.objects.get_or_create(date=date, defaults={"reason": "Annual stocktaking"})
+
+    def _partner(self) -> None:
+        """SHIP-SUBCONTRACTOR: a default fulfilment partner (e-mail only), unless staff chose another default."""
+        # By label: shop imports no higher app (the model lives in shipping).
+        Partner = apps.get_model("shipping", "FulfilmentPartner")
+        partner, _ = Partner.objects.update_or_create(
+            email=DEMO_PARTNER_EMAIL, defaults={"name": "Demo courier partner", "is_active": True}
+        )
+        if not Partner.objects.filter(is_default=True).exclude(pk=partner.pk).exists():
+            Partner.objects.filter(pk=partner.pk).update(is_default=True)
 
     def _user(self, username, email, password, *, staff=False, first_name="", last_name=""):
         user, created = get_user_model().objects.update_or_create(
