@@ -27,4 +27,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
     },
     "payments-refunds-sweep": {"task": "payments.tasks.payments_refunds_sweep", "schedule": crontab(minute="*/5")},
+    "payments-paypal-trackers-sweep": {
+        "task": "payments.tasks.payments_paypal_trackers_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -252,6 +252,10 @@ class OrderEventType(models.TextChoices):
     # Written by the delivery side (fulfilment issue); read by PAY-COD-RESTRICT (orders/standing.py).
     ITEMS_REFUSED = "items_refused", "Items refused at delivery"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    # SHIP-NOTICES: a parcel left (shipping.services.shipments); PayPal was told its tracking number.
+    SHIPMENT_SENT = "shipment_sent", "Parcel shipped"
+    PAYPAL_TRACKER_ADDED = "paypal_tracker_added", "Tracking number added at PayPal"
+    PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", "PayPal refused the tracking number"
 
 
 class OrderEvent(models.Model):
