@@ -32,8 +32,9 @@ class BusinessCalendar:
     closures: frozenset[dt.date] = field(default_factory=frozenset)
 
     @classmethod
-    def current(cls) -> BusinessCalendar:
-        policy = Policy.load()
+    def current(cls, policy: Policy | None = None) -> BusinessCalendar:
+        """The calendar of the Policy (pass one already loaded to save its query)."""
+        policy = policy or Policy.load()
         return cls(
             country=policy.country,
             tz=ZoneInfo(policy.time_zone),
