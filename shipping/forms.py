@@ -11,7 +11,7 @@ from .errors import ShipmentError
 
 
 class ShipmentCreateForm(forms.Form):
-    """SHIP-METHODS: method, tracking number and a quantity per line, pre-filled with what is left to ship."""
+    """SHIP-METHODS: method, tracking number and a quantity per line, pre-filled with what is left on the shelf."""
 
     method = forms.ModelChoiceField(queryset=DeliveryMethod.objects.filter(is_active=True), empty_label=None)
     tracking_number = forms.CharField(
@@ -29,8 +29,9 @@ class ShipmentCreateForm(forms.Form):
             self.fields[self.line_field(line.pk)] = forms.IntegerField(
                 label=f"{line.product_name} ({line.sku})",
                 min_value=0,
-                initial=line.quantity_open,
-                help_text=f"Left to ship: {line.quantity_open} of {line.quantity}.",
+                initial=line.quantity_on_shelf,
+                help_text=f"Left to ship: {line.quantity_open} of {line.quantity}"
+                + (f"; {line.quantity_short} missing, to follow (SHIP-STOCKOUT)." if line.quantity_short else "."),
             )
 
     @staticmethod

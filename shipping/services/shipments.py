@@ -74,7 +74,11 @@ def _target_status(order: Order, *, left_after: int) -> str | None:
 
 
 def _quantities(lines: dict[int, int], locked: dict[int, OrderLine]) -> dict[int, int]:
-    """The asked quantities, checked against what is left on each line (zero lines dropped)."""
+    """The asked quantities, checked against what is left on each line and on the shelf (zero lines dropped).
+
+    Units counted short (SHIP-STOCKOUT: missing, the rest to follow) are still owed but cannot go
+    until they arrive (``quantity_on_shelf``; the ``orderline_short_le_open`` CHECK backs this too).
+    """
     wanted: dict[int, int] = {}
     for line_id, quantity in lines.items():
         line_id, quantity = int(line_id), int(quantity)
@@ -85,9 +89,10 @@ def _quantities(lines: dict[int, int], locked: dict[int, OrderLine]) -> dict[int
             raise ShipmentError(
                 "A quantity cannot be negative.", code=Code.BAD_QUANTITY, field="lines", line_id=line_id
             )
-        if quantity > line.quantity_open:
+        if quantity > line.quantity_on_shelf:
+            missing = f" ({line.quantity_short} missing, to follow)" if line.quantity_short else ""
             raise ShipmentError(
-                f"Only {line.quantity_open} of “{line.product_name}” left to ship.",
+                f"Only {line.quantity_on_shelf} of “{line.product_name}” left to ship{missing}.",
                 code=Code.OVER_OPEN,
                 field="lines",
                 line_id=line_id,

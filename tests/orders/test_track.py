@@ -34,6 +34,7 @@ def test_track_answers_the_same_for_a_wrong_number_and_a_wrong_email(client):
     wrong_number = client.post(URL, {"number": "RX-AAAA-AAAA", "email": "olga@example.com"})
     assert wrong_email.status_code == wrong_number.status_code == 200
     assert "We could not find an order" in wrong_email.content.decode()
+
     def page(response):  # the answer without what the visitor typed and the form's one-time token
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
         return html.replace(order.number, "").replace("RX-AAAA-AAAA", "").replace("someone", "olga")

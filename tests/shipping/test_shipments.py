@@ -246,3 +246,27 @@ def test_ship_notices_two_parcels_two_notices_with_link_dates_and_lines(django_c
         assert f'href="{shipment.tracking_url}"' in html
     assert "Still to follow" in one.body and second_line.product_name in one.body.split("Still to follow")[1]
     assert "Still to follow" not in two.body
+
+
+def test_ship_methods_split_stockout_ships_what_is_on_the_shelf_the_missing_units_follow():
+    """SHIP-STOCKOUT "split": the available units go now (partially shipped); the missing ones cannot
+    be shipped until they arrive, and the parcel with them ships the order."""
+    from shipping.services.stockout import stockout_choose, stockout_missing_reserve, stockout_report
+
+    order = order_to_ship(status="processing", quantities=(3,), stock_taken=True)
+    line = order.lines.get()
+    stockout_report(order_id=order.pk, missing={line.pk: 1}, actor=None)
+    stockout_choose(order_id=order.pk, choice="split", via="phone", actor=None)
+    with pytest.raises(ShipmentError) as failure:
+        ship(order, lines={line.pk: 3})
+    assert failure.value.code == ShipmentErrorCode.OVER_OPEN
+    assert "Only 2" in str(failure.value) and "1 missing" in str(failure.value)
+    ship(order, lines={line.pk: 2})
+    order.refresh_from_db()
+    assert order.status == "partially_shipped"
+    line.product.stock = 5
+    line.product.save(update_fields=["stock"])
+    stockout_missing_reserve(order_id=order.pk, actor=None)
+    ship(order, lines={line.pk: 1}, tracking="9876543210")
+    order.refresh_from_db()
+    assert order.status == "shipped"
