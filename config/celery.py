@@ -42,4 +42,8 @@ app.conf.beat_schedule = {
         "task": "shipping.tasks.partner_notices_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "payments-paypal-trackers-sweep": {
+        "task": "payments.tasks.payments_paypal_trackers_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }

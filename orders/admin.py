@@ -2,7 +2,8 @@
 
 Thin: pages are read-only (no ORM writes here); every staff move goes through one service in
 ``orders.services`` / ``orders.standing``. ``OrderAdmin.inlines`` stays a plain list: the payments
-app appends its Payment/Refund inlines from ``payments/admin.py``.
+app appends its Payment/Refund inlines from ``payments/admin.py``; ``OrderAdmin.tool_links`` likewise
+takes the buttons of higher apps (shipping's "Create shipment").
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     inlines = [OrderLineInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
+    #: Buttons higher apps add to the order page (``tool_links.append(fn)`` from their admin.py, as with
+    #: ``inlines``): ``fn(request, order)`` returns (label, url) or None when it does not apply.
+    tool_links: list = []
     actions = ["cancel_orders", "approve_card_payment", "mark_wrong_price"]
     change_form_template = "admin/orders/order/change_form.html"
     fieldsets = [
@@ -365,6 +369,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 HoldKind.PRICE_CONFIRMATION not in held and order.status in holds.OPENS_IN[HoldKind.PRICE_CONFIRMATION]
             )
             context["can_cancel"] = order.status in lifecycle.CANCELLABLE
+            context["tool_links"] = [link for fn in self.tool_links if (link := fn(request, order))]
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- list actions -------------------------------------------------------------------------

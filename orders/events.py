@@ -494,3 +494,43 @@ def partner_notice_delivered(*, order: Order, partner: str, notice_id: int, atte
         attempts=attempts,
         http_status=http_status,
     )
+
+
+# --- Shipments (written by shipping; the PayPal tracker by payments) -------------------------
+def shipment_sent(
+    *, order: Order, shipment_id: int, carrier: str, tracking_number: str, lines: list[dict], actor=None
+) -> OrderEvent:
+    """SHIP-NOTICES: a parcel left with these lines; the customer's timeline shows the tracking number."""
+    tracking = f", tracking number {tracking_number}" if tracking_number else ""
+    return _record(
+        order,
+        T.SHIPMENT_SENT,
+        f"Parcel shipped{f' by {carrier}' if carrier else ''}{tracking}.",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        lines=lines,
+    )
+
+
+def paypal_tracker_added(*, order: Order, shipment_id: int, tracking_number: str) -> OrderEvent:
+    return _record(
+        order,
+        T.PAYPAL_TRACKER_ADDED,
+        f"Tracking number {tracking_number} added to the PayPal payment.",
+        shipment_id=shipment_id,
+        tracking_number=tracking_number,
+    )
+
+
+def paypal_tracker_failed(*, order: Order, shipment_id: int, tracking_number: str, reason: str) -> OrderEvent:
+    return _record(
+        order,
+        T.PAYPAL_TRACKER_FAILED,
+        f"PayPal refused tracking number {tracking_number}: {reason}",
+        shipment_id=shipment_id,
+        tracking_number=tracking_number,
+        reason=reason,
+    )

@@ -277,6 +277,11 @@ class OrderEventType(models.TextChoices):
     PARTNER_NOTIFIED = "partner_notified", "Sent to the fulfilment partner"
     PARTNER_NOTICE_DELIVERED = "partner_notice_delivered", "Fulfilment partner confirmed receipt"
 
+    # SHIP-NOTICES: a parcel left (shipping.services.shipments); PayPal was told its tracking number.
+    SHIPMENT_SENT = "shipment_sent", "Parcel shipped"
+    PAYPAL_TRACKER_ADDED = "paypal_tracker_added", "Tracking number added at PayPal"
+    PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", "PayPal refused the tracking number"
+
 
 class OrderEvent(models.Model):
     """One row for every change of an order (written only by orders/events.py)."""

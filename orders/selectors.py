@@ -42,6 +42,9 @@ def order_for_page(request, number: str) -> Order:
             to_attr="timeline",
         ),
         Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True), to_attr="open_holds"),
+        # SHIP-NOTICES: each parcel with its method and lines (reverse relations shipping declares: no import up).
+        "shipments__method",
+        "shipments__lines__order_line",
     )
     return get_order_for_request(request, number, queryset=queryset)
 

@@ -24,7 +24,16 @@ from shop.models import PaymentMethod
 
 from . import services
 from .forms import BankTransferForm, RefundIssueForm, RefundSentForm
-from .models import BankTransferOrder, FraudReviewOrder, Payment, Refund, RefundStatus, RefundWay, WebhookEvent
+from .models import (
+    BankTransferOrder,
+    FraudReviewOrder,
+    Payment,
+    PayPalTracker,
+    Refund,
+    RefundStatus,
+    RefundWay,
+    WebhookEvent,
+)
 
 
 def _can_manage(request) -> bool:
@@ -58,8 +67,17 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
+class PayPalTrackerInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """SHIP-NOTICES: each tracked parcel's number at PayPal — pending, added, or refused with PayPal's reason."""
+
+    model = PayPalTracker
+    extra = 0
+    fields = ["created_at", "tracking_number", "carrier", "status", "attempts", "last_error", "added_at"]
+    readonly_fields = fields
+
+
 # The lifecycle engineer's OrderAdmin keeps its inlines a plain list for exactly this.
-OrderAdmin.inlines = [*OrderAdmin.inlines, PaymentInline, RefundInline]
+OrderAdmin.inlines = [*OrderAdmin.inlines, PaymentInline, RefundInline, PayPalTrackerInline]
 
 
 def _form_page(modeladmin, request, *, title, form, obj, intro="", submit="Save", back_url=""):

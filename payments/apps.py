@@ -18,3 +18,5 @@ class PaymentsConfig(AppConfig):
         hooks.register("order_paid_at_door", services.payment_record_at_door)
         # What the customer owes changed (a fee, a cancelled part): the payment status follows.
         hooks.register("order_amount_changed", ledger.order_payment_status_recount)
+        # SHIP-NOTICES: a tracked parcel of a PayPal-paid order owes PayPal its tracking number.
+        hooks.register("shipment_tracked", services.paypal_tracker_owe)

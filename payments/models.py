@@ -186,3 +186,55 @@ class BankTransferOrder(Order):
         proxy = True
         verbose_name = "order awaiting a bank transfer"
         verbose_name_plural = "bank transfers awaiting funds"
+
+
+# --- PayPal trackers (SHIP-NOTICES; written when shipping.services.shipments sends a tracked parcel) --
+class PayPalTrackerStatus(models.TextChoices):
+    PENDING = "pending", "Pending: to be added at PayPal"
+    ADDED = "added", "Added at PayPal"
+    FAILED = "failed", "Refused by PayPal"
+
+
+class PayPalTracker(models.Model):
+    """What the shop owes PayPal for a tracked parcel of a PayPal-paid order: its tracking number.
+
+    An obligation row (``shop.obligations``): written in the shipment's transaction through the
+    ``shipment_tracked`` hook, sent after commit by ``payments.tasks.payments_paypal_tracker_send``
+    (Orders v2 ``POST /v2/checkout/orders/{id}/track``), found again by the beat sweep while pending.
+    It keeps a copy of what PayPal is told (carrier, number, date, items), so payments needs no
+    import of shipping; ``shipment_id`` is the parcel's id (one tracker per parcel).
+    """
+
+    Status = PayPalTrackerStatus
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="paypal_trackers")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="trackers")
+    shipment_id = models.PositiveBigIntegerField(unique=True, help_text="The parcel (shipping.Shipment) tracked.")
+    carrier = models.CharField(max_length=64, help_text="PayPal's carrier code (OTHER with a name if unknown).")
+    carrier_name_other = models.CharField(max_length=64, blank=True)
+    tracking_number = models.CharField(max_length=64)
+    shipped_on = models.DateField()
+    items = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=PayPalTrackerStatus.choices, default=PayPalTrackerStatus.PENDING)
+    # The PayPal-Request-Id of every attempt: a retry after a lost answer adds nothing twice.
+    request_id = models.CharField(max_length=120, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    paypal_tracker_id = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    added_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "PayPal tracker"
+        indexes = [
+            # The sweep's one query: pending rows older than the margin.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status=PayPalTrackerStatus.PENDING),
+                name="paypaltracker_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_number} ({self.get_status_display()})"

@@ -1,4 +1,4 @@
-"""The PayPal client: Orders v2 (create, get, capture) and Payments v2 (refund) through paypal-server-sdk.
+"""The PayPal client: Orders v2 (create, get, capture, track) and Payments v2 (refund), mostly via paypal-server-sdk.
 
 This module only talks HTTP and returns PayPal's JSON as dicts; deciding what an answer means for
 an order is the job of ``payments.services``. Every POST carries a ``PayPal-Request-Id`` chosen by
@@ -109,17 +109,20 @@ def _call(operation: str, fn, options: dict) -> dict:
 
 
 def _error(operation: str, exc: ApiException) -> PayPalError:
-    status = exc.response_code
+    return _error_answer(operation, exc.response_code, getattr(exc.response, "text", "") or "", default=str(exc))
+
+
+def _error_answer(operation: str, status: int | None, text: str, *, default: str) -> PayPalError:
+    """PayPal's error body as an exception: 5xx, 429 or no status → PayPalUnavailable (retry), else PayPalError."""
     name = issue = ""
-    text = getattr(exc.response, "text", "") or ""
     try:
         body = json.loads(text)
         name = body.get("name", "")
         details = body.get("details") or []
         issue = details[0].get("issue", "") if details else ""
-        message = body.get("message", "") or str(exc)
+        message = body.get("message", "") or default
     except (ValueError, AttributeError):
-        message = str(exc)
+        message = default
     logger.warning("PayPal %s failed: %s %s %s %s", operation, status, name, issue, message)
     cls = PayPalUnavailable if status is None or status >= 500 or status == 429 else PayPalError
     return cls(f"PayPal refused {operation}: {issue or name or message}", status_code=status, name=name, issue=issue)
@@ -168,6 +171,33 @@ def capture_refund(*, capture_id: str, amount: Decimal, currency: str, request_i
             "prefer": "return=representation",
         },
     )
+
+
+def order_track(*, paypal_order_id: str, body: dict, request_id: str) -> dict:
+    """POST /v2/checkout/orders/{id}/track: add a parcel's tracking number to a captured order (SHIP-NOTICES).
+
+    ``body`` is an Orders v2 ``order_tracker_request`` (``capture_id``, ``tracking_number``, ``carrier``…).
+    Sent with ``requests`` rather than the SDK: the SDK's ``create_order_tracking`` sends no
+    ``PayPal-Request-Id`` and its ``OrderTrackerRequest`` drops ``transaction_id`` and ``status``,
+    which the published schema requires. Returns the order as PayPal shows it, trackers included.
+    """
+    url = f"{settings.PAYPAL_API_BASE.rstrip('/')}/v2/checkout/orders/{paypal_order_id}/track"
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {access_token()}",
+        "PayPal-Request-Id": request_id,
+    }
+    try:
+        response = requests.post(url, json=body, headers=headers, timeout=float(settings.PAYPAL_TIMEOUT))
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        logger.warning("PayPal track: no answer (%s)", exc)
+        raise PayPalUnavailable(f"PayPal did not answer ({type(exc).__name__}).") from exc
+    if response.status_code >= 400:
+        raise _error_answer("the tracking number", response.status_code, response.text, default=response.reason)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PayPalUnavailable("PayPal answered something that is not JSON.") from exc
 
 
 def access_token() -> str:

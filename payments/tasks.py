@@ -44,3 +44,15 @@ def payments_refund_send(refund_id: int) -> None:
 def payments_capture(payment_id: int) -> None:
     """PAY-PAYPAL: capture an order the customer approved without coming back (CHECKOUT.ORDER.APPROVED)."""
     services.paypal_payment_capture(payment_id=payment_id)
+
+
+@shared_task(**_PAYPAL_RETRIES)
+def payments_paypal_tracker_send(tracker_id: int) -> None:
+    """SHIP-NOTICES: add a shipped parcel's tracking number to its PayPal order (same request id on every retry)."""
+    services.paypal_tracker_send(tracker_id=tracker_id)
+
+
+@shared_task
+def payments_paypal_trackers_sweep(margin_seconds: int = SWEEP_MARGIN_SECONDS) -> int:
+    """SHIP-NOTICES: periodic (beat); queues again every PayPal tracker still pending past the margin."""
+    return services.paypal_trackers_resend_stuck(margin_seconds=margin_seconds)

@@ -3,7 +3,8 @@
 PayPal's endpoints (JSON in and out, OAuth bearer tokens):
 
 * ``POST /v1/oauth2/token``
-* ``POST /v2/checkout/orders``, ``GET /v2/checkout/orders/{id}``, ``POST /v2/checkout/orders/{id}/capture``
+* ``POST /v2/checkout/orders``, ``GET /v2/checkout/orders/{id}``, ``POST /v2/checkout/orders/{id}/capture``,
+  ``POST /v2/checkout/orders/{id}/track``
 * ``GET /v2/payments/captures/{id}``, ``POST /v2/payments/captures/{id}/refund``, ``GET /v2/payments/refunds/{id}``
 * ``POST /v1/notifications/verify-webhook-signature``, ``GET /v1/notifications/webhooks-events/{id}``,
   ``POST /v1/notifications/webhooks-events/{id}/resend``
@@ -20,7 +21,7 @@ Control API for tests and demos (not PayPal's; JSON, no authentication):
   (optional ``{"email_address"}``) and ``/cancel`` → ``{"id", "status", "redirect_url"}``
 * ``POST /_standin/captures/{id}/settle`` ``{"status": "COMPLETED"|"DECLINED"}``: a PENDING capture
   completes or is declined, and the matching webhook is sent
-* ``GET /_standin/faults``; ``POST /_standin/faults`` ``{"operation": "token"|"create"|"capture"|"refund",
+* ``GET /_standin/faults``; ``POST /_standin/faults`` ``{"operation": "token"|"create"|"capture"|"refund"|"track",
   "kind": "timeout"|"500"|"denied"|"pending"|"amount_mismatch"|"duplicate_webhook", "times": 1}``.
   A fault applies to the next request(s) of that operation that would otherwise succeed (replays of a
   stored ``PayPal-Request-Id`` answer and validation errors do not use it up). ``timeout`` performs the
@@ -76,6 +77,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         ("POST", r"/v2/checkout/orders", "api_create_order"),
         ("GET", rf"/v2/checkout/orders/{ORDER}", "api_get_order"),
         ("POST", rf"/v2/checkout/orders/{ORDER}/capture", "api_capture_order"),
+        ("POST", rf"/v2/checkout/orders/{ORDER}/track", "api_track_order"),
         ("GET", rf"/v2/payments/captures/{ORDER}", "api_get_capture"),
         ("POST", rf"/v2/payments/captures/{ORDER}/refund", "api_refund"),
         ("GET", rf"/v2/payments/refunds/{ORDER}", "api_get_refund"),
@@ -271,6 +273,17 @@ class StandinHandler(BaseHTTPRequestHandler):
         self._answer(
             self.state.capture_order(
                 id, request_id=self._header("PayPal-Request-Id"), prefer=self._header("Prefer"), path=self.route_path
+            )
+        )
+
+    def api_track_order(self, id):  # noqa: A002
+        self.state.check_bearer(self._header("Authorization"))
+        self._answer(
+            self.state.track_order(
+                id,
+                body=self._json_body(required=True),
+                request_id=self._header("PayPal-Request-Id"),
+                path=self.route_path,
             )
         )
 

@@ -21,7 +21,8 @@ from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
 from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
 
-from .forms import AwaitingCollectionForm, FailureForm, HandoverForm, RedeliveryForm
+from .errors import ShipmentError
+from .forms import AwaitingCollectionForm, FailureForm, HandoverForm, RedeliveryForm, ShipmentCreateForm
 from .lifecycle import SHIPMENT_LIFECYCLE
 from .models import (
     DeliveryAttempt,
@@ -36,7 +37,7 @@ from .models import (
     StockShortage,
     WorkQueueOrder,
 )
-from .services import delivery, packing, partners, queue, stockout
+from .services import delivery, packing, partners, queue, shipments, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
 
@@ -254,15 +255,46 @@ class DeliveryAttemptInline(_IdDocumentColumns, ReadOnlyAdminMixin, admin.Tabula
         return self.get_fields(request, obj)
 
 
-class ParcelInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """The order's parcels with a link to record what happened to each (DLV-*, SHIP-ADDRESS-CHANGE)."""
+# --- SHIP-METHODS, SHIP-NOTICES: parcels on the order page, and Create shipment ----------------------
+class _ShipmentColumns:
+    """The tracking link and the parcel's contents, for the inline on the order and the shipment pages."""
+
+    @admin.display(description="tracking number")
+    def tracking(self, obj: Shipment):
+        if obj.tracking_url:
+            return format_html('<a href="{}" rel="noopener">{}</a>', obj.tracking_url, obj.tracking_number)
+        return obj.tracking_number or "—"
+
+    @admin.display(description="in the parcel")
+    def contents(self, obj: Shipment):
+        return format_html_join(", ", "{} × {}", ((i.quantity, i.order_line.product_name) for i in obj.lines.all()))
+
+
+class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
+    """SHIP-NOTICES, DLV-*: the order's parcels (when, how, tracking, expected window, contents) with a
+    link to record what happened to each (SHIP-ADDRESS-CHANGE too)."""
 
     model = Shipment
     extra = 0
     can_delete = False
-    verbose_name_plural = "Parcels: record a delivery"
-    fields = ["shipped_at", "carrier", "tracking_number", "status", "collect_by", "record"]
+    verbose_name_plural = "Parcels: tracking, contents, record a delivery"
+    fields = [
+        "shipped_at",
+        "method",
+        "carrier",
+        "tracking",
+        "expected_from",
+        "expected_to",
+        "contents",
+        "status",
+        "collect_by",
+        "record",
+    ]
     readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("method").prefetch_related("lines__order_line")
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
@@ -728,3 +760,72 @@ class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if skipped:
             text = f"{skipped} notice(s) already delivered: a delivered notice is never sent again."
             self.message_user(request, text, messages.INFO)
+
+
+def _create_shipment_link(request, order: Order):
+    if order.status in shipments.SHIPPABLE and request.user.has_perm("shipping.add_shipment"):
+        return "Create shipment", reverse("admin:shipping_shipment_create", args=[order.pk])
+    return None
+
+
+OrderAdmin.tool_links = [*OrderAdmin.tool_links, _create_shipment_link]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Parcels (read-only); one is created from its order's page ("Create shipment") through the service."""
+
+    list_display = ["pk", "order", "shipped_at", "method", "tracking", "expected_from", "expected_to", "status"]
+    list_filter = ["status", "method"]
+    search_fields = ["order__number", "tracking_number"]
+    list_select_related = ["order", "method"]
+    fields = [
+        "order",
+        "method",
+        "carrier",
+        "tracking",
+        "status",
+        "shipped_at",
+        "expected_from",
+        "expected_to",
+        "contents",
+        "created_by",
+    ]
+    readonly_fields = fields
+
+    def get_urls(self):
+        own = [
+            path(
+                "create/<int:order_id>/",
+                self.admin_site.admin_view(self.create_view),
+                name="shipping_shipment_create",
+            )
+        ]
+        return own + super().get_urls()
+
+    def create_view(self, request, order_id: int):
+        """SHIP-METHODS: a parcel leaves with the quantities given; refusals appear next to their field."""
+        if not request.user.has_perm("shipping.add_shipment"):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("delivery_method"), pk=order_id)
+        order_url = reverse("admin:orders_order_change", args=[order.pk])
+        form = ShipmentCreateForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                shipment = shipments.shipment_create(
+                    order_id=order.pk,
+                    method_id=form.cleaned_data["method"].pk,
+                    tracking_number=form.cleaned_data["tracking_number"],
+                    lines=form.lines(),
+                    actor=request.user,
+                )
+            except ShipmentError as exc:
+                form.add_service_error(exc)
+            else:
+                self.message_user(
+                    request, f"Parcel {shipment.pk} of order {order.number} shipped; the customer was e-mailed."
+                )
+                return HttpResponseRedirect(order_url)
+        return self.admin_site._registry[Order]._object_page(
+            request, order, form, title=f"Create shipment for order {order.number}", submit="Ship"
+        )

@@ -105,7 +105,7 @@ def delivery_estimate(
     window shown is one the shop can keep.
     """
     policy = policy or Policy.load()
-    calendar = calendar or BusinessCalendar.current()
+    calendar = calendar or BusinessCalendar.current(policy)
     opening = calendar.next_opening(start)
 
     def day(n: int) -> dt.date:

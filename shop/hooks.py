@@ -38,6 +38,9 @@ HOOKS = {
     "order_paid_at_door",
     # order_id: what the customer owes changed (a fee, a cancelled part) — payment status recomputed
     "order_amount_changed",
+    # order_id, shipment_id=, carrier=, tracking_number=, shipped_on= (date), items= [{sku, name,
+    # quantity}]: a parcel with a tracking number left — payments owes PayPal a tracker (SHIP-NOTICES)
+    "shipment_tracked",
 }
 
 _receivers: dict[str, list[Callable]] = defaultdict(list)

@@ -2,16 +2,18 @@
 
 Lock order (always, in every service):
 
-    WebhookEvent → Cart → CartLine → Order → Shipment → Payment → Refund → CustomerStanding → Product → Email
-    → PartnerNotice
+    WebhookEvent → Cart → CartLine → Order → OrderLine → Shipment → Payment → Refund → PayPalTracker
+        → CustomerStanding → Product → Email → PartnerNotice
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can
 never wait for each other in opposite orders (no deadlock). A PayPal event row is locked before the
 order it pays; a cart before the order it becomes. Products (stock) come after the order: two orders
-racing for the last units queue on the product rows in pk order. The outbox row and the partner
-notice come last: the worker sends an e-mail, or POSTs a notice to the fulfilment partner, holding
-only that row.
+racing for the last units queue on the product rows in pk order. An order's lines are locked right
+after it (a shipment adds to their shipped counters), then its parcels. A PayPal tracker (a shipment
+owed to PayPal) is locked alone by the worker that adds it. The outbox row and the partner notice
+come last: the worker sends an e-mail, or POSTs a notice to the fulfilment partner, holding only
+that row.
 
 Every lock is ``select_for_update(of=("self",))``: joined rows (``select_related``) are read,
 never locked by accident. SQLite has no row locks; there ``transaction_mode=IMMEDIATE``
@@ -48,6 +50,11 @@ def lock_order(order_id: int):
     return _model("orders.Order").objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
+def lock_order_lines(order_id: int) -> dict:
+    """The order's lines by pk, locked in pk order; the caller locked the order first."""
+    return {line.pk: line for line in _lock_many("orders.OrderLine", order_id=order_id)}
+
+
 def lock_shipment(shipment_id: int, *, order_id: int | None = None):
     """One parcel (shipping.Shipment); the caller locked its order first. ``order_id`` checks it belongs."""
     _require_transaction()
@@ -76,6 +83,12 @@ def lock_refund(refund_id: int):
 
 def lock_refunds(*, order_id: int, **filters) -> list:
     return _lock_many("payments.Refund", order_id=order_id, **filters)
+
+
+def lock_paypal_tracker(tracker_id: int):
+    """One PayPal tracker obligation (SHIP-NOTICES); the worker holds only this row while recording PayPal's answer."""
+    _require_transaction()
+    return _model("payments.PayPalTracker").objects.select_for_update(of=("self",)).get(pk=tracker_id)
 
 
 def lock_products(product_ids: Iterable[int]) -> dict:

@@ -1,7 +1,8 @@
 """Everything that writes payments and refunds. One function per business action.
 
 ``paypal`` (start, capture, record, reconcile), ``webhooks``, ``offline`` (bank transfer, payment at
-the door, fraud review) and ``refunds``; ``_common`` holds the errors and the Payment lock. Callers
+the door, fraud review), ``refunds`` and ``trackers`` (a shipped parcel's tracking number at PayPal);
+``_common`` holds the errors and the Payment lock. Callers
 use the names re-exported here: ``services.refund_issue(...)``. ``services.paypal`` is the module of
 PayPal payment services, not the PayPal client (that is ``payments.paypal``).
 
@@ -47,6 +48,11 @@ from .refunds import (
     refund_send,
     refunds_resend_stuck,
 )
+from .trackers import (
+    paypal_tracker_owe,
+    paypal_tracker_send,
+    paypal_trackers_resend_stuck,
+)
 from .webhooks import (
     webhook_event_process,
     webhook_event_reject,
@@ -68,6 +74,9 @@ __all__ = [
     "paypal_order_record",
     "paypal_payment_capture",
     "paypal_payment_start",
+    "paypal_tracker_owe",
+    "paypal_tracker_send",
+    "paypal_trackers_resend_stuck",
     "refund_bank_details_submit",
     "refund_fail",
     "refund_for_cancelled_order",

@@ -5,9 +5,10 @@ returns a :class:`Response` or raises :class:`ApiError`; ``server.py`` does the 
 state lives behind one re-entrant lock, so the threaded server can run requests concurrently.
 
 ``StandinState`` is put together from one mixin per resource: ``auth`` (OAuth tokens), ``orders``,
-``captures`` (captures and refunds), ``events`` (webhook events and signatures), ``rendering`` (the JSON
-bodies) and ``control`` (settings, faults, idempotency store, logs); ``errors`` builds PayPal's error
-bodies and ``common`` holds the answer types and ids. The mixins share the attributes set here and in
+``captures`` (captures and refunds), ``trackers`` (tracking numbers added to an order), ``events``
+(webhook events and signatures), ``rendering`` (the JSON bodies) and ``control`` (settings, faults,
+idempotency store, logs); ``errors`` builds PayPal's error bodies and ``common`` holds the answer
+types and ids. The mixins share the attributes set here and in
 ``ControlMixin.reset``.
 
 Bodies follow PayPal's published OpenAPI documents (Orders v2, Payments v2, Webhooks v1); the contract
@@ -37,9 +38,10 @@ from .errors import ApiError, ControlError, paypal_error
 from .events import EventsMixin, transmission_headers
 from .orders import OrdersMixin
 from .rendering import RenderingMixin
+from .trackers import TrackersMixin
 
 
-class StandinState(AuthMixin, OrdersMixin, CapturesMixin, EventsMixin, RenderingMixin, ControlMixin):
+class StandinState(AuthMixin, OrdersMixin, CapturesMixin, TrackersMixin, EventsMixin, RenderingMixin, ControlMixin):
     """All orders, captures, refunds, tokens, faults and logs of one stand-in instance."""
 
     def __init__(

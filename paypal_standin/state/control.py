@@ -17,6 +17,7 @@ FAULT_KINDS = {
     "create": {"timeout", "500"},
     "capture": {"timeout", "500", "denied", "pending", "amount_mismatch", "duplicate_webhook"},
     "refund": {"timeout", "500", "duplicate_webhook"},
+    "track": {"timeout", "500"},
 }
 
 

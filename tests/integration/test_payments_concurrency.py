@@ -3,42 +3,19 @@
 Run with ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/shop_<you> .venv/bin/pytest tests/integration``.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from orders.models import Order, OrderEvent
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
+from tests.concurrency_support import race as _race
 from tests.integration.conftest import wait_until
 from tests.payments.payment_support import capture_requests, make_order, path_of, rub, start_paypal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(count, work):
-    """Run ``work(i)`` in ``count`` threads released together; returns results (or exceptions) by index."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 -- collected for the assertions
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_pay_paypal_20_concurrent_duplicate_webhooks_pay_the_order_once(client, paypal_standin, live_server):

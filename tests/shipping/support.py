@@ -1,49 +1,37 @@
 """Helpers for the delivery tests (not a test module).
 
-``ship`` stands in for ``shipping.services.shipments.shipment_create``, which another branch builds
-in parallel: it writes the Shipment and ShipmentLine rows and ``OrderLine.quantity_shipped`` and
-moves the order to shipped through ``orders.lifecycle.move`` (the one path for a status move), as
-that service will. The lead switches it to ``shipment_create`` when the branches merge.
+``ship`` sends a parcel the way staff do: ``order_mark_packed`` then ``shipment_create``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+import time_machine
 from django.utils import timezone
 
-from orders import lifecycle
 from orders.models import Order
 from payments.services import payment_record_bank_transfer
-from shipping.models import Shipment, ShipmentLine
-from shop.locks import lock_order
+from shipping.models import Shipment
+from shipping.services import packing, shipments
 from tests.orders.lifecycle_support import make_order, rub
 
 __all__ = ["make_order", "paid_by_transfer", "rub", "ship"]
 
 
 def ship(order: Order, quantities: dict[int, int] | None = None, *, shipped_at=None) -> Shipment:
-    """One parcel with ``quantities`` (order line id → units; default: every open unit)."""
-    with transaction.atomic():
-        order = lock_order(order.pk)
-        lines = list(order.lines.all())
-        wanted = quantities or {line.pk: line.quantity_open for line in lines if line.quantity_open}
-        shipment = Shipment.objects.create(
-            order=order, method=order.delivery_method, carrier="Russian Post", shipped_at=shipped_at or timezone.now()
+    """One parcel with ``quantities`` (order line id → units; default: every open unit), through the real
+    services: packed first when nothing left yet (``order_mark_packed``), then ``shipment_create``."""
+    order.refresh_from_db()
+    lines = list(order.lines.all())
+    wanted = quantities or {line.pk: line.quantity_open for line in lines if line.quantity_open}
+    with time_machine.travel(shipped_at or timezone.now(), tick=True):
+        if order.status == Order.Status.PROCESSING and not any(line.quantity_shipped for line in lines):
+            packing.order_mark_packed(order_id=order.pk, actor=None)
+        tracking = "RA123456785RU" if order.delivery_method.requires_tracking else ""
+        return shipments.shipment_create(
+            order_id=order.pk, method_id=order.delivery_method_id, tracking_number=tracking, lines=wanted, actor=None
         )
-        for line in lines:
-            if wanted.get(line.pk):
-                ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=wanted[line.pk])
-                line.quantity_shipped += wanted[line.pk]
-                line.save(update_fields=["quantity_shipped"])
-        if order.status == Order.Status.PROCESSING:
-            lifecycle.move(order, Order.Status.PACKED)
-        open_left = any(line.quantity_open for line in lines)
-        target = Order.Status.PARTIALLY_SHIPPED if open_left else Order.Status.SHIPPED
-        if order.status != target:
-            lifecycle.move(order, target)
-        return shipment
 
 
 def paid_by_transfer(**kwargs) -> Order:
