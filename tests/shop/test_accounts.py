@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from tests.factories import ProductFactory, UserFactory
@@ -153,7 +154,7 @@ def test_password_reset_sends_an_email_with_a_working_link(client):
         follow=True,
     )
     assert "Your new password is set." in done.content.decode()
-    assert client.login(username="anna", password="New-st4rs-tonight")
+    assert client.login(request=HttpRequest(), username="anna", password="New-st4rs-tonight")
 
 
 def test_password_reset_for_unknown_email_sends_nothing_and_reveals_nothing(client):
