@@ -150,12 +150,18 @@ class Refund(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """Every PayPal notification received, verified or not; a processed event id is never acted on again."""
+    """Every PayPal notification received, verified or not; a processed event id is never acted on again.
+
+    Only a verified event keeps its body (``payload``). One that failed verification is kept as its id,
+    type, size, SHA-256 and the reason it was refused: forged bodies never fill the database.
+    """
 
     event_id = models.CharField(max_length=64, unique=True)
     type = models.CharField(max_length=80, db_index=True)
     resource_id = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, blank=True)
+    size = models.PositiveIntegerField("body size (bytes)", default=0)
+    body_sha256 = models.CharField("body SHA-256", max_length=64, blank=True)
     verified = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

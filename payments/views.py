@@ -1,8 +1,8 @@
 """Thin views: the PayPal round trip, PayPal's webhook, and the customer's bank account for a refund."""
 
-import json
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.access import get_order_for_request
 
-from . import paypal, selectors, services
+from . import paypal, selectors, services, webhook_guard
 from .forms import RefundAccountForm
 
 logger = logging.getLogger(__name__)
@@ -70,26 +70,36 @@ def paypal_cancel(request):
 @csrf_exempt  # PayPal cannot send a CSRF token; every event is verified with PayPal instead.
 @require_POST
 def paypal_webhook(request):
-    """PAY-PAYPAL: PayPal's notifications. Verified with PayPal, stored, each event id acted on once."""
-    raw = request.body
+    """PAY-PAYPAL: PayPal's notifications. Verified with PayPal, stored, each event id acted on once.
+
+    Refused before anything is stored or sent to PayPal (``payments.webhook_guard``): too many requests
+    from one address (429: PayPal retries), a body over the limit (413), anything but strict JSON (400).
+    """
+    if webhook_guard.rate_limited(request):
+        logger.warning("PayPal webhook: rate limit for %s", webhook_guard.client_address(request))
+        return HttpResponse("Too many requests; try again later.", status=429, headers={"Retry-After": "60"})
     try:
-        event = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("PayPal webhook: malformed JSON (%d bytes)", len(raw))
-        return HttpResponseBadRequest("Malformed JSON.")
-    if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
-        logger.warning("PayPal webhook: not an event: %.200r", raw)
-        return HttpResponseBadRequest("Not a PayPal event.")
+        raw = webhook_guard.read_body(request)
+    except webhook_guard.BodyTooLarge:
+        logger.warning("PayPal webhook: body over %d bytes refused", settings.PAYPAL_WEBHOOK_MAX_BYTES)
+        return HttpResponse("Request body too large.", status=413)
+    try:
+        event = webhook_guard.parse_event(raw)
+    except webhook_guard.MalformedEvent as exc:
+        logger.warning("PayPal webhook: %s (%d bytes)", exc, len(raw))
+        return HttpResponseBadRequest("Malformed event.")
     try:
         verified = paypal.webhook_verify(headers=request.headers, raw_body=raw)
     except paypal.PayPalUnavailable as exc:
-        logger.warning("PayPal webhook %s: cannot verify now (%s); PayPal will deliver it again", event["id"], exc)
+        logger.warning("PayPal webhook %.64s: cannot verify now (%s); PayPal will deliver it again", event["id"], exc)
         return HttpResponse("Cannot verify now.", status=503)
     if not verified:
-        logger.warning("PayPal webhook %s (%s): signature not verified; ignored", event["id"], event["event_type"])
-        services.webhook_event_reject(event=event, reason="Signature not verified.")
+        logger.warning(
+            "PayPal webhook %.64s (%.80s): signature not verified; ignored", event["id"], event["event_type"]
+        )
+        services.webhook_event_reject(event=event, raw=raw, reason="Signature not verified.")
         return HttpResponseBadRequest("Signature not verified.")
-    row, acted = services.webhook_event_process(event=event)
+    row, acted = services.webhook_event_process(event=event, raw=raw)
     return HttpResponse("Processed." if acted else "Already processed.", status=200)
 
 
