@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from orders.access import get_order_for_request
+from orders.access import can_view, get_order_for_request
 
 from . import paypal, selectors, services, webhook_guard
 from .forms import RefundAccountForm
@@ -17,9 +17,12 @@ from .forms import RefundAccountForm
 logger = logging.getLogger(__name__)
 
 
-@require_http_methods(["GET", "POST"])
+@require_POST
 def start(request, number):
-    """PAY-PAYPAL: send the customer to PayPal to approve the payment (PayPal and card online)."""
+    """PAY-PAYPAL: send the customer to PayPal to approve the payment (PayPal and card online).
+
+    A POST (it creates a PayPal order), for a browser that may see the order (owner or signed link).
+    """
     order = get_order_for_request(request, number)
     try:
         payment = services.paypal_payment_start(order_id=order.pk)
@@ -29,11 +32,22 @@ def start(request, number):
     return redirect(payment.approve_url)
 
 
+def _payment_for_browser(request):
+    """The payment PayPal sent this browser back for, if this browser may see its order; else 404.
+
+    PayPal's token travels in a URL (history, logs, a shared link): from another browser it must
+    neither capture the payment nor reveal the order's number.
+    """
+    payment = selectors.payment_by_paypal_order(request.GET.get("token", ""))
+    if payment is None or not can_view(request, payment.order):
+        raise Http404("No such payment.")
+    return payment
+
+
+@require_GET
 def paypal_return(request):
     """PAY-PAYPAL: the customer approved at PayPal; capture now (idempotent) and show the order."""
-    payment = selectors.payment_by_paypal_order(request.GET.get("token", ""))
-    if payment is None:
-        raise Http404("No such payment.")
+    payment = _payment_for_browser(request)
     try:
         payment = services.paypal_payment_capture(payment_id=payment.pk)
     except paypal.PayPalUnavailable:
@@ -55,11 +69,10 @@ def paypal_return(request):
     return redirect(payment.order.get_absolute_url())
 
 
+@require_GET
 def paypal_cancel(request):
     """The customer cancelled at PayPal: back to the order, which still waits for the payment."""
-    payment = selectors.payment_by_paypal_order(request.GET.get("token", ""))
-    if payment is None:
-        raise Http404("No such payment.")
+    payment = _payment_for_browser(request)
     messages.info(
         request,
         "You cancelled the payment at PayPal. Your order is waiting for it: press “Pay with PayPal” to try again.",
