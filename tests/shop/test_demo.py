@@ -22,6 +22,13 @@ from shop.models import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """load_demo is a development tool (pytest-django runs with DEBUG off)."""
+    settings.DEBUG = True
+
+
 MODELS = [Policy, Category, Product, Region, DeliveryMethod, DeliveryRate, Closure, get_user_model()]
 
 
