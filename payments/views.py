@@ -119,7 +119,7 @@ def paypal_webhook(request):
 def refund_account(request, number):
     """PAY-REFUND-SAME-WAY: the customer gives the bank account their COD / bank-transfer refund goes to."""
     order = get_order_for_request(request, number)
-    waiting = selectors.refunds_awaiting_bank_details(order)
+    waiting = selectors.refunds_open_to_bank_details(order)
     if request.method == "POST" and waiting:
         form = RefundAccountForm(request.POST)
         if form.is_valid():
@@ -137,5 +137,11 @@ def refund_account(request, number):
     return render(
         request,
         "payments/refund_account.html",
-        {"order": order, "form": form, "waiting": waiting, "total": selectors.refunds_total(waiting, order)},
+        {
+            "order": order,
+            "form": form,
+            "waiting": waiting,
+            "has_account": any(r.status == r.Status.PENDING for r in waiting),
+            "total": selectors.refunds_total(waiting, order),
+        },
     )
