@@ -15,12 +15,13 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp import devices_for_user, match_token
 
-#: Permissions whose holders need a second factor. Identity documents (fulfilment, DLV-ID-CHECK) join
-#: this list with their own permission.
+#: Permissions whose holders need a second factor: moving money, reading bank accounts, reading
+#: identity documents (DLV-ID-CHECK).
 SECOND_FACTOR_PERMISSIONS = (
     "payments.issue_refund",
     "payments.record_refund_transfer",
     "payments.view_bank_account",
+    "shipping.view_id_document",
 )
 
 
@@ -45,7 +46,8 @@ class StaffLoginForm(AdminAuthenticationForm):
         required=False,
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="Staff who can refund or see bank accounts: the 6-digit code from your authenticator app.",
+        help_text="Staff who can refund or see bank accounts or identity documents: the 6-digit code from your "
+        "authenticator app.",
     )
 
     def clean(self):
