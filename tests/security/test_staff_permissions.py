@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from payments import services
 from tests.payments.payment_support import cod_order_paid_at_door, make_order
@@ -135,3 +136,33 @@ def test_security_staff_who_can_refund_without_an_enrolled_device_are_told_to_en
     response = _admin_login(Client(), "rita", "correct-horse-battery", "123456")
 
     assert "has no authenticator enrolled" in response.content.decode()
+
+
+def test_security_an_administrator_enrols_a_totp_device_from_the_admin():
+    admin_user = staff_with(username="root")
+    admin_user.is_superuser = True
+    admin_user.save()
+    refunder = staff_with(*ROLES["refunder"], username="rita")
+    browser = Client()
+    browser.force_login(admin_user)
+
+    added = browser.post(
+        reverse("admin:otp_totp_totpdevice_add"),
+        {
+            "user": refunder.pk,
+            "name": "Rita's phone",
+            "confirmed": "on",
+            "key": random_hex(),
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "throttling_failure_count": 0,
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    device = TOTPDevice.objects.get(user=refunder)
+
+    qr = browser.get(reverse("admin:otp_totp_totpdevice_qrcode", kwargs={"pk": device.pk}))
+    assert qr.status_code == 200 and qr["Content-Type"].startswith("image/svg+xml")
