@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 import contextlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,19 +37,25 @@ if not SECRET_KEY:
 # DLV-ID-CHECK: identity document numbers are encrypted at rest (django-fernet-encrypted-fields). The
 # Fernet key is derived from SECRET_KEY and this salt (the library's SALT_KEY); rotate SECRET_KEY only
 # with the old one in SECRET_KEY_FALLBACKS, or the stored numbers can no longer be read.
-SALT_KEY = os.environ.get("FIELD_ENCRYPTION_SALT", "")
+# Bank account numbers (issue #10) use the same key. Several comma-separated salts rotate it: the first
+# encrypts, every one still decrypts (README, "Security").
+SALT_KEY = env_list("FIELD_ENCRYPTION_SALT", "")
 if not SALT_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_SALT must be set when DEBUG is off.")
-    SALT_KEY = "dev-only-field-encryption-salt"
+    SALT_KEY = ["dev-only-field-encryption-salt"]
+
+# A rotated SECRET_KEY: the old ones, still accepted for sessions, signed links and encrypted fields.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-# Absolute address of the shop, used in e-mails and PayPal return URLs.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute address of the shop, used in e-mails and PayPal return URLs. Production has no default:
+# the deploy check (shop.checks) names it when it is missing.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shop.admin_apps.ShopAdminConfig",  # django.contrib.admin with the second-factor login (shop.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,6 +65,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "djmoney",
     "django_celery_beat",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "shop",
     "orders",
     "payments",
@@ -67,13 +78,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "shop.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -164,7 +179,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: a locked-out username + address is refused before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+# Password guessing (django-axes): after this many failures for one username from one address, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES (staff unlock earlier under Axes › Access attempts).
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a TLS proxy the client's address is in X-Forwarded-For; trust only this many proxies.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+# Staff who may refund, record transfers or see full bank accounts (shop.admin_site.SECOND_FACTOR_PERMISSIONS)
+# sign in to the admin with a TOTP code (django-otp). On by default in production.
+ADMIN_OTP_REQUIRED = env_bool("ADMIN_OTP_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Orderflow shop")
 LOGIN_REDIRECT_URL = "account"
 LOGOUT_REDIRECT_URL = "shop:product_list"
 
@@ -209,12 +244,21 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rusoptics shop <shop@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- PayPal ---------------------------------------------------------------------------------
-# Empty PAYPAL_CLIENT_ID means "use the local PayPal stand-in" (make run starts it).
-PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8765").rstrip("/")
-PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "standin-client")
-PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "standin-secret")
-PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "STANDINWEBHOOK")  # PayPal ids are [A-Za-z0-9]+
+# In development an unset PAYPAL_CLIENT_ID means "use the local PayPal stand-in" (make run starts it).
+# In production nothing falls back to the stand-in: the values stay empty and the deploy check names them.
+PAYPAL_STANDIN = DEBUG and not os.environ.get("PAYPAL_CLIENT_ID")
+PAYPAL_API_BASE = os.environ.get(
+    "PAYPAL_API_BASE", "http://127.0.0.1:8765" if PAYPAL_STANDIN else "https://api-m.paypal.com"
+).rstrip("/")
+PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "standin-client" if PAYPAL_STANDIN else "")
+PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "standin-secret" if PAYPAL_STANDIN else "")
+# PayPal ids are [A-Za-z0-9]+
+PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "STANDINWEBHOOK" if PAYPAL_STANDIN else "")
 PAYPAL_TIMEOUT = float(os.environ.get("PAYPAL_TIMEOUT", "15"))
+# PayPal's events are a few KB: anything larger is refused (413) before it is parsed or stored.
+PAYPAL_WEBHOOK_MAX_BYTES = int(os.environ.get("PAYPAL_WEBHOOK_MAX_BYTES", str(64 * 1024)))
+# Webhook requests per source address per minute; above it the answer is 429 and PayPal retries later.
+PAYPAL_WEBHOOK_RATE_PER_MINUTE = int(os.environ.get("PAYPAL_WEBHOOK_RATE_PER_MINUTE", "120"))
 
 # --- Fulfilment partner (SHIP-SUBCONTRACTOR) -----------------------------------------------
 # Each ready order is POSTed to the partner's endpoint (if set); a try gives up after this many seconds.
@@ -231,6 +275,26 @@ if SHIP_PARTNER_ALLOW_HTTP and not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp): scripts only from the shop's own static files, never inline.
+# Inline style attributes stay allowed (the admin and e-mail-like tables use them); they run no code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features the shop never uses are switched off (shop.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -368,15 +368,24 @@ def refund_failed(*, order: Order, amount, reason: str, actor=None) -> OrderEven
     )
 
 
-def refund_bank_details_received(*, order: Order, amount, actor=None) -> OrderEvent:
-    """PAY-REFUND-SAME-WAY: the customer gave the bank account a COD/bank-transfer refund goes to."""
+def refund_bank_details_received(
+    *, order: Order, amount, actor=None, changed: bool = False, account_ending: str = ""
+) -> OrderEvent:
+    """PAY-REFUND-SAME-WAY: the customer gave (or changed) the bank account a COD/bank-transfer refund goes to.
+
+    Only the account's last four characters are recorded (issue #10: the number is encrypted elsewhere).
+    """
+    ending = f" (account ending {account_ending})" if account_ending else ""
+    what = "changed" if changed else "received"
     return _record(
         order,
         T.REFUND_BANK_DETAILS,
-        f"Bank account for the refund of {amount} received; the transfer will follow.",
+        f"Bank account for the refund of {amount} {what}{ending}; the transfer will follow.",
         actor=actor,
         customer_visible=True,
         amount=amount,
+        changed=changed,
+        account_ending=account_ending,
     )
 
 

@@ -19,7 +19,7 @@ from shop.emails import email_queue
 from shop.models import Email
 
 from . import events, holds
-from .access import order_link
+from .access import order_link_for_email
 from .invoice import invoice_pdf
 from .models import HoldKind, Order, OrderEvent
 from .pricing import order_total_with
@@ -56,7 +56,7 @@ def order_email_context(order: Order, **extra) -> dict:
         "status_label": Order.Status(order.status).label,
         "estimate": estimate,
         "estimate_firm": estimate_firm,
-        "order_url": order_link(order),
+        "order_url": order_link_for_email(order),
         "paid_at_local": shop_local(order.paid_at),
         "paid_amount": paid_amount(order),
         **extra,
@@ -142,7 +142,7 @@ def order_price_error_request_queue(*, order: Order) -> Email:
             order,
             corrections=corrections,
             new_total=new_total,
-            answer_url=order_link(order, view="price:answer"),
+            answer_url=order_link_for_email(order, view="price:answer"),
             answer_by_local=shop_local(hold.due_at if hold else None),
         ),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -223,7 +223,9 @@ def checkout_confirm(request):
     access.grant_session(request, order)
     request.session.pop(SESSION_KEY, None)
     if order.payment_method in ONLINE_METHODS and order.status == Order.Status.AWAITING_PAYMENT:
-        return redirect(_payment_start_url(order))
+        # Starting a payment is a POST (it creates a PayPal order): 307 makes the browser repeat this
+        # POST, with its CSRF token, to the payments app, which sends it on to PayPal.
+        return HttpResponseRedirect(_payment_start_url(order), status=307)
     return redirect("orders:placed", number=order.number)
 
 

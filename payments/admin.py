@@ -35,9 +35,29 @@ from .models import (
     WebhookEvent,
 )
 
+# Issue #10: money moves only for staff holding the permission for that move (each of the first and
+# last needs a second factor at the admin's login: shop.admin_site.SECOND_FACTOR_PERMISSIONS).
+ISSUE_REFUND = "payments.issue_refund"
+RECORD_BANK_TRANSFER = "payments.record_bank_transfer"
+RECORD_REFUND_TRANSFER = "payments.record_refund_transfer"
+VIEW_BANK_ACCOUNT = "payments.view_bank_account"
 
-def _can_manage(request) -> bool:
-    return request.user.has_perm("orders.change_order")
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _without(request, perm: str, columns, column: str) -> list:
+    """The list's columns, without ``column`` (a button) for staff who lack ``perm``."""
+    return [c for c in columns if c != column or request.user.has_perm(perm)]
+
+
+def bank_account_for(request, refund: Refund) -> str:
+    """The refund's account number: in full for staff with payments.view_bank_account, else the last 4."""
+    if request.user.has_perm(VIEW_BANK_ACCOUNT):
+        return refund.account_number or ""
+    return refund.account_number_masked
 
 
 class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -106,6 +126,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "refunded_amount",
         "paypal_order_id",
         "confirmed_at",
+        "refund_link",
     ]
     list_filter = ["status", "gateway", "method", "created_at"]
     search_fields = ["order__number", "paypal_order_id", "capture_id", "bank_reference"]
@@ -122,6 +143,15 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
+    @admin.display(description="")
+    def refund_link(self, obj: Payment):
+        if obj.refundable.amount <= 0:
+            return ""
+        return format_html('<a href="{}">Refund</a>', reverse("admin:payments_payment_refund", args=[obj.pk]))
+
+    def get_list_display(self, request):
+        return _without(request, ISSUE_REFUND, super().get_list_display(request), "refund_link")
+
     def get_urls(self):
         return [
             path(
@@ -132,8 +162,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def refund_view(self, request, object_id):
         """PAY-REFUND-SAME-WAY: staff refund part or all of a payment; the way follows the payment method."""
-        if not _can_manage(request):
-            raise PermissionDenied
+        _require(request, ISSUE_REFUND)
         payment = get_object_or_404(Payment.objects.select_related("order"), pk=object_id)
         form = RefundIssueForm(request.POST or None, initial={"amount": payment.refundable.amount})
         if request.method == "POST" and form.is_valid():
@@ -168,7 +197,21 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "way", "created_at"]
     search_fields = ["order__number", "gateway_refund_id", "reference", "account_holder"]
     list_select_related = ["order"]
-    readonly_fields = [f.name for f in Refund._meta.fields]
+    # The account number is encrypted and shown in full only to staff with payments.view_bank_account.
+    fields = [f.name if f.name != "account_number" else "account_number_masked" for f in Refund._meta.fields]
+    readonly_fields = [*fields, "account_number"]
+
+    def get_list_display(self, request):
+        return _without(request, RECORD_REFUND_TRANSFER, super().get_list_display(request), "record_link")
+
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm(VIEW_BANK_ACCOUNT):
+            return [f if f != "account_number_masked" else "account_number" for f in self.fields]
+        return self.fields
+
+    @admin.display(description="account number or IBAN")
+    def account_number_masked(self, obj: Refund):
+        return obj.account_number_masked
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_order")
@@ -195,8 +238,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def record_view(self, request, object_id):
         """Staff made the refund (bank transfer or card terminal) and record its reference → sent + e-mail."""
-        if not _can_manage(request):
-            raise PermissionDenied
+        _require(request, RECORD_REFUND_TRANSFER)
         refund = get_object_or_404(Refund.objects.select_related("order"), pk=object_id)
         form = RefundSentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -214,7 +256,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:payments_refund_changelist"))
         account = (
-            f"Account: {refund.account_holder}, {refund.account_number}, BIC {refund.bank_bic}."
+            f"Account: {refund.account_holder}, {bank_account_for(request, refund)}, BIC {refund.bank_bic}."
             if refund.account_number
             else ""
         )
@@ -259,7 +301,10 @@ class _OrderQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def has_manage_permission(self, request) -> bool:
-        return _can_manage(request)
+        return request.user.has_perm("orders.change_order")
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm(ISSUE_REFUND)
 
     @admin.display(description="order")
     def order_link(self, obj):
@@ -298,7 +343,7 @@ class FraudReviewAdmin(_OrderQueueAdmin):
             errors=(TransitionNotAllowed, OrderActionError, services.PaymentError),
         )
 
-    @admin.action(description="Reject: cancel the order and refund the card", permissions=["manage"])
+    @admin.action(description="Reject: cancel the order and refund the card", permissions=["manage", "refund"])
     def reject(self, request, queryset):
         run_for_each(
             self,
@@ -315,6 +360,9 @@ class BankTransferAdmin(_OrderQueueAdmin):
     """PAY-PREPAID-FIRST: bank-transfer orders wait here until staff record the credited funds."""
 
     list_display = ["order_link", "created_at", "full_name", "email", "total", "record_link"]
+
+    def get_list_display(self, request):
+        return _without(request, RECORD_BANK_TRANSFER, super().get_list_display(request), "record_link")
 
     def get_queryset(self, request):
         return (
@@ -342,8 +390,7 @@ class BankTransferAdmin(_OrderQueueAdmin):
 
     def record_view(self, request, object_id):
         """Staff enter amount, date and reference; an amount other than the total is refused with a message."""
-        if not _can_manage(request):
-            raise PermissionDenied
+        _require(request, RECORD_BANK_TRANSFER)
         order = get_object_or_404(Order, pk=object_id)
         form = BankTransferForm(request.POST or None, initial={"amount": order.total.amount})
         if request.method == "POST" and form.is_valid():

@@ -7,6 +7,7 @@ what was captured (PAY-REFUND-SAME-WAY): ``payment_refunded_le_captured``.
 from django.conf import settings
 from django.db import models
 from djmoney.models.fields import MoneyField
+from encrypted_fields.fields import EncryptedCharField
 
 from orders.models import Order
 from shop.models import PaymentMethod
@@ -77,6 +78,8 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "reconcile_after"], name="payment_reconcile_idx")]
+        # Issue #10: moving money is a permission of its own, not "can change orders".
+        permissions = [("record_bank_transfer", "Can record the funds of a bank transfer")]
         constraints = [
             # PAY-REFUND-SAME-WAY: the sum of refunds can never exceed what was captured.
             models.CheckConstraint(
@@ -130,9 +133,11 @@ class Refund(models.Model):
     reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
 
-    # The customer's bank account (COD and bank-transfer refunds).
+    # The customer's bank account (COD and bank-transfer refunds). The number is encrypted at rest
+    # (django-fernet-encrypted-fields, keys from SECRET_KEY and SALT_KEY) and shown masked to staff
+    # without payments.view_bank_account (``account_number_masked``).
     account_holder = models.CharField(max_length=200, blank=True)
-    account_number = models.CharField("account number or IBAN", max_length=40, blank=True)
+    account_number = EncryptedCharField("account number or IBAN", max_length=40, blank=True, null=True)
     bank_bic = models.CharField("BIC / SWIFT", max_length=11, blank=True)
 
     requested_by = models.ForeignKey(
@@ -144,18 +149,41 @@ class Refund(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+        # Issue #10: each needs a second factor in the admin (shop.admin_site.SECOND_FACTOR_PERMISSIONS).
+        permissions = [
+            ("issue_refund", "Can issue a refund"),
+            ("record_refund_transfer", "Can record a refund transfer as sent"),
+            ("view_bank_account", "Can see customers' full bank account numbers"),
+        ]
 
     def __str__(self) -> str:
         return f"Refund {self.amount} ({self.get_status_display()})"
 
+    @property
+    def account_number_masked(self) -> str:
+        return mask_account(self.account_number or "")
+
+
+def mask_account(number: str) -> str:
+    """Only the last four characters: enough to recognise an account, not to use it."""
+    if not number:
+        return ""
+    return "•" * max(len(number) - 4, 4) + number[-4:]
+
 
 class WebhookEvent(models.Model):
-    """Every PayPal notification received, verified or not; a processed event id is never acted on again."""
+    """Every PayPal notification received, verified or not; a processed event id is never acted on again.
+
+    Only a verified event keeps its body (``payload``). One that failed verification is kept as its id,
+    type, size, SHA-256 and the reason it was refused: forged bodies never fill the database.
+    """
 
     event_id = models.CharField(max_length=64, unique=True)
     type = models.CharField(max_length=80, db_index=True)
     resource_id = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, blank=True)
+    size = models.PositiveIntegerField("body size (bytes)", default=0)
+    body_sha256 = models.CharField("body SHA-256", max_length=64, blank=True)
     verified = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

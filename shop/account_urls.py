@@ -7,6 +7,8 @@ from . import views
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/sent/", views.register_sent, name="register_sent"),
+    path("activate/<uidb64>/<token>/", views.activate, name="activate"),
     path("", views.account, name="account"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

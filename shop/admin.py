@@ -92,6 +92,10 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
         ("Warranty", {"fields": ["default_warranty_months"], "description": "REF-DEFECT"}),
+        (
+            "Security",
+            {"fields": ["link_valid_days"], "description": "How long links sent to customers by e-mail work."},
+        ),
     ]
     # Each product's price has its own currency: editing this one would convert nothing.
     readonly_fields = ["currency"]

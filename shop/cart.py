@@ -47,8 +47,7 @@ def get_cart(request, *, create: bool = False) -> Cart | None:
     cart_id = request.session.get(SESSION_KEY)
     cart = Cart.objects.filter(pk=cart_id, user__isnull=True).first() if cart_id else None
     if cart is None and create:
-        if not request.session.session_key:
-            request.session.save()
+        session_ensure(request)
         cart = Cart.objects.create(session_key=request.session.session_key)
         request.session[SESSION_KEY] = cart.pk
     return cart
@@ -86,6 +85,17 @@ def cart_fingerprint(lines: list[CartLine]) -> str:
 
 
 # --- writes -----------------------------------------------------------------------------------
+def session_ensure(request) -> None:
+    """Give a first-time visitor's session its row now, outside any transaction.
+
+    Created inside the cart's transaction, the session row would be rolled back with it when the
+    addition is refused (too many, out of stock), and the response's session save would then fail
+    with ``SessionInterrupted`` (a 400 page instead of the stock message).
+    """
+    if not request.session.session_key:
+        request.session.save()
+
+
 def _sellable(product_id) -> Product:
     try:
         product_id = int(product_id)
@@ -116,9 +126,16 @@ def _check_stock(product: Product, quantity: int) -> None:
         raise CartError(f"Only {product.stock} of “{product.name}” in stock.")
 
 
-@transaction.atomic
 def cart_add(*, request, product_id, quantity) -> CartLine:
     """Add ``quantity`` of a product (added to what the cart already holds)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        session_ensure(request)
+    with transaction.atomic():
+        return _cart_add(request=request, product_id=product_id, quantity=quantity)
+
+
+def _cart_add(*, request, product_id, quantity) -> CartLine:
     product = _sellable(product_id)
     quantity = parse_quantity(quantity)
     cart = get_cart(request, create=True)

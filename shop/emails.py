@@ -11,13 +11,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from .email_delivery import register_attachment_builder
+from .email_delivery import SecretLink, register_attachment_builder, register_link_builder
 from .models import Email, Policy
 from .obligations import enqueue_after_commit
 from .tasks import email_send
 
-# register_attachment_builder is imported by apps' ready() from here (orders.apps).
-__all__ = ["email_queue", "email_resend", "register_attachment_builder"]
+# The register_* functions are imported by apps' ready() from here (orders.apps).
+__all__ = ["SecretLink", "email_queue", "email_resend", "register_attachment_builder", "register_link_builder"]
 
 
 def email_queue(
@@ -32,6 +32,7 @@ def email_queue(
     """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message.
 
     ``key`` makes it idempotent: a second call with the same key returns the first e-mail.
+    A ``SecretLink`` in the context is stored as a placeholder and signed only when the message is sent.
     """
     if key:
         existing = Email.objects.filter(key=key).first()

@@ -192,6 +192,15 @@ class Policy(models.Model):
         help_text="A customer told that an item is unavailable may choose within this many business days; with "
         "no answer the missing part is cancelled and refunded.",
     )
+    # Issue #10: links in e-mails that act (order, refund account, price answer, stock choice, …)
+    link_valid_days = models.PositiveSmallIntegerField(
+        "links in e-mails are valid for (days)",
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="A link in an e-mail that opens an order or asks the customer something (a bank account for a "
+        "refund, an answer to a corrected price) stops working this many days after the e-mail was sent. "
+        "Registered customers can always find their orders under My orders.",
+    )
     # DLV-ACCEPT-14D
     accept_within_days = models.PositiveSmallIntegerField(
         "days to collect a parcel at a pick-up point",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import cart as cart_services
 from . import selectors
-from .accounts import customer_register
+from .accounts import customer_activate, customer_register
 from .forms import RegisterForm
 from .models import Category, Policy
 
@@ -144,20 +144,33 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
 
 # --- accounts -----------------------------------------------------------------------------------
 def register(request: HttpRequest) -> HttpResponse:
+    """The same answer whether or not the username or e-mail has an account: "check your e-mail"."""
     if request.user.is_authenticated:
         return redirect("account")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = customer_register(
+        customer_register(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
         )
-        # login() keeps the session's cart; the user_logged_in receiver ties it to the new account.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}! Your account is ready.")
-        return redirect("account")
+        return redirect("register_sent")
     return render(request, "registration/register.html", {"form": form})
+
+
+def register_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/register_sent.html")
+
+
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link from the registration e-mail: activates the account and logs it in (once)."""
+    user = customer_activate(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "registration/activate_invalid.html", status=400)
+    # login() keeps the session's cart; the user_logged_in receiver ties it to the new account.
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+    return redirect("account")
 
 
 @login_required

@@ -10,7 +10,7 @@ from djmoney.money import Money
 
 from orders import events
 from orders import services as order_services
-from orders.access import order_link
+from orders.access import order_link_for_email
 from orders.models import Order
 from orders.pricing import order_amount_due
 from shop.emails import email_queue
@@ -137,7 +137,7 @@ def payment_record_at_door(
         email_queue(
             to=order.email,
             template="payment_received",
-            context={"order": order, "payment": payment, "order_url": order_link(order)},
+            context={"order": order, "payment": payment, "order_url": order_link_for_email(order)},
             key=f"payment-received:{payment.pk}",
         )
         return payment

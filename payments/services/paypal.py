@@ -18,7 +18,7 @@ from djmoney.money import Money
 
 from orders import events, holds, lifecycle
 from orders import services as order_services
-from orders.access import order_link
+from orders.access import order_link_for_email
 from orders.models import HoldKind, Order
 from shop.emails import email_queue
 from shop.locks import lock_order
@@ -255,7 +255,7 @@ def _payment_failed_locked(payment: Payment, *, status: str, reason: str) -> Pay
         email_queue(
             to=order.email,
             template="payment_failed",
-            context={"order": order, "payment": payment, "reason": reason, "order_url": order_link(order)},
+            context={"order": order, "payment": payment, "reason": reason, "order_url": order_link_for_email(order)},
             key=f"payment-failed:{payment.pk}",
         )
     return payment

@@ -20,7 +20,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from orders import events
-from orders.access import order_link
+from orders.access import order_link_for_email
 from orders.models import Order
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
@@ -29,6 +29,7 @@ from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue, enqueue_after_commit
 from .. import gateways, paypal
 from ..lifecycle import payment_move, refund_move
 from ..models import CAPTURED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, RefundWay
+from ..selectors import BANK_DETAILS_OPEN
 from ._common import PaymentErrorCode, RefundError, _lock_payment, _money
 
 SEND_TASK = "payments.tasks.payments_refund_send"
@@ -111,7 +112,7 @@ def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: 
             context={
                 "order": order,
                 "refund": refund,
-                "form_url": order_link(order, view="payments:refund_account"),
+                "form_url": order_link_for_email(order, view="payments:refund_account"),
             },
             key=f"refund-bank-details:{refund.pk}",
         )
@@ -204,15 +205,44 @@ def refund_fail(*, refund_id: int, reason: str) -> Refund:
 
 
 def refund_bank_details_submit(*, order_id: int, holder: str, account_number: str, bic: str, actor=None) -> int:
-    """The customer gave the account for their COD / bank-transfer refunds. Returns how many refunds it serves."""
+    """The customer gave (or corrected) the account for their COD / bank-transfer refunds not yet sent.
+
+    Returns how many refunds it serves. Each entry or change is an order event, and the customer is
+    e-mailed ("if this wasn't you…"): whoever holds the order's link could otherwise redirect a refund
+    unnoticed (issue #10).
+    """
     with transaction.atomic():
         order = lock_order(order_id)
-        refunds = lock_refunds(order_id=order_id, status=RefundStatus.AWAITING_BANK_DETAILS)
+        refunds = lock_refunds(order_id=order_id, way=RefundWay.BANK_ACCOUNT, status__in=BANK_DETAILS_OPEN)
+        ending = account_number[-4:]
+        changed = False
+        event = None
         for refund in refunds:
             refund.order = order
+            had_account = refund.status == RefundStatus.PENDING
+            changed = changed or had_account
             refund.account_holder, refund.account_number, refund.bank_bic = holder, account_number, bic
-            refund_move(refund, RefundStatus.PENDING, fields=["account_holder", "account_number", "bank_bic"])
-            events.refund_bank_details_received(order=refund.order, amount=refund.amount, actor=actor)
+            fields = ["account_holder", "account_number", "bank_bic"]
+            if had_account:
+                refund.save(update_fields=fields)
+            else:
+                refund_move(refund, RefundStatus.PENDING, fields=fields)
+            event = events.refund_bank_details_received(
+                order=order, amount=refund.amount, actor=actor, changed=had_account, account_ending=ending
+            )
+        if event is not None:
+            email_queue(
+                to=order.email,
+                template="refund_bank_details_set",
+                context={
+                    "order": order,
+                    "changed": changed,
+                    "account_ending": ending,
+                    "holder": holder,
+                    "total": sum((r.amount for r in refunds[1:]), refunds[0].amount),
+                },
+                key=f"refund-bank-details-set:{order.pk}:{event.pk}",
+            )
         return len(refunds)
 
 
@@ -252,7 +282,7 @@ def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund
     email_queue(
         to=order.email,
         template="refund_sent",
-        context={"order": order, "refund": refund, "order_url": order_link(order)},
+        context={"order": order, "refund": refund, "order_url": order_link_for_email(order)},
         key=f"refund-sent:{refund.pk}",
     )
     return refund

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,24 +16,31 @@ from .paypal import payment_approved_record, payment_capture_record
 from .refunds import refund_paypal_record, refund_record_external
 
 
-def webhook_event_reject(*, event: dict, reason: str) -> None:
-    """An event whose signature did not verify: kept for staff to see, never acted on."""
+def _digest(raw: bytes) -> dict:
+    return {"size": len(raw), "body_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def webhook_event_reject(*, event: dict, raw: bytes, reason: str) -> None:
+    """An event whose signature did not verify: its id, type, size, hash and the reason are kept for
+    staff to see; its body never is (anyone can post one), and it is never acted on."""
     event_id = str(event.get("id", ""))[:64]
     if not event_id:
         return
+    resource = event.get("resource")
     WebhookEvent.objects.get_or_create(
         event_id=event_id,
         defaults={
             "type": str(event.get("event_type", ""))[:80],
-            "resource_id": str((event.get("resource") or {}).get("id", ""))[:64],
-            "payload": event,
+            "resource_id": str(resource.get("id", "") if isinstance(resource, dict) else "")[:64],
+            "payload": {},
             "verified": False,
             "result": reason[:300],
+            **_digest(raw),
         },
     )
 
 
-def webhook_event_process(*, event: dict) -> tuple[WebhookEvent, bool]:
+def webhook_event_process(*, event: dict, raw: bytes = b"") -> tuple[WebhookEvent, bool]:
     """PAY-PAYPAL: act on a verified event once. Returns (event row, whether it was acted on now).
 
     The event row is locked for the whole processing, so a duplicate delivered concurrently waits
@@ -47,6 +56,7 @@ def webhook_event_process(*, event: dict) -> tuple[WebhookEvent, bool]:
                 "resource_id": str(resource.get("id", ""))[:64],
                 "payload": event,
                 "verified": True,
+                **_digest(raw),
             },
         )
         if row.processed_at is not None:
@@ -54,6 +64,7 @@ def webhook_event_process(*, event: dict) -> tuple[WebhookEvent, bool]:
             return row, False
         if not created:  # a rejected (unverified) copy came first: this one verified
             row.payload, row.verified, row.deliveries = event, True, row.deliveries + 1
+            row.size, row.body_sha256 = _digest(raw).values()
         row.result = _webhook_dispatch(event)[:300]
         row.processed_at = timezone.now()
         row.save()

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from orders import events, holds, lifecycle, stock
 from orders import services as order_services
-from orders.access import order_link
+from orders.access import order_link_for_email
 from orders.models import AdjustmentKind, HoldKind, Order, OrderHold
 from orders.notifications import order_email_queue, shop_local
 from orders.pricing import order_amount_due
@@ -110,7 +110,7 @@ def _email(order: Order, hold: OrderHold, rows, *, template: str, key: str, **ex
         template=template,
         key=key,
         shortages=rows,
-        answer_url=order_link(order, view="shipping:stockout_answer"),
+        answer_url=order_link_for_email(order, view="shipping:stockout_answer"),
         answer_by_local=shop_local(hold.due_at),
         **extra,
     )

@@ -175,7 +175,9 @@ def shop(transactional_db, live_server, settings):
     accounts. Links in e-mails and PayPal return URLs point at the live server.
     """
     _serialize_requests_on_shared_sqlite(live_server)
+    settings.DEBUG = True  # load_demo refuses production; pytest-django runs with DEBUG off
     call_command("load_demo", verbosity=0)
+    settings.DEBUG = False
     settings.SITE_URL = live_server.url
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1", "localhost"]
     mail.outbox = []

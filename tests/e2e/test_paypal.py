@@ -78,7 +78,7 @@ def test_customer_cancels_at_paypal_then_pays_on_the_second_try_PAY_PAYPAL(page,
     expect(page.locator(".order-status")).to_have_text("Awaiting payment")
     assert Order.objects.get(number=number).status == Order.Status.AWAITING_PAYMENT
 
-    page.get_by_role("link", name="Pay with PayPal").click()
+    page.get_by_role("button", name="Pay with PayPal").click()
     pages.expect_paypal_page(page)
     page.get_by_role("button", name="Approve").click()
 

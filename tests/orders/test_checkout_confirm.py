@@ -262,6 +262,7 @@ def test_pay_prepaid_first_paypal_order_goes_to_payment_and_is_not_acknowledged_
     order = Order.objects.get()
     assert order.status == Order.Status.AWAITING_PAYMENT
     assert Product.objects.get(pk=binocular.pk).stock == 20
+    assert response.status_code == 307  # the POST goes on to the payments app, which calls PayPal
     assert response["Location"] == reverse("payments:start", kwargs={"number": order.number})
     assert not Email.objects.filter(key=f"order-ack:{order.pk}").exists()
     assert confirmed_hooks == [order.pk]

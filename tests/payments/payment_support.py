@@ -62,7 +62,7 @@ def path_of(url: str) -> str:
 def start_paypal(client, order) -> Payment:
     """The customer presses "Pay": the shop creates the PayPal order and redirects to its approve link."""
     client.force_login(order.user)
-    response = client.get(reverse("payments:start", kwargs={"number": order.number}))
+    response = client.post(reverse("payments:start", kwargs={"number": order.number}))
     assert response.status_code == 302, response.content
     payment = order.payments.get()
     assert response["Location"] == payment.approve_url

@@ -71,14 +71,14 @@ def test_pay_paypal_start_creates_paypal_order_and_redirects_to_approval(client,
     assert context["return_url"] == "http://testserver" + reverse("payments:paypal_return")
     assert context["cancel_url"] == "http://testserver" + reverse("payments:paypal_cancel")
     # Pressing "Pay" again reuses the same PayPal order.
-    client.get(reverse("payments:start", kwargs={"number": order.number}))
+    client.post(reverse("payments:start", kwargs={"number": order.number}))
     assert order.payments.count() == 1
 
 
 def test_pay_paypal_start_is_owner_only(client, paypal_standin):
     order = make_order()
     client.force_login(UserFactory())
-    response = client.get(reverse("payments:start", kwargs={"number": order.number}))
+    response = client.post(reverse("payments:start", kwargs={"number": order.number}))
     assert response.status_code == 404
     assert not order.payments.exists()
 
@@ -86,7 +86,7 @@ def test_pay_paypal_start_is_owner_only(client, paypal_standin):
 def test_pay_paypal_start_refuses_an_order_not_awaiting_payment(client, paypal_standin):
     order = make_order(status="paid")
     client.force_login(order.user)
-    response = client.get(reverse("payments:start", kwargs={"number": order.number}), follow=True)
+    response = client.post(reverse("payments:start", kwargs={"number": order.number}), follow=True)
     assert "not waiting for a payment" in response.content.decode()
     assert not order.payments.exists()
 
@@ -133,7 +133,7 @@ def test_pay_paypal_cancel_returns_to_order_with_message_and_pay_button(client, 
     assert "Pay with PayPal" in page
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT
-    again = client.get(reverse("payments:start", kwargs={"number": order.number}))
+    again = client.post(reverse("payments:start", kwargs={"number": order.number}))
     assert again["Location"] == payment.approve_url
 
 
@@ -190,7 +190,7 @@ def test_pay_paypal_denied_capture_fails_and_emails_the_customer(
     assert order.status == Order.Status.AWAITING_PAYMENT
     assert [m for m in mail.outbox if "was not completed" in m.subject]
     # A new attempt is a new PayPal order.
-    client.get(reverse("payments:start", kwargs={"number": order.number}))
+    client.post(reverse("payments:start", kwargs={"number": order.number}))
     assert order.payments.count() == 2
 
 
@@ -211,7 +211,7 @@ def test_pay_paypal_no_second_paypal_order_while_one_is_being_confirmed(client, 
     payment = start_paypal(client, order)
     paypal_standin.fault("capture", "pending")
     approve_and_return(client, paypal_standin, payment)
-    response = client.get(reverse("payments:start", kwargs={"number": order.number}), follow=True)
+    response = client.post(reverse("payments:start", kwargs={"number": order.number}), follow=True)
     assert "no need to pay again" in response.content.decode()
     assert order.payments.count() == 1
 
@@ -220,7 +220,7 @@ def test_pay_paypal_paypal_down_at_start_shows_a_message(client, paypal_standin)
     order = make_order()
     client.force_login(order.user)
     paypal_standin.fault("create", "500")
-    response = client.get(reverse("payments:start", kwargs={"number": order.number}), follow=True)
+    response = client.post(reverse("payments:start", kwargs={"number": order.number}), follow=True)
     assert "PayPal is not available right now" in response.content.decode()
     assert order.payments.get().status == Payment.Status.FAILED
 

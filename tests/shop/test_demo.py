@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from shop.models import (
@@ -20,6 +21,13 @@ from shop.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """load_demo is a development tool (pytest-django runs with DEBUG off)."""
+    settings.DEBUG = True
+
 
 MODELS = [Policy, Category, Product, Region, DeliveryMethod, DeliveryRate, Closure, get_user_model()]
 
@@ -107,10 +115,10 @@ def test_demo_staff_and_customer_can_log_in(client, monkeypatch):
     output = load()
 
     assert "Staff login: http://127.0.0.1:8000/admin/  user: staff  password: s3cret-for-the-demo" in output
-    assert client.login(username="staff", password="s3cret-for-the-demo")
+    assert client.login(request=HttpRequest(), username="staff", password="s3cret-for-the-demo")
     assert client.get(reverse("admin:shop_product_changelist")).status_code == 200
     client.logout()
-    assert client.login(username="customer", password="customer-demo-2026")
+    assert client.login(request=HttpRequest(), username="customer", password="customer-demo-2026")
     assert client.get(reverse("admin:index")).status_code == 302
     staff = get_user_model().objects.get(username="staff")
     assert staff.email == "staff@example.com" and staff.is_superuser

@@ -16,6 +16,10 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
     "SITE_URL": "https://shop.example.com",
     "FIELD_ENCRYPTION_SALT": "production-salt-0123456789",
+    "PAYPAL_CLIENT_ID": "live-client-id",
+    "PAYPAL_CLIENT_SECRET": "live-client-secret",
+    "PAYPAL_WEBHOOK_ID": "LIVEWEBHOOK123",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 #: Variables the developer's or CI's shell may have set; each test starts from none of them.
 SCRUB = {
@@ -27,6 +31,12 @@ SCRUB = {
     "ALLOWED_HOSTS",
     "TEST_DATABASE_NAME",
     "CELERY_QUEUE",
+    "SITE_URL",
+    "PAYPAL_CLIENT_ID",
+    "PAYPAL_CLIENT_SECRET",
+    "PAYPAL_WEBHOOK_ID",
+    "PAYPAL_API_BASE",
+    "EMAIL_BACKEND",
     # CI and the e2e conftest set it for Playwright; `check --deploy` rightly refuses it (async.E001).
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }

@@ -11,8 +11,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -410,8 +411,27 @@ REGION_FACTOR = {
 class Command(BaseCommand):
     help = "Load a demo optics shop (idempotent): policy, catalogue, regions, delivery, staff and customer."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load even with DEBUG=false (a production install): needs --staff-password, creates no demo customer",
+        )
+        parser.add_argument("--staff-password", default="", help="the demo staff user's password")
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, force: bool = False, staff_password: str = "", **options):
+        staff_password = staff_password or os.environ.get("DEMO_STAFF_PASSWORD", "")
+        production = not settings.DEBUG
+        if production and not force:
+            # A production install must never get a superuser whose password is printed in the README.
+            raise CommandError(
+                "Refusing to load demo data with DEBUG=false: it creates a superuser. "
+                "Use --force with --staff-password (or DEMO_STAFF_PASSWORD) if you really mean it."
+            )
+        if production and not staff_password:
+            raise CommandError("With DEBUG=false the demo staff user needs --staff-password (or DEMO_STAFF_PASSWORD).")
+        staff_password = staff_password or "staff-demo-2026"
         Policy.load()
         categories = self._categories()
         self._products(categories)
@@ -420,14 +440,17 @@ class Command(BaseCommand):
         self._rates(regions, methods)
         self._closures()
         self._partner()
-        staff_password = os.environ.get("DEMO_STAFF_PASSWORD") or "staff-demo-2026"
         self._user("staff", "staff@example.com", staff_password, staff=True, first_name="Shop", last_name="Staff")
-        self._user("customer", "customer@example.com", "customer-demo-2026", first_name="Anna", last_name="Petrova")
+        if not production:
+            self._user("customer", "customer@example.com", "customer-demo-2026", first_name="Anna", last_name="Petrova")
         self.stdout.write(
             f"Demo shop ready: {Category.objects.count()} categories, {Product.objects.count()} products, "
             f"{Region.objects.count()} regions, {DeliveryMethod.objects.count()} delivery methods, "
             f"{DeliveryRate.objects.count()} delivery rates."
         )
+        if production:
+            self.stdout.write("Staff user 'staff' has the password you gave.")
+            return
         self.stdout.write(
             "Customer login: http://127.0.0.1:8000/accounts/login/  user: customer  password: customer-demo-2026"
         )

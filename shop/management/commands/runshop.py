@@ -1,8 +1,8 @@
 """``manage.py runshop``: the whole shop in one terminal for development.
 
-Starts the web server, a Celery worker, Celery beat and — when no real PayPal credentials are
-configured and the command exists — the local PayPal stand-in, prefixes each one's output with its
-name, and stops them all together: Ctrl-C (SIGINT) or SIGTERM terminates every child and waits for
+Starts the web server, a Celery worker, Celery beat and — in development (``DEBUG``) when no real
+PayPal credentials are configured and the command exists — the local PayPal stand-in, prefixes each
+one's output with its name, and stops them all together: Ctrl-C (SIGINT) or SIGTERM terminates every child and waits for
 it; if one child dies on its own, the others are stopped and runshop exits non-zero. If runshop itself
 is killed outright (SIGKILL), Linux kills the children too, so no stray server keeps port 8000 or 8765.
 """
@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
@@ -211,7 +212,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr: str, no_standin: bool, **options):
         has_standin = "paypal_standin" in get_commands()
-        wants_standin = not os.environ.get("PAYPAL_CLIENT_ID") and not no_standin
+        # settings.PAYPAL_STANDIN: development (DEBUG) without PayPal credentials. Never in production.
+        wants_standin = settings.PAYPAL_STANDIN and not no_standin
         if wants_standin and not has_standin:
             self.stderr.write("runshop: no paypal_standin command in this checkout; PayPal payments will not work.")
         supervisor = Supervisor(
