@@ -18,7 +18,7 @@ def forget_unverified_bodies(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0001_initial'),
+        ('payments', '0002_shipments_paypal_tracker'),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ def encrypt_stored_accounts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0002_security_webhook_event_digest'),
+        ('payments', '0003_security_webhook_event_digest'),
     ]
 
     operations = [
