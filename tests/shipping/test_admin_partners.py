@@ -111,9 +111,10 @@ def test_ship_subcontractor_partner_form_refuses_plain_http_next_to_the_field(st
     assert FulfilmentPartner.objects.get().endpoint == "https://partner.example/"
 
 
-def test_ship_subcontractor_demo_has_a_default_partner_loaded_idempotently():
+def test_ship_subcontractor_demo_has_a_default_partner_loaded_idempotently(settings):
     """SHIP-SUBCONTRACTOR: ``load_demo`` gives the demo shop a default partner, once, and never takes the
     default from a partner staff chose."""
+    settings.DEBUG = True  # load_demo is a development tool (pytest-django runs with DEBUG off)
     call_command("load_demo", stdout=StringIO())
     call_command("load_demo", stdout=StringIO())
     [demo] = FulfilmentPartner.objects.all()
