@@ -144,6 +144,7 @@ def test_paid_order_goes_to_the_partner_is_packed_shipped_in_two_parcels_and_han
     # The customer's page: both parcels with their tracking links, and the order completed.
     _open_order_as_customer(page, shop, number)
     expect(page.locator(".order-status")).to_have_text("Completed")
+    expect(page.locator(".payment-status")).to_have_text("Partly refunded")
     parcels = page.locator("article.shipment")
     expect(parcels).to_have_count(2)
     for parcel, shipment in zip((parcels.nth(0), parcels.nth(1)), (first, second), strict=True):
@@ -152,6 +153,13 @@ def test_paid_order_goes_to_the_partner_is_packed_shipped_in_two_parcels_and_han
         expect(parcel.locator(".shipment-window")).to_contain_text(f"{shipment.expected_to:%-d %b %Y}")
     history = page.locator("section.timeline")
     expect(history).to_contain_text(re.compile(r"Items worth RUB[\d,.]+ were refused"))
+    # The refused kit is not paid for: its price went back to PayPal.
+    kit_price = f"{kit_line.unit_price.amount:,.2f}"
+    refunds = page.locator("section").filter(has=page.get_by_role("heading", name="Refunds"))
+    refund_row = refunds.get_by_role("row").filter(has_text="PayPal")
+    expect(refund_row).to_contain_text("Sent")
+    expect(refund_row).to_contain_text(kit_price)
+    assert len(_emails(CUSTOMER["email"], re.compile(rf"^Refund of .*{kit_price} sent for order {number}$"))) == 1
     # Exactly once: nothing after the payment told the partner again.
     assert len(partner_server.received) == 1
 
