@@ -5,7 +5,8 @@ the evidence PAY-COD-RESTRICT reads. Staff (admin) and the courier partner (sign
 ``shipping.views``) record attempts through the same three services:
 
 - ``delivery_record_handover``: who received the parcel, items refused at inspection (their value is
-  no longer owed: an ``OrderAdjustment`` of kind REFUSED_AT_DOOR), the payment taken at the door for
+  no longer owed: an ``OrderAdjustment`` of kind REFUSED_AT_DOOR; refunded the way it came when the
+  order was prepaid), the payment taken at the door for
   cash/card-on-delivery orders (``payments.services.payment_record_at_door``, through the
   ``order_paid_at_door`` hook: shipping does not import its peer app), and the order settles
   (completed, or refused when nothing was kept);
@@ -276,7 +277,8 @@ def delivery_record_handover(
 
     Refused units count on ``OrderLine.quantity_refused`` (the rest on ``quantity_delivered``), with
     a ``RefusedItem`` row each and one ``items_refused`` event (PAY-COD-RESTRICT (a)); their value is
-    taken off what is owed (``order_adjust``, kind REFUSED_AT_DOOR, keyed by the attempt). A cash or
+    taken off what is owed (``order_adjust``, kind REFUSED_AT_DOOR, keyed by the attempt) and, for a paid
+    prepaid order, refunded the way it was paid (``order_refund_due``, keyed by the attempt). A cash or
     card-on-delivery order is paid at the door for what is owed then (the ``order_paid_at_door`` hook:
     ``payments.services.payment_record_at_door``; PAY-CARD-AT-DOOR-ID: a named card needs
     ``id_document_checked``). Every unit refused: the parcel is refused, nothing is paid.
@@ -333,6 +335,16 @@ def delivery_record_handover(
                 actor=actor,
             )
             events.items_refused(order=order, value=refused_value, items=items, actor=actor)
+            if order.paid_at is not None and order.payment_method in PREPAID_METHODS:
+                # DLV-INSPECT + PAY-REFUND-SAME-WAY: a prepaid customer pays only for what they keep; the
+                # payments app writes the refund in this transaction, once per attempt (the key).
+                hooks.run(
+                    "order_refund_due",
+                    order.pk,
+                    refused_value.amount,
+                    key=f"refused:{attempt.pk}",
+                    reason="Items refused at delivery (DLV-INSPECT).",
+                )
         shipment_move(shipment, S.DELIVERED if kept else S.REFUSED)
         if kept:
             label = RecipientKind(recipient_kind).label.lower()

@@ -11,6 +11,11 @@ How it fits together
 * ``shop`` loads the demo shop (``manage.py load_demo``) into the transactional test database and
   points ``settings.SITE_URL`` at the live server; ``paypal`` adds the PayPal stand-in with its
   webhook aimed at the live server.
+* A periodic task is run by the test itself (``task.delay().get()``, eager) inside ``with server_turn:``
+  (the live server's requests wait meanwhile on shared SQLite). ``time_machine.travel(..., tick=True)``
+  moves the live server's clock too (same process); the browser's clock stays, and a session older
+  than its 14 days is gone on the server, so follow a signed link from an e-mail or log in again
+  (``test_fulfilment.py``).
 * When a test fails, a screenshot, the page's HTML and any server traceback are saved to
   ``test-artifacts/<test name>/`` and the folder is printed.
 
@@ -37,6 +42,7 @@ anything a second journey could reuse into ``tests/e2e/pages.py``. Run them with
     DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/e2e -q
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -205,7 +211,21 @@ def _serialize_requests_on_shared_sqlite(live_server) -> None:
             return app(environ, start_response)
 
     serialized._e2e_serialized = True
+    serialized._e2e_lock = lock
     httpd.set_app(serialized)
+
+
+@pytest.fixture
+def server_turn(shop, live_server):
+    """A context manager for work the test itself does on the database (a periodic task run by hand,
+    say) while the live server may be answering a request: on shared in-memory SQLite the two take
+    turns, as the live server's requests do among themselves; on PostgreSQL it does nothing::
+
+        with server_turn:
+            tasks.shipments_expire_uncollected.delay().get()
+    """
+    lock = getattr(live_server.thread.httpd.get_app(), "_e2e_lock", None)
+    return lock if lock is not None else contextlib.nullcontext()
 
 
 @pytest.fixture

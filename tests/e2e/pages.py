@@ -238,3 +238,58 @@ def admin_open_order(page: Page, base_url: str, number: str) -> None:
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=number, exact=True).click()
     expect(page.get_by_role("heading", name=re.compile(re.escape(number)))).to_be_visible()
+
+
+# --- fulfilment in the admin: packing, shipments, deliveries, stock-outs ----------------------
+def admin_mark_packed(page: Page, base_url: str, number: str) -> None:
+    """Fulfilment › Work queue: tick the order, run "Mark packed"."""
+    page.goto(base_url + "/admin/")
+    page.get_by_role("link", name="Work queue", exact=True).click()
+    page.get_by_role("checkbox", name=f"Select this object for an action - {number}").check()
+    page.get_by_label("Action:").select_option(label="Mark packed (the customer is e-mailed)")
+    page.get_by_role("button", name="Go").click()
+    expect(page.get_by_text("Marked packed: 1 order(s).")).to_be_visible()
+
+
+def admin_create_shipment(
+    page: Page, *, quantities: dict[str, int] | None = None, tracking: str = "", method: str | None = None
+) -> None:
+    """On an order's admin page: "Create shipment", the method, tracking number and units per product, "Ship".
+
+    ``quantities`` maps a product name to the units in this parcel; lines not named keep the form's
+    pre-filled quantity (what is left on the shelf).
+    """
+    page.get_by_role("link", name="Create shipment").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Create shipment for order"))).to_be_visible()
+    if method:
+        page.get_by_label("Method").select_option(label=method)
+    page.get_by_label("Tracking number").fill(tracking)
+    for product_name, qty in (quantities or {}).items():
+        page.get_by_label(re.compile("^" + re.escape(product_name) + r" \(")).fill(str(qty))
+    page.get_by_role("button", name="Ship").click()
+    shipped = re.compile(r"^Parcel \d+ of order RX-\S+ shipped; the customer was e-mailed\.")
+    expect(page.get_by_text(shipped)).to_be_visible()
+
+
+def admin_parcel_row(page: Page, text: str):
+    """The row of the order page's Parcels table that shows ``text`` (a tracking number, a product)."""
+    parcels = page.locator(".inline-group").filter(has_text="Parcels: tracking, contents, record a delivery")
+    return parcels.get_by_role("row").filter(has_text=text)
+
+
+def admin_record_parcel(page: Page, row_text: str, outcome: str) -> None:
+    """On an order's admin page: follow a parcel's "Handed over" / "Failed" / "At a pick-up point" link."""
+    admin_parcel_row(page, row_text).get_by_role("link", name=outcome, exact=True).click()
+    title = re.compile(rf"^Parcel \d+ of RX-\S+: {re.escape(outcome)}$")
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def admin_submit_record(page: Page, outcome: str) -> None:
+    """On a delivery form: press "Record"; back on the order page with the confirmation."""
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_text(re.compile(rf"^Parcel \d+: {re.escape(outcome)} recorded\.$"))).to_be_visible()
+
+
+def email_links(message: mail.EmailMessage) -> list[str]:
+    """The http(s) links in an e-mail's text part."""
+    return re.findall(r"https?://\S+", message.body)

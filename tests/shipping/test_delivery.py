@@ -9,7 +9,7 @@ from django.db import connection
 
 from orders.models import AdjustmentKind, CustomerStanding, Order, OrderAdjustment, OrderEvent
 from orders.pricing import order_amount_due
-from payments.models import Payment
+from payments.models import Payment, Refund
 from shipping.models import DeliveryAttempt, FailureCause, RecipientKind, RefusedItem, Shipment
 from shipping.services import delivery
 from shipping.services.delivery import DeliveryError, DeliveryErrorCode
@@ -78,6 +78,26 @@ def test_dlv_inspect_refused_items_are_recorded_not_owed_and_count_for_standing(
     assert refused_event.parameters["items"][0]["quantity"] == 1
     # standing_recompute ran in the same transaction: the standing row exists for this customer.
     assert CustomerStanding.objects.filter(email=order.email).exists()
+
+
+def test_dlv_inspect_items_refused_from_a_prepaid_order_are_refunded_once(staff):
+    """DLV-INSPECT + PAY-REFUND-SAME-WAY: a paid prepaid order pays only for what is kept: the refused
+    unit's value goes back the way it came (one refund, keyed by the attempt); the order is completed."""
+    order = paid_by_transfer(lines=(("1000.00", 2), ("500.00", 1)))
+    first, _second = order.lines.all()
+    shipment = ship(order)
+
+    attempt = delivery.delivery_record_handover(
+        shipment_id=shipment.pk, recipient_kind=RecipientKind.CUSTOMER, refused={first.pk: 1}, actor=staff
+    )
+
+    order.refresh_from_db()
+    [refund] = Refund.objects.filter(order=order)
+    assert refund.amount == rub("1000.00") and refund.idempotency_key.endswith(f"refused:{attempt.pk}")
+    assert order_amount_due(order) == order.total - rub("1000.00")
+    assert order.status == Order.Status.COMPLETED
+    # Paid by bank transfer: the refund waits for the customer's account (PAY-REFUND-SAME-WAY).
+    assert refund.status == "awaiting_bank_details"
 
 
 def test_dlv_inspect_everything_refused_refuses_the_order_and_takes_no_payment(staff):
