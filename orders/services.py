@@ -222,7 +222,8 @@ def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
             line.save(update_fields=["quantity_cancelled", "quantity_short"])
     order.cancelled_at = timezone.now()
     order.cancel_reason = reason
-    lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason"])
+    order.ship_by = None  # SHIP-WITHIN-2BD: a cancelled order has nothing to ship
+    lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
     events.order_cancelled(order=order, reason=reason, actor=actor)
     notifications.order_cancelled_queue(order=order)
     # PAY-REFUND-SAME-WAY: the payments app writes a refund for anything captured, in this transaction.

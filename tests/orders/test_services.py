@@ -230,6 +230,7 @@ def test_ord_refuse_cancel_releases_stock_emails_reason_and_shows_on_the_custome
     assert order.lines.get().product.stock == 4
     assert not order.stock_taken
     assert order.lines.get().quantity_cancelled == 3
+    assert order.ship_by is None  # SHIP-WITHIN-2BD: nothing to ship any more
     assert ("order_cancelled", order.pk) in hook_calls
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
