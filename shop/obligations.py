@@ -52,6 +52,15 @@ def enqueue_after_commit(task: Task | str, *args) -> None:
     transaction.on_commit(partial(enqueue, task, *args))
 
 
+def requeue(pending, task: Task | str, *, limit: int) -> int:
+    """The sweep's loop: queue ``task`` again for the first ``limit`` rows of ``pending`` (a queryset of
+    rows still owed, past the caller's margin). Returns how many were queued."""
+    ids = list(pending.values_list("pk", flat=True)[:limit])
+    for row_id in ids:
+        enqueue(task, row_id)
+    return len(ids)
+
+
 def enqueue(task: Task | str, *args) -> None:
     """Queue ``task.delay(*args)`` now (a sweep re-queuing rows that are already committed).
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .email_delivery import email_deliver
 from .models import Email
-from .obligations import SWEEP_MARGIN_SECONDS
+from .obligations import SWEEP_MARGIN_SECONDS, requeue
 
 #: After this many attempts (task retries and sweeps together) an e-mail is left FAILED for staff.
 MAX_ATTEMPTS = 10
@@ -29,11 +29,7 @@ def emails_retry_unsent(margin_seconds: float = SWEEP_MARGIN_SECONDS) -> int:
     """Periodic sweep: queue again every e-mail still queued or failed ``margin_seconds`` after it was
     created, up to ``MAX_ATTEMPTS`` attempts. Returns how many were queued."""
     cutoff = timezone.now() - timedelta(seconds=margin_seconds)
-    ids = list(
-        Email.objects.filter(status__in=[Email.Status.QUEUED, Email.Status.FAILED], attempts__lt=MAX_ATTEMPTS)
-        .filter(created_at__lte=cutoff)
-        .values_list("pk", flat=True)[:200]
-    )
-    for email_id in ids:
-        email_send.delay(email_id)
-    return len(ids)
+    pending = Email.objects.filter(
+        status__in=[Email.Status.QUEUED, Email.Status.FAILED], attempts__lt=MAX_ATTEMPTS, created_at__lte=cutoff
+    ).order_by("pk")
+    return requeue(pending, email_send, limit=200)

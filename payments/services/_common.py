@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
-from djmoney.money import Money
 
 from shop.errors import ServiceError
 from shop.locks import lock_order, lock_payment
-from shop.money import money
 
 from ..models import Payment
 
@@ -34,11 +32,6 @@ class PaymentError(ServiceError):
 
 class RefundError(PaymentError):
     """A refund was refused (PAY-REFUND-SAME-WAY); nothing changed."""
-
-
-def _money(amount, currency) -> Money:
-    """The one rounding rule (``shop.money``)."""
-    return money(amount, currency)
 
 
 def _lock_payment(payment_id: int) -> Payment:

@@ -16,11 +16,12 @@ from orders.pricing import order_amount_due
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payments
 from shop.models import PaymentMethod
+from shop.money import money
 
 from .. import ledger
 from ..lifecycle import payment_move
 from ..models import CAPTURED_STATUSES, Gateway, Payment, PaymentStatus
-from ._common import PaymentError, PaymentErrorCode, _money
+from ._common import PaymentError, PaymentErrorCode
 
 
 # --- Bank transfer, payment at the door -----------------------------------------------------
@@ -50,7 +51,7 @@ def payment_record_bank_transfer(
                 f"The order is {order.get_status_display().lower()}; it is not waiting for money.",
                 code=PaymentErrorCode.NOT_AWAITING_PAYMENT,
             )
-        amount = _money(amount, order.total.currency)
+        amount = money(amount, order.total.currency)
         if amount != order.total:
             raise PaymentError(
                 f"The credited amount {amount} does not match the order total {order.total}.",
@@ -110,7 +111,7 @@ def payment_record_at_door(
             raise PaymentError(
                 "This order is prepaid; nothing is paid at the door.", code=PaymentErrorCode.WRONG_METHOD
             )
-        amount = _money(amount, order.total.currency)
+        amount = money(amount, order.total.currency)
         # What is owed now: the total plus adjustments (DLV-INSPECT: items refused at the door are not owed).
         due = order_amount_due(order)
         if amount != due:

@@ -24,13 +24,14 @@ from orders.access import order_link_for_email
 from orders.models import Order
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
-from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue, enqueue_after_commit
+from shop.money import money
+from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
 from .. import gateways, paypal
 from ..lifecycle import payment_move, refund_move
 from ..models import CAPTURED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, RefundWay
 from ..selectors import BANK_DETAILS_OPEN
-from ._common import PaymentErrorCode, RefundError, _lock_payment, _money
+from ._common import PaymentErrorCode, RefundError, _lock_payment
 
 SEND_TASK = "payments.tasks.payments_refund_send"
 
@@ -66,7 +67,7 @@ def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: 
             existing = Refund.objects.filter(idempotency_key=key).first()
             if existing is not None:
                 return existing
-        amount = _money(amount, order.total.currency)
+        amount = money(amount, order.total.currency)
         if amount.amount <= 0:
             raise RefundError("The refund amount must be positive.", code=PaymentErrorCode.REFUND_NOT_POSITIVE)
         payment = next((p for p in payments if p.refundable >= amount), None)
@@ -168,7 +169,7 @@ def refund_record_external(*, payment_id: int, amount: Money, gateway_refund_id:
         if existing is not None:
             return existing
         payment = _lock_payment(payment_id)
-        amount = _money(amount, payment.captured_amount.currency)
+        amount = money(amount, payment.captured_amount.currency)
         if amount > payment.refundable:
             amount = payment.refundable
         if amount.amount <= 0:
@@ -319,7 +320,7 @@ def refund_for_due_amount(order_id: int, amount, *, key: str = "", reason: str =
     that knows what the refund is for passes its own ``key`` (e.g. ``not-collected:<parcel>``).
     """
     order = Order.objects.get(pk=order_id)
-    amount = _money(amount, order.total.currency)
+    amount = money(amount, order.total.currency)
     if amount.amount <= 0:
         return None
     key = f"{order.number}-{key}" if key else f"{order.number}-due-{amount.amount}-{order.total.amount}"
@@ -329,15 +330,9 @@ def refund_for_due_amount(order_id: int, amount, *, key: str = "", reason: str =
 def refunds_resend_stuck(*, margin_seconds: int = SWEEP_MARGIN_SECONDS, limit: int = 100) -> int:
     """The sweep: PayPal refunds still *requested* past the margin (the process died after the commit,
     the broker was down, PayPal was down through every retry) are queued again, same request id."""
-    due = list(
-        Refund.objects.filter(
-            status=RefundStatus.REQUESTED,
-            way=RefundWay.PAYPAL,
-            created_at__lte=timezone.now() - timedelta(seconds=margin_seconds),
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for refund_id in due:
-        enqueue(SEND_TASK, refund_id)
-    return len(due)
+    pending = Refund.objects.filter(
+        status=RefundStatus.REQUESTED,
+        way=RefundWay.PAYPAL,
+        created_at__lte=timezone.now() - timedelta(seconds=margin_seconds),
+    ).order_by("pk")
+    return requeue(pending, SEND_TASK, limit=limit)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from orders import events
 from orders.models import Order
 from shop.locks import lock_paypal_tracker
-from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue, enqueue_after_commit
+from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
 from .. import paypal
 from ..models import CAPTURED_STATUSES, Gateway, Payment, PayPalTracker, PayPalTrackerStatus
@@ -168,15 +168,9 @@ def _record_answer(tracker_id: int, *, added: bool, paypal_tracker_id: str = "",
 def paypal_trackers_resend_stuck(*, margin_seconds: int = SWEEP_MARGIN_SECONDS, limit: int = 100) -> int:
     """The sweep: trackers still pending past the margin (the process died after the commit, the
     broker was down, PayPal was down through every retry) are queued again, same request id."""
-    due = list(
-        PayPalTracker.objects.filter(
-            status=PayPalTrackerStatus.PENDING,
-            created_at__lte=timezone.now() - timedelta(seconds=margin_seconds),
-            attempts__lt=MAX_ATTEMPTS,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for tracker_id in due:
-        enqueue(TRACK_TASK, tracker_id)
-    return len(due)
+    pending = PayPalTracker.objects.filter(
+        status=PayPalTrackerStatus.PENDING,
+        created_at__lte=timezone.now() - timedelta(seconds=margin_seconds),
+        attempts__lt=MAX_ATTEMPTS,
+    ).order_by("pk")
+    return requeue(pending, TRACK_TASK, limit=limit)

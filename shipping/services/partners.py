@@ -46,7 +46,7 @@ from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_partner_notice
 from shop.models import ON_DELIVERY_METHODS, Email, PaymentMethod
-from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue, enqueue_after_commit
+from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
 from ..models import FulfilmentPartner, PartnerNotice, PartnerNoticeAttempt, partner_endpoint_schemes
 
@@ -242,15 +242,12 @@ def partner_notices_resend_pending(*, margin_seconds: float = SWEEP_MARGIN_SECON
     try (the process died after the commit, the broker was down, or the partner has not answered 2xx
     through every retry). Nothing is given up: staff see each try on the order. Returns how many."""
     cutoff = timezone.now() - timedelta(seconds=margin_seconds)
-    due = list(
+    pending = (
         PartnerNotice.objects.filter(status=PartnerNotice.Status.PENDING, created_at__lte=cutoff)
         .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=cutoff))
         .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
     )
-    for notice_id in due:
-        enqueue(SEND_TASK, notice_id)
-    return len(due)
+    return requeue(pending, SEND_TASK, limit=limit)
 
 
 def partner_notice_send_now(*, notice_id: int, actor) -> bool:

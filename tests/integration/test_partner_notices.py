@@ -13,8 +13,8 @@ from django.db import connection
 from django.utils import timezone
 
 from shipping.models import PartnerNotice
-from shipping.services import partners
 from shipping.tasks import partner_notices_sweep
+from shop import obligations
 from shop.models import Email
 from tests.integration.conftest import wait_until
 from tests.orders.checkout_support import make_catalogue
@@ -76,7 +76,7 @@ def test_ship_subcontractor_sweep_query_uses_the_pending_index(fulfilment_partne
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE shipping_partnernotice")
     queued = []
-    monkeypatch.setattr(partners, "enqueue", lambda task, *args: queued.append(args))  # no worker here
+    monkeypatch.setattr(obligations, "enqueue", lambda task, *args: queued.append(args))  # no worker here
     captured = []
 
     def explain(execute, sql, params, many, context):
