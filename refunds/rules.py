@@ -57,7 +57,11 @@ def withdrawal_open(order: Order, *, now: dt.datetime | None = None) -> bool:
     return right_open(withdrawal_ends(order), now=now)
 
 
-# --- REF-DEFECT ---------------------------------------------------------------------------------
+# --- REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY ----
+#: Orders whose goods reached the customer (claims about the goods need them).
+RECEIVED_STATUSES = frozenset({Order.Status.DELIVERED, Order.Status.COMPLETED, Order.Status.SHIPPED})
+
+
 def warranty_starts(order: Order) -> dt.date:
     """The day the goods were handed over (the first handover), or the order day if none is recorded."""
     handed = order.events.filter(type=OrderEvent.Type.HANDED_OVER).order_by("created_at").first()

@@ -14,7 +14,6 @@ from payments.models import Refund, RefundStatus
 
 from . import rules
 from .models import OPEN_STATUSES, Case, CaseKind, CaseLine
-from .services.customer import RECEIVED_STATUSES
 
 
 @dataclass
@@ -56,7 +55,7 @@ def order_cases(order: Order) -> OrderCases:
         and order.status not in (Order.Status.CANCELLED, Order.Status.REFUSED)
         and not order.replaces_cases.exists()
     )
-    can_claim = order.status in RECEIVED_STATUSES
+    can_claim = order.status in rules.RECEIVED_STATUSES
     rights = []
     if can_claim:
         start = rules.warranty_starts(order)

@@ -12,12 +12,14 @@ from .cases import (
     case_decline,
     case_open,
     case_refund,
+    case_refund_start,
     case_refunded,
     case_replacement_order,
     case_resolve,
     case_withdraw,
 )
 from .customer import REMEDIES, claim_report, withdrawal_request
+from .desk import refunds_due_digest_send
 from .receivers import cancelled_order_refund, due_amount_refund
 from .returns import case_goods_receive, case_goods_settle
 
@@ -32,11 +34,13 @@ __all__ = [
     "case_goods_settle",
     "case_open",
     "case_refund",
+    "case_refund_start",
     "case_refunded",
     "case_replacement_order",
     "case_resolve",
     "case_withdraw",
     "claim_report",
     "due_amount_refund",
+    "refunds_due_digest_send",
     "withdrawal_request",
 ]

@@ -300,6 +300,18 @@ def case_refund(*, case_id: int, amount: Money | None = None, actor=None) -> Ref
         return refund
 
 
+def case_refund_start(*, order_id: int, kind: str, amount: Money, reason: str, actor) -> Case:
+    """Staff refund part of an order from its admin page: a case of ``kind`` opened, accepted and
+    refunded in one transaction, so a refusal (more than was paid) leaves no case behind."""
+    with transaction.atomic():
+        case = case_open(
+            order_id=order_id, kind=kind, statement=reason, remedy=CaseRemedy.REFUND, amount=amount, actor=actor
+        )
+        case_accept(case_id=case.pk, actor=actor)
+        case_refund(case_id=case.pk, amount=amount, actor=actor)  # above what was paid: refused, rolled back
+        return case
+
+
 # --- Replacement orders ------------------------------------------------------------------------
 def _replacement_lines(case: Case) -> list[tuple[OrderLine, int]]:
     lines = [(cl.order_line, cl.quantity) for cl in case.lines.select_related("order_line")]
