@@ -22,6 +22,7 @@ from djmoney.money import Money
 from orders.admin import OrderAdmin
 from payments.models import RefundStatus
 from shop.admin_tools import ReadOnlyAdminMixin
+from shop.models import Product
 
 from . import rules, services
 from .forms import AcceptForm, DeclineForm, RefundForm
@@ -127,6 +128,7 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "statement",
         "photo_links",
         "keeps_wrong_goods",
+        "kept_goods_charge",
         "decline_reason",
         "resolution_note",
         "shipment",
@@ -234,6 +236,7 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:case_id>/refund/", view(self.refund_view), name="refunds_case_refund"),
             path("<int:case_id>/replacement/", view(self.replacement_view), name="refunds_case_replacement"),
             path("<int:case_id>/resolve/", view(self.resolve_view), name="refunds_case_resolve"),
+            path("<int:case_id>/kept/", view(self.kept_view), name="refunds_case_kept"),
             path("<int:case_id>/photo/<int:photo_id>/", view(self.photo_view), name="refunds_case_photo"),
             path("order/<int:order_id>/refund/", view(self.order_refund_view), name="refunds_order_refund"),
             *super().get_urls(),
@@ -392,6 +395,26 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 return self._done(request, case.pk, "Case resolved; the customer was e-mailed.")
         return self._page(request, case=case, title=f"Resolve {case}", form=form, submit="Resolve")
 
+    def kept_view(self, request, case_id):
+        """REF-WRONG-ITEM: the customer keeps the wrong goods: charge them at the site price."""
+        _require(request)
+        case = self._case(case_id)
+        form = _KeptForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                charge = services.case_charge_kept_goods(
+                    case_id=case.pk,
+                    product_id=form.cleaned_data["product"].pk,
+                    quantity=form.cleaned_data["quantity"],
+                    actor=request.user,
+                )
+            except services.CaseError as exc:
+                form.add_error(exc.field or None, str(exc))
+            else:
+                return self._done(request, case.pk, f"Kept goods charged: {charge}.")
+        intro = "The product the customer received and keeps; it is charged at its price on the site now."
+        return self._page(request, case=case, title=f"Wrong goods kept ({case})", form=form, intro=intro)
+
     def photo_view(self, request, case_id, photo_id):
         """A customer's photo, for staff only (the media folder is not served publicly)."""
         if not request.user.has_perm("refunds.view_case"):
@@ -431,6 +454,11 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "back_url": reverse("admin:orders_order_change", args=[order.pk]),
         }
         return TemplateResponse(request, "payments/admin_form.html", context)
+
+
+class _KeptForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=Product.objects.order_by("name"))
+    quantity = forms.IntegerField(min_value=1, initial=1)
 
 
 class _ResolveForm(forms.Form):

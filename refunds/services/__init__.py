@@ -9,6 +9,7 @@ open their case), ``desk`` (the refund desk's reminder). Callers use the names r
 from ._common import CaseError, CaseErrorCode
 from .cases import (
     case_accept,
+    case_charge_kept_goods,
     case_decline,
     case_open,
     case_refund,
@@ -29,6 +30,7 @@ __all__ = [
     "CaseErrorCode",
     "cancelled_order_refund",
     "case_accept",
+    "case_charge_kept_goods",
     "case_decline",
     "case_goods_receive",
     "case_goods_settle",
