@@ -280,3 +280,15 @@ def test_ref_wrong_item_kept_goods_with_a_replacement_are_owed_on_the_order():
     services.case_charge_kept_goods(case_id=case.pk, product_id=kept.pk, quantity=2, actor=None)
     order.refresh_from_db()
     assert order_amount_due(order) == order.total + rub("600.00")
+
+
+@pytest.mark.parametrize("n_cases", [1, 6])
+def test_order_page_cases_section_query_count_does_not_grow_with_cases(client, django_assert_max_num_queries, n_cases):
+    order = delivered(user=UserFactory(), lines=((Decimal("100.00"), 6),))
+    line = order.lines.get()
+    for i in range(n_cases):
+        services.claim_report(order_id=order.pk, kind=CaseKind.DEFECT, lines={line.pk: 1}, remedy="repair", key=f"k{i}")
+    client.force_login(order.user)
+    with django_assert_max_num_queries(21):
+        page = client.get(order.get_absolute_url()).content.decode()
+    assert page.count('class="case"') == n_cases
