@@ -25,6 +25,8 @@ from .checkout import (
     cart_changes,
     checkout_summary,
     checkout_token,
+    discount_changes,
+    discount_snapshot,
     offered_payment_methods,
     order_confirm,
     resolve_details,
@@ -150,12 +152,11 @@ def _review_context(request, cart, lines, *, changes=(), changed_ids=frozenset()
     """Everything the review page shows, plus the token bound to exactly that (ORD-PRICE-LOCK)."""
     details = _details(request)
     policy = Policy.load()
-    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy)
+    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy, with_estimate=True)
     if not payment.is_offered(details.get("payment_method", "")):
         raise CheckoutError(payment.reason_for(details.get("payment_method", "")), step="payment")
-    summary = checkout_summary(lines=lines, delivery=option, with_estimate=True, policy=policy)
-    token = checkout_token(cart=cart, lines=lines, details=details)
-    _save(request, shown=review_snapshot(lines))
+    token = checkout_token(cart=cart, lines=lines, details=details, summary=summary)
+    _save(request, shown=review_snapshot(lines), shown_discounts=discount_snapshot(summary))
     payment_label = next(c.label for c in payment.choices if c.method == details["payment_method"])
     return _ctx(
         "review",
@@ -169,6 +170,16 @@ def _review_context(request, cart, lines, *, changes=(), changed_ids=frozenset()
         changes=list(changes),
         changed_ids=set(changed_ids),
     )
+
+
+def _discount_changes(request, lines) -> list[str]:
+    """PAY-DISCOUNTS, ORD-PRICE-LOCK: how the discounts differ from what the review page showed."""
+    details = _details(request)
+    try:
+        _region, _option, _payment, summary = resolve_details(details=details, lines=lines)
+    except CheckoutError:
+        return []
+    return discount_changes(shown=_data(request).get("shown_discounts", []), summary=summary)
 
 
 def _back_to_step(request, exc: CheckoutError):
@@ -210,6 +221,7 @@ def checkout_confirm(request):
         if not lines:
             return _empty_cart_redirect(request)
         changes, changed_ids = cart_changes(shown=_data(request).get("shown", {}), lines=lines)
+        changes += _discount_changes(request, lines)
         if not changes:
             changes = [exc.message]
         try:
