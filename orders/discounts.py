@@ -25,6 +25,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from djmoney.money import Money
 
 from shop.models import DeliveryMethod, PaymentMethod, Policy
 from shop.money import ZERO_DECIMAL_CURRENCIES, quantize
@@ -88,6 +89,11 @@ class AppliedDiscount:
     target: str
     amount: Decimal
     code: str = ""
+    currency: str = ""
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 @dataclass(frozen=True)
@@ -325,7 +331,7 @@ def discounts_apply(
         by_discount[d.pk] += saving
         item_discounts[d.pk] = d
     for pk, d in sorted(item_discounts.items()):
-        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.ITEMS, by_discount[pk], d.code))
+        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.ITEMS, by_discount[pk], d.code, currency))
         applied_ids.add(pk)
 
     # 2. The single best whole-order discount, on the goods after step 1, split in proportion.
@@ -339,7 +345,7 @@ def discounts_apply(
         d, amount = best_order
         for key, share in allocate(amount, net, currency).items():
             result.line_discounts[key] += share
-        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.ORDER, amount, d.code))
+        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.ORDER, amount, d.code, currency))
         applied_ids.add(d.pk)
 
     # 3. The single best delivery discount.
@@ -351,7 +357,7 @@ def discounts_apply(
     if best_delivery is not None and best_delivery[1] > 0:
         d, amount = best_delivery
         result.delivery_discount = amount
-        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.DELIVERY, amount, d.code))
+        result.applied.append(AppliedDiscount(d.pk, label(d), reason(d), T.DELIVERY, amount, d.code, currency))
         applied_ids.add(d.pk)
 
     if code_discount is not None and not result.code_error and code_discount.pk not in applied_ids:
@@ -367,7 +373,7 @@ def discounts_apply(
         for key, part in allocate(Decimal(points), net, currency).items():
             result.line_discounts[key] += part
         result.applied.append(
-            AppliedDiscount(None, POINTS_LABEL, f"{points} of your points", T.ORDER, Decimal(points), "")
+            AppliedDiscount(None, POINTS_LABEL, f"{points} of your points", T.ORDER, Decimal(points), "", currency)
         )
     return result
 
