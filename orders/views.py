@@ -293,6 +293,21 @@ def order_list(request):
     return render(request, "orders/order_list.html", {"page": page, "orders": page.object_list})
 
 
+@login_required
+@require_GET
+def bonus_points(request):
+    """PAY-DISCOUNTS: the customer's bonus balance (the ledger's sum) and its history, order by order."""
+    return render(
+        request,
+        "orders/bonus_points.html",
+        {
+            "balance": bonus.bonus_balance(request.user),
+            "entries": bonus.bonus_history(request.user),
+            "policy": Policy.load(),
+        },
+    )
+
+
 def _order_page(request, number: str, *, placed: bool):
     order = selectors.order_for_page(request, number)
     estimate, estimate_firm = selectors.order_estimate(order)

@@ -7,6 +7,7 @@ tied to one show as offers).
 
 from django import template
 
+from ..bonus import bonus_balance as _balance
 from ..checkout import CheckoutError, checkout_summary
 
 register = template.Library()
@@ -22,3 +23,9 @@ def cart_discounts(context, rows):
     except CheckoutError:
         summary = None
     return {"summary": summary}
+
+
+@register.simple_tag
+def bonus_balance(user) -> int:
+    """The customer's bonus points (for the account page)."""
+    return _balance(user)
