@@ -172,7 +172,7 @@ def _order_settle(order: Order, *, actor, note: str = "") -> None:
 
 
 def _parcel_value(shipment: Shipment, quantities: dict[int, int] | None = None) -> Money:
-    """Value of the parcel's units (or of ``quantities`` per order line) at the order's locked prices, after discounts."""
+    """Value of the parcel's units (or of ``quantities`` per order line) at the locked prices, after discounts."""
     currency = shipment.order.total.currency
     total = Decimal("0")
     for parcel_line in shipment.lines.select_related("order_line"):
