@@ -317,3 +317,40 @@ def test_pay_discounts_staff_create_a_discount_in_the_admin(admin_client):
     assert response.status_code == 302
     assert Discount.objects.get().code == "WINTER"
     assert timezone.is_aware(Discount.objects.get().starts_at)
+
+
+# --- query counts (two sizes, one bound) ------------------------------------------------------
+@pytest.mark.parametrize("n", [2, 30])
+def test_pay_discounts_points_page_query_count_does_not_grow_with_history(client, django_assert_max_num_queries, n):
+    from tests.factories import OrderFactory
+
+    user = UserFactory()
+    account = BonusAccount.objects.create(user=user, balance=10 * n)
+    for _ in range(n):
+        BonusEntry.objects.create(account=account, order=OrderFactory(user=user), kind="earned", points=10)
+    client.force_login(user)
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("orders:points")).content.decode()
+    assert page.count('class="bonus-entry"') == n and f'"bonus-balance">{10 * n}<' in page
+
+
+@pytest.mark.parametrize("n", [1, 15])
+def test_pay_discounts_review_query_count_does_not_grow_with_discounts_and_lines(
+    client, cat, django_assert_max_num_queries, n
+):
+    products = []
+    for i in range(n):
+        category = CategoryFactory()
+        products.append((ProductFactory(category=category, price=Money(Decimal("100.00") + i, "RUB")), 2))
+        promo = Discount.objects.create(name=f"Promo {i}", kind="percent", value=Decimal("3"), target="items")
+        promo.categories.add(category)
+        Discount.objects.create(name=f"Order {i}", kind="fixed", value=Decimal(i + 1), usage_limit=100)
+        Discount.objects.create(name=f"PayPal {i}", value=Decimal("2"), payment_method="paypal")
+    guest_cart(client, products)
+    assert _walk(client, cat, payment="bank_transfer", code="").status_code == 302
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("checkout:review")).content.decode()
+    assert page.count('class="discount-line"') == n + 1
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("shop:cart")).content.decode()
+    assert page.count('class="discount-applied"') == n + 1
