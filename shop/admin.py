@@ -91,6 +91,14 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Bonus programme",
+            {
+                "fields": ["bonus_earn_percent", "bonus_spend_max_percent"],
+                "description": "PAY-DISCOUNTS: points customers earn and may spend (discounts themselves are under "
+                "Orders → Discounts).",
+            },
+        ),
+        (
             "Withdrawal, claims and refunds",
             {
                 "fields": [
