@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.cart import cart_lines, get_cart
-from shop.delivery import delivery_options
+from shop.delivery import delivery_options, remember_region
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
 from . import access, selectors
@@ -54,9 +54,9 @@ def _details(request) -> dict:
     return {**data.get("contact", {}), **data.get("delivery", {}), **data.get("payment", {})}
 
 
-def _cart_and_lines(request):
+def _cart_and_lines(request, *, with_pictures: bool = False):
     cart = get_cart(request)
-    return cart, cart_lines(cart)
+    return cart, cart_lines(cart, with_pictures=with_pictures)
 
 
 def _empty_cart_redirect(request):
@@ -84,6 +84,7 @@ def checkout_start(request):
         form = ContactForm(request.POST)
         if form.is_valid():
             _save(request, contact=form.session_data())
+            remember_region(request, form.cleaned_data["region"])  # the storefront's delivery promise
             return redirect("checkout:delivery")
     else:
         initial = _data(request).get("contact") or selectors.last_order_contact(user=request.user)
@@ -181,7 +182,7 @@ def _back_to_step(request, exc: CheckoutError):
 @require_GET
 def checkout_review(request):
     """(d) Review: lines, totals, processing and delivery dates, and the "Confirm order" button."""
-    cart, lines = _cart_and_lines(request)
+    cart, lines = _cart_and_lines(request, with_pictures=True)
     if not lines:
         return _empty_cart_redirect(request)
     try:

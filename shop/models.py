@@ -299,7 +299,13 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["category", "is_active"])]
+        indexes = [
+            models.Index(fields=["category", "is_active"]),
+            # The catalogue's sort orders (shop.filters.SORTS) over active products.
+            models.Index(fields=["is_active", "price", "id"], name="shop_product_by_price"),
+            models.Index(fields=["is_active", "name", "id"], name="shop_product_by_name"),
+            models.Index(fields=["is_active", "-created_at", "-id"], name="shop_product_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -309,6 +315,37 @@ class Product(models.Model):
 
     def payment_method_labels(self) -> list[str]:
         return [PaymentMethod(m).label for m in self.payment_methods if m in PaymentMethod.values]
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    return f"products/{instance.product.slug}/{filename}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product, stored through Django's storage API; the lowest position is the main one.
+
+    Thumbnails are made by sorl-thumbnail on first use; a replaced or deleted picture's file and its
+    thumbnails are removed (shop.signals).
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField("picture", upload_to=product_image_path)
+    alt_text = models.CharField(
+        "alt text",
+        max_length=200,
+        help_text="What the picture shows, read aloud to customers who cannot see it (e.g. “Sturman 8x42 binoculars, "
+        "side view”).",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="The picture with the lowest number is the main one."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "picture"
+
+    def __str__(self) -> str:
+        return self.alt_text
 
 
 class Region(models.Model):

@@ -29,6 +29,7 @@ from shop.models import (
     Product,
     Region,
 )
+from shop.pictures import demo_alt_text, demo_picture, product_picture_set
 
 ALL = [m.value for m in PaymentMethod]
 DEMO_PARTNER_EMAIL = "fulfilment-partner@example.com"
@@ -466,7 +467,7 @@ class Command(BaseCommand):
 
     def _products(self, categories: dict[str, Category]) -> None:
         for category, name, sku, price, stock, warranty, methods, description in PRODUCTS:
-            Product.objects.update_or_create(
+            product, _ = Product.objects.update_or_create(
                 sku=sku,
                 defaults={
                     "category": categories[category],
@@ -479,6 +480,13 @@ class Command(BaseCommand):
                     "warranty_months": warranty,
                     "payment_methods": list(methods),
                 },
+            )
+            # A picture drawn by code (no downloads); a re-run replaces it and the old file goes.
+            product_picture_set(
+                product=product,
+                content=demo_picture(name=name, category_slug=category),
+                filename=f"{product.slug}.png",
+                alt_text=demo_alt_text(name=name, category_slug=category),
             )
 
     def _regions(self) -> dict[str, Region]:
