@@ -6,8 +6,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from . import selectors
 from .models import Category
+from .search import product_search
 
 #: sort value → ORDER BY (pk last, so pages never repeat or skip a product of the same price).
 SORTS = {
@@ -35,7 +35,7 @@ class ProductFilterForm(forms.Form):
 
 
 class ProductFilter(django_filters.FilterSet):
-    """Search (``selectors.product_search``), category, price range, in stock, and the sort order.
+    """Search (``shop.search.product_search``), category, price range, in stock, and the sort order.
 
     A value that is not valid is reported next to its field and that filter is not applied.
     """
@@ -71,7 +71,7 @@ class ProductFilter(django_filters.FilterSet):
         self.filters["category"].extra["choices"] = [(c.slug, c.name) for c in categories]
 
     def filter_search(self, queryset, name, value):
-        return selectors.product_search(queryset, value)
+        return product_search(queryset, value)
 
     def filter_in_stock(self, queryset, name, value):
         return queryset.filter(stock__gt=0) if value else queryset

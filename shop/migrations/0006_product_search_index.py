@@ -1,5 +1,5 @@
 """Full-text search of the catalogue on PostgreSQL: a GIN index over the document that
-``shop.selectors.product_search_vector`` searches (name, SKU, description; ``simple`` configuration).
+``shop.search.product_search_vector`` searches (name, SKU, description; ``simple`` configuration).
 
 Other databases (SQLite in development) search with a plain match and get no index; the state of the
 models does not change, so ``makemigrations`` stays clean on every database.

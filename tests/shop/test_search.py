@@ -1,5 +1,5 @@
 """Finding things: search over name, SKU and description across categories (one selector,
-``shop.selectors.product_search``), sorting and filters held in the URL (django-filter)."""
+``shop.search.product_search``), sorting and filters held in the URL (django-filter)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,7 +9,8 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from shop.models import Product
-from shop.selectors import catalogue_products, product_search
+from shop.search import product_search
+from shop.selectors import catalogue_products
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

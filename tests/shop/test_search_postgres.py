@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from shop.models import Product
-from shop.selectors import catalogue_products, product_search
+from shop.search import product_search
+from shop.selectors import catalogue_products
 from tests.explain_support import clone_rows
 from tests.factories import CategoryFactory, ProductFactory
 
