@@ -18,7 +18,7 @@ from shop.cart import cart_lines, get_cart
 from shop.delivery import delivery_options, remember_region
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
-from . import access, selectors
+from . import access, selectors, services
 from .checkout import (
     CheckoutChanged,
     CheckoutError,
@@ -277,6 +277,18 @@ def order_detail(request, number: str):
 def order_placed(request, number: str):
     """The thank-you page: the order page with a confirmation banner."""
     return _order_page(request, number, placed=True)
+
+
+@require_POST
+def order_again(request, number: str):
+    """ "Order again": the order's products go into the cart at today's prices; the cart page says what."""
+    order = access.get_order_for_request(request, number)
+    added, refused = services.order_again(request=request, order=order)
+    if added:
+        messages.success(request, f"Added to your cart at today's prices: {', '.join(added)}.")
+    for reason in refused:
+        messages.error(request, f"Not added: {reason}")
+    return redirect("shop:cart")
 
 
 @require_GET

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from djmoney.models.fields import MoneyField
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class PaymentMethod(models.TextChoices):
@@ -401,6 +402,43 @@ class DeliveryRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} to {self.region}: {self.price}"
+
+
+class CustomerProfile(models.Model):
+    """What a customer keeps in their account besides Django's user: a phone number (name and e-mail are
+    the user's own fields)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    phone = PhoneNumberField("phone", blank=True, help_text="The courier calls this number; checkout fills it in.")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Address(models.Model):
+    """An address in a customer's address book; the default one fills in checkout (ORD-FIELDS, ORD-TERRITORY)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    full_name = models.CharField("full name of the recipient", max_length=200)
+    phone = PhoneNumberField("phone")
+    address = models.CharField("street address", max_length=500)
+    city = models.CharField("city", max_length=120)
+    postcode = models.CharField("postcode", max_length=20)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    is_default = models.BooleanField("default address", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "pk"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.address}, {self.postcode} {self.city}"
 
 
 class Cart(models.Model):

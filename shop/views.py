@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,17 @@ from django.views.decorators.http import require_POST
 
 from . import cart as cart_services
 from . import selectors
-from .accounts import customer_activate, customer_register
+from .accounts import (
+    address_delete,
+    address_make_default,
+    address_save,
+    customer_activate,
+    customer_register,
+    profile_update,
+)
 from .delivery import customer_region, delivery_promise
-from .forms import RegisterForm
-from .models import Policy
+from .forms import AddressForm, ProfileForm, RegisterForm
+from .models import Address, CustomerProfile, Policy
 
 PRODUCTS_PER_PAGE = 12
 
@@ -188,7 +195,68 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "shop/account.html", {"account_user": request.user})
+    profile = CustomerProfile.objects.filter(user=request.user).first()
+    addresses = list(Address.objects.filter(user=request.user).select_related("region"))
+    return render(
+        request, "shop/account.html", {"account_user": request.user, "profile": profile, "addresses": addresses}
+    )
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """Name and phone; bad input is shown next to the field and nothing is saved."""
+    profile = CustomerProfile.objects.filter(user=request.user).first()
+    initial = {
+        "first_name": request.user.first_name,
+        "last_name": request.user.last_name,
+        "phone": profile.phone if profile else "",
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "Your name and phone are saved.")
+        return redirect("account")
+    return render(request, "shop/profile_form.html", {"form": form})
+
+
+@login_required
+def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add an address (``pk`` None) or change one of the customer's own."""
+    instance = get_object_or_404(Address, pk=pk, user=request.user) if pk is not None else None
+    form = AddressForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        address = address_save(
+            user=request.user,
+            data=form.address_data(),
+            address_id=pk,
+            make_default=form.cleaned_data["make_default"],
+        )
+        default = " It is your default address." if address.is_default else ""
+        messages.success(request, f"Address “{address.address}, {address.city}” is saved.{default}")
+        return redirect("account")
+    return render(request, "shop/address_form.html", {"form": form, "address": instance})
+
+
+@login_required
+@require_POST
+def address_default(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        address = address_make_default(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404("No such address.")
+    messages.success(request, f"“{address.address}, {address.city}” is now your default address.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def address_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        address_delete(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404("No such address.")
+    messages.success(request, "The address is removed from your address book.")
+    return redirect("account")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
