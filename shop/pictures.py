@@ -151,7 +151,7 @@ def demo_picture(*, name: str, category_slug: str) -> bytes:
         draw.text(((SIZE[0] - width) / 2, y), line, font=font, fill=(255, 255, 255))
         y += 44
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

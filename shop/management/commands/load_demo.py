@@ -481,13 +481,16 @@ class Command(BaseCommand):
                     "payment_methods": list(methods),
                 },
             )
-            # A picture drawn by code (no downloads); a re-run replaces it and the old file goes.
-            product_picture_set(
-                product=product,
-                content=demo_picture(name=name, category_slug=category),
-                filename=f"{product.slug}.png",
-                alt_text=demo_alt_text(name=name, category_slug=category),
-            )
+            # A picture drawn by code (no downloads), unless this product already has its drawing.
+            alt_text = demo_alt_text(name=name, category_slug=category)
+            main = product.images.filter(position=0).first()
+            if main is None or main.alt_text != alt_text or not main.image.storage.exists(main.image.name):
+                product_picture_set(
+                    product=product,
+                    content=demo_picture(name=name, category_slug=category),
+                    filename=f"{product.slug}.png",
+                    alt_text=alt_text,
+                )
 
     def _regions(self) -> dict[str, Region]:
         result = {}
