@@ -321,7 +321,10 @@ def serious_axe_violations(page: Page) -> list[str]:
             const result = await axe.run(document, {resultTypes: ["violations"]});
             return result.violations
                 .filter(v => v.impact === "serious" || v.impact === "critical")
-                .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`);
+                .map(v => {
+                    const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ");
+                    return `${v.impact} ${v.id}: ${v.help} — ${where}`;
+                });
         }"""
     )
     return violations
