@@ -167,3 +167,36 @@ def test_load_demo_gives_every_product_a_picture_and_a_rerun_leaves_no_old_files
     assert ProductImage.objects.filter(position=0).count() == products > 20
     assert len(files_under(root)) == len(first) == products
     assert all(picture.alt_text.startswith(picture.product.name) for picture in ProductImage.objects.all())
+
+
+@pytest.mark.parametrize("products", [3, 30])
+def test_catalogue_with_pictures_query_count_does_not_grow(
+    client, django_assert_max_num_queries, django_capture_on_commit_callbacks, products
+):
+    for number in range(products):
+        product = ProductFactory()
+        product_picture_set(product=product, content=png(), filename=f"p{number}.png", alt_text=f"Picture {number}")
+    client.get(reverse("shop:product_list"))  # makes the thumbnails once (sorl-thumbnail remembers them)
+
+    # Policy, categories, count, products, their pictures: thumbnails known already cost no query.
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("shop:product_list"))
+
+    assert response.content.decode().count('class="picture card-img"') == min(products, 12)
+
+
+@pytest.mark.parametrize("pictures", [1, 8])
+def test_product_page_query_count_does_not_grow_with_pictures(client, django_assert_max_num_queries, pictures):
+    make_catalogue()
+    product = ProductFactory()
+    for position in range(pictures):
+        product_picture_set(
+            product=product, content=png(), filename=f"p{position}.png", alt_text="x", position=position
+        )
+    client.get(product.get_absolute_url())
+
+    # product, pictures, Policy + closures + delivery method (the promise)
+    with django_assert_max_num_queries(5):
+        response = client.get(product.get_absolute_url())
+
+    assert response.content.decode().count('class="picture gallery-') == pictures
