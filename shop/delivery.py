@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from djmoney.money import Money
 
 from .calendar import BusinessCalendar
-from .models import DeliveryMethod, DeliveryRate, Policy, Region
+from .models import Address, DeliveryMethod, DeliveryRate, Policy, Region
 
 
 class DeliveryUnavailable(Exception):
@@ -168,11 +168,17 @@ def _promise_method(region: Region | None) -> DeliveryMethod | None:
 
 
 def customer_region(request) -> Region | None:
-    """The region the customer last chose at checkout in this session, if it is in the territory."""
+    """The region the customer last chose at checkout in this session, else their default address's
+    region (address book), if it is in the territory; None when not known."""
     region_id = request.session.get(REGION_SESSION_KEY) if hasattr(request, "session") else None
-    if not region_id:
-        return None
-    return Region.objects.filter(pk=region_id, in_territory=True).first()
+    if region_id:
+        return Region.objects.filter(pk=region_id, in_territory=True).first()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Region.objects.filter(
+            in_territory=True, pk__in=Address.objects.filter(user=user, is_default=True).values("region")
+        ).first()
+    return None
 
 
 def delivery_promise(

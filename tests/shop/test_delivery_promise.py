@@ -92,3 +92,26 @@ def test_ship_within_2bd_promise_follows_the_policy(policy, catalogue):
     promise = delivery_promise(now=dt.datetime(2026, 12, 11, 12, 50, tzinfo=MSK), policy=policy)
     assert promise.ships_by == dt.date(2026, 12, 17)
     assert promise.left == dt.timedelta(hours=2, minutes=10)
+
+
+def test_ship_methods_promise_uses_the_default_address_region_of_a_logged_in_customer(client, catalogue):
+    """SHIP-METHODS: a customer with a default address sees the promise for its region before checkout."""
+    from shop.models import Address
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="anna")
+    Address.objects.create(
+        user=user,
+        full_name="Anna Petrova",
+        phone="+79161234567",
+        address="3 Mira avenue",
+        city="Kaliningrad",
+        postcode="236000",
+        region=catalogue.kaliningrad,
+        is_default=True,
+    )
+    client.force_login(user)
+    product = ProductFactory()
+    with time_machine.travel(dt.datetime(2026, 12, 11, 12, 50, tzinfo=MSK), tick=False):
+        text = promise_text(client.get(product.get_absolute_url()))
+    assert "by international air mail to Kaliningrad Oblast" in text
