@@ -46,3 +46,28 @@ def test_search_on_postgres_matches_prefixes_skus_and_descriptions_across_catego
     assert [p.name for p in product_search(products, "TS-SKW-130P")] == ["Sky-Watcher Heritage 130P"]
     assert [p.name for p in product_search(products, "bright moon")] == ["Moon filter"]
     assert list(product_search(products, "'; DROP TABLE")) == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [("price", "shop_product_by_price"), ("name", "shop_product_by_name"), ("newest", "shop_product_newest")],
+)
+def test_catalogue_sort_orders_read_an_index_on_postgres(sort, index):
+    """The first catalogue page of 20,000 products in each sort order reads its index, not a sorted scan."""
+    from shop.filters import SORTS
+
+    template = ProductFactory(name="Plain binocular", sku="BN-0")
+    clone_rows(
+        Product,
+        template.pk,
+        20_000,
+        {
+            "name": "'Plain binocular ' || g",
+            "sku": "'BN-' || g",
+            "slug": "'plain-' || g",
+            "price": "1000 + g",
+            "created_at": "timestamptz '2026-01-01' + g * interval '1 minute'",
+        },
+    )
+    plan = Product.objects.active().order_by(*SORTS[sort])[:12].explain()
+    assert index in plan, plan
