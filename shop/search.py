@@ -16,7 +16,7 @@ MAX_SEARCH_WORDS = 8
 
 
 def product_search_vector():
-    """The document searched on PostgreSQL: name, SKU and description (shop migration 0006 indexes it with GIN).
+    """The document searched on PostgreSQL: name, SKU and description (shop migration 0007 indexes it with GIN).
 
     The ``simple`` configuration (no stemming) because names and SKUs are not words of one language.
     """

@@ -23,6 +23,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0005_product_pictures")]
+    dependencies = [("shop", "0006_product_pictures")]
 
     operations = [migrations.RunPython(create_index, drop_index)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0006_product_search_index'),
+        ('shop', '0007_product_search_index'),
     ]
 
     operations = [
