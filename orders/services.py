@@ -20,6 +20,7 @@ from djmoney.money import Money
 
 from shop import hooks
 from shop.calendar import BusinessCalendar
+from shop.cart import CartError, cart_add
 from shop.locks import lock_order
 from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
@@ -407,3 +408,24 @@ def orders_cancel_unanswered_price_errors() -> int:
             _cancel_locked(order, reason="No answer to the corrected price in time.", kind="price_error")
             cancelled += 1
     return cancelled
+
+
+def order_again(*, request, order: Order) -> tuple[list[str], list[str]]:
+    """ "Order again": the order's products go into the request's cart at today's prices (the cart always
+    shows current prices; ORD-PRICE-LOCK fixes them only at the next confirmation).
+
+    Returns (added, refused): the names added and, for each product that could not be added (no
+    longer sold, out of stock, fewer left), the reason. Each addition is its own cart write.
+    """
+    added, refused = [], []
+    for line in order.lines.select_related("product").order_by("pk"):
+        if line.product is None:
+            refused.append(f"“{line.product_name}” is no longer sold.")
+            continue
+        try:
+            cart_add(request=request, product_id=line.product_id, quantity=line.quantity)
+        except CartError as error:
+            refused.append(str(error))
+        else:
+            added.append(line.product.name)
+    return added, refused

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from djmoney.models.fields import MoneyField
 
+from shop.storage import private_storage
+
 
 class CaseKind(models.TextChoices):
     WITHDRAWAL = "withdrawal", "Withdrawal"  # REF-WITHDRAW-30D
@@ -172,8 +174,8 @@ class CaseLine(models.Model):
 
 class CasePhoto(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
-    # Pillow checks it is an image (ImageField); the size is capped. Stored with the default storage.
-    image = models.ImageField(upload_to="cases/%Y/%m/", validators=[validate_photo_size])
+    # Pillow checks it is an image (ImageField); the size is capped. Private storage: no public URL.
+    image = models.ImageField(upload_to="cases/%Y/%m/", storage=private_storage, validators=[validate_photo_size])
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from sorl.thumbnail.admin import AdminImageMixin
 
 from .admin_tools import ReadOnlyAdminMixin
 from .emails import email_resend
@@ -22,6 +23,7 @@ from .models import (
     Email,
     Policy,
     Product,
+    ProductImage,
     Region,
 )
 from .selectors import LOW_STOCK
@@ -164,9 +166,18 @@ class StockStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProductImageInline(AdminImageMixin, admin.TabularInline):
+    """The product's pictures: the lowest position is the main one (catalogue card, cart, e-mails)."""
+
+    model = ProductImage
+    extra = 1
+    fields = ["image", "alt_text", "position"]
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
+    inlines = [ProductImageInline]
     list_display = ["name", "sku", "category", "price", "stock", "is_active", "warranty_months"]
     list_filter = ["category", "is_active", StockStatusFilter]
     list_select_related = ["category"]
@@ -182,8 +193,24 @@ class RegionAdmin(admin.ModelAdmin):
     list_filter = ["in_territory"]
     search_fields = ["name", "code"]
 
+    def get_search_results(self, request, queryset, search_term):
+        """ORD-TERRITORY: where a delivery rate's region is chosen, only the delivery territory is offered."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "deliveryrate":
+            queryset = queryset.filter(in_territory=True)
+        return queryset, may_have_duplicates
 
-class DeliveryRateInline(admin.TabularInline):
+
+class TerritoryRegionMixin:
+    """ORD-TERRITORY: a region outside the delivery territory is not offered as a choice."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = Region.objects.filter(in_territory=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DeliveryRateInline(TerritoryRegionMixin, admin.TabularInline):
     model = DeliveryRate
     extra = 0
     autocomplete_fields = ["region"]
@@ -208,7 +235,7 @@ class DeliveryMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryRate)
-class DeliveryRateAdmin(admin.ModelAdmin):
+class DeliveryRateAdmin(TerritoryRegionMixin, admin.ModelAdmin):
     list_display = ["region", "method", "price"]
     list_filter = ["method", "region__in_territory"]
     list_select_related = ["region", "method"]

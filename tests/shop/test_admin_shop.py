@@ -151,6 +151,9 @@ def _product_form(category, **overrides):
         "stock": "4",
         "is_active": "on",
         "warranty_months": "24",
+        # the Pictures inline, left empty
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

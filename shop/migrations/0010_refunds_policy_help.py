@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0005_policy_bonus'),
+        ('shop', '0009_account_profile_and_address_book'),
     ]
 
     operations = [
