@@ -4,10 +4,12 @@ REF-WRONG-ITEM, REF-SHORT-DELIVERY), their windows and refund due dates (REF-SLA
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -235,7 +237,11 @@ def test_ref_defect_claim_form_stores_photos_and_refuses_a_non_image_next_to_the
     assert good.status_code == 302
     case = Case.objects.get()
     assert case.kind == CaseKind.DEFECT and case.photos.count() == 1
-    assert case.photos.get().image.storage.exists(case.photos.get().image.name)
+    photo = case.photos.get().image
+    assert photo.storage.exists(photo.name)
+    # Private: outside MEDIA_ROOT, so the public media route (product pictures) cannot serve it.
+    assert not Path(settings.MEDIA_ROOT, photo.name).exists()
+    assert client.get(f"/{settings.MEDIA_URL}{photo.name}").status_code == 404
 
 
 def test_ref_defect_after_warranty_the_page_says_when_the_right_ended(client):
