@@ -217,6 +217,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# --- Media (uploads: signed Acts of Discrepancy, claim photos): never served publicly; staff pages
+# and the order's owner read them through views that check who is asking.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -213,6 +213,13 @@ class Policy(models.Model):
         default=3,
         help_text="The customer is e-mailed this many days before a parcel waiting for them must be collected.",
     )
+    # DLV-LATE
+    late_parcel_margin_days = models.PositiveSmallIntegerField(
+        "open a late-parcel investigation this many business days after the expected window",
+        default=2,
+        help_text="A customer may report a parcel as not arrived the day after its expected delivery window ends. "
+        "If nobody has, the shop opens the investigation itself this many business days after the window.",
+    )
     # The fields below without a help text are read by no code yet, so the admin hides them (withdrawal
     # and claims will): give one a verbose name and help text when it is shown.
     # REF-WITHDRAW-30D
