@@ -203,11 +203,15 @@ def order_fraud_reject(*, order_id: int, actor, note: str = "") -> Order:
                 "This order is not waiting for a fraud check.", code=OrderErrorCode.NOT_IN_FRAUD_REVIEW
             )
         events.fraud_review_rejected(order=order, note=note, actor=actor)
-        return _cancel_locked(order, reason=note or "The card payment could not be accepted.", actor=actor)
+        return _cancel_locked(
+            order, reason=note or "The card payment could not be accepted.", actor=actor, kind="fraud_cancel"
+        )
 
 
 # --- Cancellation ---------------------------------------------------------------------------
-def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
+def _cancel_locked(order: Order, *, reason: str, actor=None, kind: str = "staff_cancel") -> Order:
+    """``kind`` says why, for the refund case the refunds app opens (a ``refunds.CaseKind`` value:
+    staff_cancel, fraud_cancel, price_error, withdrawal)."""
     lifecycle.check(order, to=S.CANCELLED)
     if order.stock_taken:
         stock.release_stock(order=order, actor=actor)
@@ -226,12 +230,13 @@ def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
     lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
     events.order_cancelled(order=order, reason=reason, actor=actor)
     notifications.order_cancelled_queue(order=order)
-    # PAY-REFUND-SAME-WAY: the payments app writes a refund for anything captured, in this transaction.
-    hooks.run("order_cancelled", order.pk)
+    # PAY-REFUND-SAME-WAY: the refunds app opens a case of this kind and refunds anything captured
+    # through the payments app, in this transaction.
+    hooks.run("order_cancelled", order.pk, kind=kind)
     return order
 
 
-def order_cancel(*, order_id: int, reason: str = "", actor=None) -> Order:
+def order_cancel(*, order_id: int, reason: str = "", actor=None, kind: str = "staff_cancel") -> Order:
     """ORD-REFUSE: staff cancel an order (a reason is optional); stock goes back, money is refunded.
 
     Allowed from ``lifecycle.CANCELLABLE``. The customer is e-mailed (with the reason if given).
@@ -241,7 +246,7 @@ def order_cancel(*, order_id: int, reason: str = "", actor=None) -> Order:
         order = lock_order(order_id)
         if order.status == S.CANCELLED:
             return order
-        return _cancel_locked(order, reason=reason.strip(), actor=actor)
+        return _cancel_locked(order, reason=reason.strip(), actor=actor, kind=kind)
 
 
 # --- ORD-PRICE-ERROR ------------------------------------------------------------------------
@@ -370,14 +375,14 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
             )
         if not accept:
             events.price_error_declined(order=order, actor=actor)
-            return _cancel_locked(order, reason="You declined the corrected price.", actor=actor)
+            return _cancel_locked(order, reason="You declined the corrected price.", actor=actor, kind="price_error")
         old_total = order.total
         changed = _price_corrections_apply(order)
         events.price_error_accepted(order=order, old_total=old_total, new_total=order.total, lines=changed, actor=actor)
         holds.hold_release(order=order, kind=H.PRICE_CONFIRMATION, resolution="Customer accepted.", actor=actor)
         notifications.order_price_error_accepted_queue(order=order, old_total=old_total)
         if order.paid_at is not None and order.total < old_total:
-            hooks.run("order_refund_due", order.pk, (old_total - order.total).amount)
+            hooks.run("order_refund_due", order.pk, (old_total - order.total).amount, kind="price_error")
         order_ready_check(order, actor=actor)
         return order
 
@@ -398,6 +403,6 @@ def orders_cancel_unanswered_price_errors() -> int:
             if hold is None or hold.due_at is None or hold.due_at >= now:
                 continue
             events.price_error_timed_out(order=order)
-            _cancel_locked(order, reason="No answer to the corrected price in time.")
+            _cancel_locked(order, reason="No answer to the corrected price in time.", kind="price_error")
             cancelled += 1
     return cancelled

@@ -261,7 +261,7 @@ def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *,
         )
         if order.paid_at is not None:
             # PAY-REFUND-SAME-WAY: the payments app writes the refund in this transaction.
-            hooks.run("order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}")
+            hooks.run("order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}", kind="stockout_cancel")
             refund = value
     _email(
         order,
