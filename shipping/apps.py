@@ -8,7 +8,6 @@ class ShippingConfig(AppConfig):
     def ready(self) -> None:
         # Hook receivers (shop/hooks.py) are registered here, one line each, with the rule they serve.
         from shop import hooks
-
         from shop.emails import register_attachment_builder
 
         from .services import acts, partners, stockout

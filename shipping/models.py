@@ -17,6 +17,7 @@ from djmoney.models.fields import MoneyField
 from encrypted_fields.fields import EncryptedCharField
 
 from orders.models import Order
+from refunds.models import Case
 
 
 def partner_endpoint_schemes() -> list[str]:
@@ -422,6 +423,16 @@ class ActLine(models.Model):
     @property
     def quantity_missing(self) -> int:
         return max(self.quantity_expected - self.quantity_handed_over, 0)
+
+
+class ShortDeliveryClaim(Case):
+    """REF-SHORT-DELIVERY: the short-delivery cases, as the fulfilment desk sees them: flagged when no act
+    was drawn up, and declinable for that reason (shipping/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "short-delivery claim"
+        verbose_name_plural = "short-delivery claims (acts)"
 
 
 # --- The staff work queue and the ship-by digest (SHIP-BUSINESS-HOURS, SHIP-WITHIN-2BD) ---------

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0016_parcel_claim_event_types'),
+        ('orders', '0016_case_event_types'),
         ('shipping', '0005_partners_notices'),
         ('shop', '0005_late_parcel_margin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -55,9 +55,7 @@ def act_defaults(attempt: DeliveryAttempt) -> tuple[str, dict[int, int]]:
     return place, handed
 
 
-def act_draw_up(
-    *, attempt_id: int, handed_over: dict[int, int], place: str, note: str = "", actor
-) -> ActOfDiscrepancy:
+def act_draw_up(*, attempt_id: int, handed_over: dict[int, int], place: str, note: str = "", actor) -> ActOfDiscrepancy:
     """REF-SHORT-DELIVERY: record the act for the handover ``attempt_id``.
 
     ``handed_over`` maps the parcel's order line ids to the units handed over (0 … units in the
@@ -91,14 +89,20 @@ def act_draw_up(
                 )
             rows.append((line, parcel_line.quantity, got))
             if got < parcel_line.quantity:
-                missing.append({"line_id": line.pk, "product": line.product_name, "quantity": parcel_line.quantity - got})
+                short = parcel_line.quantity - got
+                missing.append({"line_id": line.pk, "product": line.product_name, "quantity": short})
         if not missing:
             raise ActError(
                 "Every unit was handed over: an act records what is missing or wrong. Lower a handed-over quantity.",
                 code=ActErrorCode.NOTHING_MISSING,
             )
         act = ActOfDiscrepancy.objects.create(
-            order=order, shipment=shipment, attempt=attempt, place=place[:300], note=(note or "").strip(), created_by=actor
+            order=order,
+            shipment=shipment,
+            attempt=attempt,
+            place=place[:300],
+            note=(note or "").strip(),
+            created_by=actor,
         )
         ActLine.objects.bulk_create(
             ActLine(act=act, order_line=line, quantity_expected=expected, quantity_handed_over=got)

@@ -36,7 +36,7 @@ from refunds.models import Case, CaseKind, CaseRemedy, CaseStatus
 from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
 from shop.errors import ServiceError
-from shop.locks import lock_order, lock_order_lines, lock_products, lock_shipment
+from shop.locks import lock_case, lock_order, lock_order_lines, lock_products, lock_shipment
 from shop.models import Policy
 from shop.money import money
 
@@ -83,12 +83,14 @@ class ParcelClaimError(ServiceError):
 
 
 # --- shared steps ---------------------------------------------------------------------------
-def _locked(shipment_id: int, *, with_lines: bool = False) -> tuple[Order, dict, Shipment]:
-    """Order, (its lines,) then the parcel: the lock order in shop/locks.py. Inside a transaction."""
+def _locked(shipment_id: int, *, with_lines: bool = False, case_id: int | None = None) -> tuple[Order, dict, Shipment]:
+    """Order, (a case,) (its lines,) then the parcel: the lock order in shop/locks.py. Inside a transaction."""
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
         raise ParcelClaimError(f"There is no parcel {shipment_id}.", code=ParcelClaimErrorCode.NOT_ALLOWED)
     order = lock_order(order_id)
+    if case_id is not None:
+        lock_case(case_id)
     lines = lock_order_lines(order_id) if with_lines else {}
     shipment = lock_shipment(shipment_id, order_id=order.pk)
     shipment.order = order
@@ -99,9 +101,11 @@ def _parcel_units(shipment: Shipment) -> dict[int, int]:
     return {pl.order_line_id: pl.quantity for pl in shipment.lines.all()}
 
 
-def _parcel_goods(shipment: Shipment, lines: dict) -> Decimal:
-    units = _parcel_units(shipment)
-    return sum((lines[pk].unit_price.amount * qty for pk, qty in units.items()), Decimal("0"))
+def _parcel_value(shipment: Shipment, order: Order):
+    """DLV-LATE / DLV-LOST: what a full refund pays: the parcel's goods and the order's delivery."""
+    rows = shipment.lines.select_related("order_line")
+    goods = sum((row.order_line.unit_price.amount * row.quantity for row in rows), Decimal("0"))
+    return money(goods + order.delivery_cost.amount, order.total.currency)
 
 
 def _email(order: Order, *, kind: str, template: str, key: str, **extra) -> None:
@@ -145,9 +149,10 @@ def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, s
             kind=CaseKind.LATE_PARCEL,
             lines=_parcel_units(shipment),
             shipment_id=shipment.pk,
-            statement=statement or f"{who} that parcel {shipment.pk} has not arrived (expected by {shipment.expected_to}).",
+            statement=statement or f"{who} that parcel {shipment.pk} has not arrived (due by {shipment.expected_to}).",
             actor=actor,
             key=key,
+            amount=_parcel_value(shipment, order),
         )
         email_queue(
             to=Policy.load().staff_email,
@@ -155,15 +160,7 @@ def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, s
             key=f"staff-late-parcel:{shipment.pk}",
             context={"order": order, "shipment": shipment, "case": case, "by_shop": by_shop},
         )
-        _email(
-            order,
-            kind="late parcel investigation",
-            template="parcel_late_investigation",
-            key=f"parcel-late:{shipment.pk}",
-            shipment=shipment,
-            by_shop=by_shop,
-        )
-        return case
+        return case  # the customer is e-mailed by case_open (templates/emails/case_update.*)
 
 
 def parcels_investigate_late(*, today: dt.date | None = None, batch: int = 200) -> int:
@@ -205,7 +202,8 @@ def parcel_confirm_lost(*, shipment_id: int, reference: str, actor) -> Case:
             field="reference",
         )
     with transaction.atomic():
-        order, _lines, shipment = _locked(shipment_id)
+        late_id = Case.objects.filter(key=f"late-parcel:{shipment_id}").values_list("pk", flat=True).first()
+        order, _lines, shipment = _locked(shipment_id, case_id=late_id)
         key = f"lost-parcel:{shipment.pk}"
         existing = Case.objects.filter(key=key).first()
         if existing is not None:
@@ -236,11 +234,14 @@ def parcel_confirm_lost(*, shipment_id: int, reference: str, actor) -> Case:
             statement=f"The carrier confirmed parcel {shipment.pk} lost ({reference}).",
             actor=actor,
             key=key,
+            amount=_parcel_value(shipment, order),
         )
-        late = Case.objects.filter(key=f"late-parcel:{shipment.pk}", status__in=_OPEN).first()
-        if late is not None:
+        if late_id is not None and Case.objects.filter(pk=late_id, status__in=_OPEN).exists():
             case_services.case_resolve(
-                case_id=late.pk, actor=actor, note=f"The carrier confirmed the loss: continued as case {case.pk}."
+                case_id=late_id,
+                actor=actor,
+                remedy=CaseRemedy.REFUND,
+                note=f"The carrier confirmed the loss: you choose a replacement or a refund in case {case.pk}.",
             )
         if shipment.reship_requested_at is not None:
             # Already sent again as a late parcel: the customer has their replacement; nothing to choose.
@@ -298,15 +299,7 @@ def parcel_reship(*, shipment_id: int, actor, reason: str) -> Shipment:
         order.ship_by = calendar.add_business_days(timezone.now(), Policy.load().ship_within_days)
         order.save(update_fields=["ship_by"])
         events.parcel_reship(order=order, shipment_id=shipment.pk, reason=reason, actor=actor)
-        _email(
-            order,
-            kind="parcel sent again",
-            template="parcel_reship",
-            key=f"parcel-reship:{shipment.pk}",
-            shipment=shipment,
-            reason=reason,
-        )
-        return shipment
+        return shipment  # the customer hears it from the case (resolved) and gets the new shipping notice
 
 
 def _take_stock_again(order: Order, lines: dict, units: dict[int, int]) -> None:
@@ -352,36 +345,35 @@ def parcel_claim_settle(*, case_id: int, remedy: str, actor=None, by_customer: b
             field="remedy",
         )
     with transaction.atomic():
-        order, lines, shipment = _locked(case.shipment_id, with_lines=True)
-        case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
+        order, lines, shipment = _locked(case.shipment_id, with_lines=True, case_id=case.pk)
+        case = Case.objects.get(pk=case_id)
         if case.status not in _OPEN:
             return case
         who = "your choice" if by_customer else "our decision"
         if remedy == CaseRemedy.REFUND:
-            amount = _refund_lost_goods(order, lines, shipment, actor=actor)
-            if amount > 0:
-                case_services.case_refund(case_id=case.pk, amount=money(amount, order.total.currency), actor=actor)
-            note = f"Refund of the goods and the delivery ({who})."
+            _give_up_lost_goods(order, lines, shipment, actor=actor)
+            case_services.case_refund(case_id=case.pk, actor=actor)  # the case's value: goods and delivery
+            note = f"The goods and the delivery are refunded ({who})."
         else:
             parcel_reship(shipment_id=shipment.pk, actor=actor, reason=f"{CaseRemedy(remedy).label}, {who}")
-            note = f"Goods sent again at no charge ({who})."
+            note = (
+                f"We pack and send the goods again at no charge ({who}); the shipping notice with the new "
+                "tracking number follows."
+            )
         return case_services.case_resolve(case_id=case.pk, actor=actor, remedy=remedy, note=note)
 
 
-def _refund_lost_goods(order: Order, lines: dict, shipment: Shipment, *, actor) -> Decimal:
+def _give_up_lost_goods(order: Order, lines: dict, shipment: Shipment, *, actor) -> None:
     """DLV-LOST / DLV-LATE refund: the parcel is given up, its units will never be delivered (counted
-    cancelled), and the order settles on what is left. Returns the parcel's goods plus the delivery
-    cost (the amount to refund, capped by ``case_refund`` at what was paid)."""
+    cancelled), and the order settles on what is left."""
     if shipment.status != S.LOST:
         shipment_move(shipment, S.LOST)
-    goods = _parcel_goods(shipment, lines)
     for line_id, quantity in _parcel_units(shipment).items():
         line = lines[line_id]
         line.quantity_shipped -= quantity
         line.quantity_cancelled += quantity
         line.save(update_fields=["quantity_shipped", "quantity_cancelled"])
     _order_settle_after_loss(order, list(lines.values()), actor=actor)
-    return goods + order.delivery_cost.amount
 
 
 def _order_settle_after_loss(order: Order, lines: list, *, actor) -> None:
