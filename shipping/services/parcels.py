@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
@@ -113,15 +114,16 @@ def _email(order: Order, *, kind: str, template: str, key: str, **extra) -> None
 
 
 # --- DLV-LATE: the expected window --------------------------------------------------------------
-def _today() -> dt.date:
-    return BusinessCalendar.current().local(timezone.now()).date()
+def shop_today() -> dt.date:
+    """Today in the shop's time zone (the Policy's; closures do not matter for a date)."""
+    return timezone.now().astimezone(ZoneInfo(Policy.load().time_zone)).date()
 
 
 def is_late(shipment: Shipment, *, today: dt.date | None = None) -> bool:
     """DLV-LATE: still on its way and its expected window has passed (the day after ``expected_to``)."""
     if shipment.status != S.SHIPPED or shipment.expected_to is None:
         return False
-    return (today or _today()) > shipment.expected_to
+    return (today or shop_today()) > shipment.expected_to
 
 
 def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, statement: str = "") -> Case:
@@ -168,7 +170,7 @@ def parcels_investigate_late(*, today: dt.date | None = None, batch: int = 200) 
     ``investigate_on`` day or later, and not yet investigated. One indexed query for at most ``batch``
     parcels; each is re-checked under its lock (``parcel_report_late`` is keyed by the parcel), so
     running twice, or late, opens one case per parcel. Returns how many were opened."""
-    today = today or _today()
+    today = today or shop_today()
     investigated = Case.objects.filter(shipment_id=OuterRef("pk"), kind=CaseKind.LATE_PARCEL)
     due = list(
         Shipment.objects.filter(status=S.SHIPPED, investigate_on__lte=today)
