@@ -98,7 +98,9 @@ def test_ref_short_delivery_staff_draw_up_the_act_print_it_and_upload_the_signed
     """REF-SHORT-DELIVERY in the admin: the handover's link, the act form (bad input next to the field), the PDF,
     the scan (type checked), and the file served to staff."""
     order, shipment = _shipped()
-    attempt = delivery.delivery_record_handover(shipment_id=shipment.pk, recipient_kind=RecipientKind.CUSTOMER, actor=None)
+    attempt = delivery.delivery_record_handover(
+        shipment_id=shipment.pk, recipient_kind=RecipientKind.CUSTOMER, actor=None
+    )
     line = order.lines.get()
     change = desk.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     draw_up = reverse("admin:shipping_actofdiscrepancy_draw_up", args=[attempt.pk])
