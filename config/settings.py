@@ -230,6 +230,11 @@ STORAGES = {
     },
 }
 
+# --- Media (uploads: claim photos, REF-*) ----------------------------------------------------
+# Customers' photos are not public: staff open them through the admin (refunds.admin), never a URL.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "media/"
+
 # --- Money ----------------------------------------------------------------------------------
 CURRENCIES = ("RUB", "EUR", "USD")
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "RUB")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("shop.account_urls")),
     path("checkout/", include("orders.checkout_urls")),
     path("orders/price/", include("orders.price_urls")),
+    path("orders/cases/", include("refunds.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
     path("shipping/", include("shipping.urls")),
