@@ -1025,7 +1025,7 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["order"]
     search_fields = ["order__number"]
-    actions = ["decline_without_act"]
+    actions = ["send_replacement", "decline_without_act"]
     fields = ["order", "shipment", "status", "statement", "created_at", "decline_reason"]
     readonly_fields = fields
 
@@ -1052,6 +1052,18 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if obj.has_act:
             return format_html('<span class="act-ok">✔ act drawn up</span>')
         return format_html('<strong class="act-missing" style="color:#b00">⚠ no act: may be declined</strong>')
+
+    @admin.action(description="Send the missing items in a replacement order (no charge)", permissions=["decline"])
+    def send_replacement(self, request, queryset):
+        for case_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                replacement = parcels.short_delivery_replace(case_id=case_id, actor=request.user)
+            except ServiceError as exc:
+                self.message_user(request, f"Case {case_id}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Case {case_id}: replacement order {replacement.number} is in the work queue."
+                )
 
     @admin.action(description="Decline: no Act of Discrepancy (the customer is e-mailed)", permissions=["decline"])
     def decline_without_act(self, request, queryset):

@@ -55,6 +55,7 @@ __all__ = [
     "parcel_reship",
     "parcels_investigate_late",
     "short_delivery_decline_without_act",
+    "short_delivery_replace",
 ]
 
 S = ShipmentStatus
@@ -415,3 +416,17 @@ def short_delivery_decline_without_act(*, case_id: int, actor) -> Case:
             code=ParcelClaimErrorCode.HAS_ACT,
         )
     return case_services.case_decline(case_id=case.pk, reason=NO_ACT_REASON, actor=actor)
+
+
+def short_delivery_replace(*, case_id: int, actor) -> Order:
+    """REF-SHORT-DELIVERY: the missing goods are sent in a new order at no charge (``case_replacement_order``:
+    it goes through the work queue like any order) and the case is resolved. A second call returns the
+    same order."""
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case.kind != CaseKind.SHORT_DELIVERY:
+        raise ParcelClaimError("Not a short-delivery case.", code=ParcelClaimErrorCode.WRONG_CASE)
+    with transaction.atomic():
+        replacement = case_services.case_replacement_order(case_id=case.pk, actor=actor)
+        note = f"The missing goods are sent in order {replacement.number}, at no charge."
+        case_services.case_resolve(case_id=case.pk, actor=actor, remedy=CaseRemedy.REPLACEMENT, note=note)
+        return replacement
