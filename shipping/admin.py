@@ -1050,8 +1050,8 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Act of Discrepancy", ordering="has_act")
     def act_flag(self, obj):
         if obj.has_act:
-            return format_html('<span class="act-ok">✔ act drawn up</span>')
-        return format_html('<strong class="act-missing" style="color:#b00">⚠ no act: may be declined</strong>')
+            return format_html('<span class="act-ok">{}</span>', "✔ act drawn up")
+        return format_html('<strong class="act-missing" style="color:#b00">{}</strong>', "⚠ no act: may be declined")
 
     @admin.action(description="Send the missing items in a replacement order (no charge)", permissions=["decline"])
     def send_replacement(self, request, queryset):
