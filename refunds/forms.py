@@ -41,7 +41,8 @@ class ClaimForm(forms.Form):
     )
     photos = PhotosField(
         label="Photos",
-        help_text=f"Images only (JPEG, PNG, …), up to {MAX_PHOTOS}, at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB each.",
+        help_text=f"Images only (JPEG, PNG, …), up to {MAX_PHOTOS}, "
+        f"at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB each.",
     )
 
     def __init__(self, *args, lines, remedies, kind, **kwargs):

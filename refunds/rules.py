@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -25,13 +26,12 @@ from shop.models import Policy
 from .models import CaseKind
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return BusinessCalendar.current().local(moment)
+def _local(moment: dt.datetime, policy: Policy) -> dt.datetime:
+    return moment.astimezone(ZoneInfo(policy.time_zone))
 
 
-def _end_of_day(day: dt.date) -> dt.datetime:
-    tz = BusinessCalendar.current().tz
-    return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), tzinfo=tz)
+def _end_of_day(day: dt.date, policy: Policy) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), tzinfo=ZoneInfo(policy.time_zone))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -45,7 +45,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def withdrawal_ends(order: Order, policy: Policy | None = None) -> dt.datetime:
     """REF-WITHDRAW-30D: the last moment the customer may withdraw (end of day N after the order)."""
     policy = policy or Policy.load()
-    return _end_of_day(_local(order.created_at).date() + dt.timedelta(days=policy.withdraw_days))
+    return _end_of_day(_local(order.created_at, policy).date() + dt.timedelta(days=policy.withdraw_days), policy)
 
 
 def right_open(ends: dt.datetime, *, now: dt.datetime | None = None) -> bool:
@@ -53,15 +53,19 @@ def right_open(ends: dt.datetime, *, now: dt.datetime | None = None) -> bool:
     return (now or timezone.now()) <= ends
 
 
-def withdrawal_open(order: Order, *, now: dt.datetime | None = None) -> bool:
-    return right_open(withdrawal_ends(order), now=now)
+def withdrawal_open(order: Order, *, now: dt.datetime | None = None, policy: Policy | None = None) -> bool:
+    return right_open(withdrawal_ends(order, policy), now=now)
 
 
-# --- REF-DEFECT ---------------------------------------------------------------------------------
-def warranty_starts(order: Order) -> dt.date:
+# --- REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY ----
+#: Orders whose goods reached the customer (claims about the goods need them).
+RECEIVED_STATUSES = frozenset({Order.Status.DELIVERED, Order.Status.COMPLETED, Order.Status.SHIPPED})
+
+
+def warranty_starts(order: Order, policy: Policy | None = None) -> dt.date:
     """The day the goods were handed over (the first handover), or the order day if none is recorded."""
     handed = order.events.filter(type=OrderEvent.Type.HANDED_OVER).order_by("created_at").first()
-    return _local(handed.created_at if handed else order.created_at).date()
+    return _local(handed.created_at if handed else order.created_at, policy or Policy.load()).date()
 
 
 def warranty_months(line: OrderLine, policy: Policy | None = None) -> int:
@@ -73,7 +77,8 @@ def warranty_months(line: OrderLine, policy: Policy | None = None) -> int:
 
 def defect_right_ends(line: OrderLine, *, start: dt.date, policy: Policy | None = None) -> dt.datetime:
     """REF-DEFECT: the last moment a defect of this line may be reported."""
-    return _end_of_day(add_months(start, warranty_months(line, policy)))
+    policy = policy or Policy.load()
+    return _end_of_day(add_months(start, warranty_months(line, policy)), policy)
 
 
 # --- REF-SLA: refund due dates ------------------------------------------------------------------

@@ -11,10 +11,10 @@ from django.utils import timezone
 from orders import lifecycle
 from orders.models import Order, OrderLine
 from payments.models import Refund, RefundStatus
+from shop.models import Policy
 
 from . import rules
 from .models import OPEN_STATUSES, Case, CaseKind, CaseLine
-from .services.customer import RECEIVED_STATUSES
 
 
 @dataclass
@@ -40,7 +40,7 @@ class OrderCases:
         return any(right.defect_open for right in self.lines)
 
 
-def order_cases(order: Order) -> OrderCases:
+def order_cases(order: Order, policy: Policy | None = None) -> OrderCases:
     """REF-WITHDRAW-30D, REF-DEFECT: the order's cases, and the dates the customer's rights end."""
     cases = list(
         order.cases.prefetch_related(
@@ -48,20 +48,20 @@ def order_cases(order: Order) -> OrderCases:
         ).order_by("-created_at", "-pk")
     )
     now = timezone.now()
+    policy = policy or Policy.load()
     withdrawal = next((c for c in cases if c.kind == CaseKind.WITHDRAWAL), None)
-    ends = rules.withdrawal_ends(order)
+    ends = rules.withdrawal_ends(order, policy)
     can_withdraw = (
         withdrawal is None
         and rules.right_open(ends, now=now)
         and order.status not in (Order.Status.CANCELLED, Order.Status.REFUSED)
-        and not order.replaces_cases.exists()
     )
-    can_claim = order.status in RECEIVED_STATUSES
+    can_claim = order.status in rules.RECEIVED_STATUSES
     rights = []
     if can_claim:
-        start = rules.warranty_starts(order)
+        start = rules.warranty_starts(order, policy)
         for line in order.lines.all():
-            ends_at = rules.defect_right_ends(line, start=start)
+            ends_at = rules.defect_right_ends(line, start=start, policy=policy)
             rights.append(LineRight(line=line, defect_ends=ends_at, defect_open=rules.right_open(ends_at, now=now)))
     return OrderCases(
         cases=cases,

@@ -31,9 +31,8 @@ from .selectors import LOW_STOCK
 class PolicyAdmin(admin.ModelAdmin):
     """A singleton: the changelist opens the one object; it can be changed, never added twice or deleted."""
 
-    # Only the numbers some code reads: a field nothing reads yet (the stock-out answer, the
-    # collection window, withdrawal and claim refunds) is shown, with its help text, by the change
-    # that starts reading it. tests/shop/test_admin_shop.py lists the hidden ones.
+    # Only the numbers some code reads: a field nothing reads yet is shown, with its help text, by the
+    # change that starts reading it. tests/shop/test_admin_shop.py lists the hidden ones.
     fieldsets = [
         (
             "The shop",
@@ -92,7 +91,21 @@ class PolicyAdmin(admin.ModelAdmin):
                 "description": "SHIP-WITHIN-2BD (the work queue), SHIP-ADDRESS-CHANGE, DLV-ACCEPT-14D, DLV-LATE",
             },
         ),
-        ("Warranty", {"fields": ["default_warranty_months"], "description": "REF-DEFECT"}),
+        (
+            "Withdrawal, claims and refunds",
+            {
+                "fields": [
+                    "withdraw_days",
+                    "withdraw_refund_days",
+                    "default_warranty_months",
+                    "defect_refund_days",
+                    "wrong_item_refund_days",
+                    "short_delivery_refund_days",
+                ],
+                "description": "REF-WITHDRAW-30D, REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY, REF-SLA: calendar "
+                "days, counted in the shop's time zone.",
+            },
+        ),
         (
             "Security",
             {"fields": ["link_valid_days"], "description": "How long links sent to customers by e-mail work."},

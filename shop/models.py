@@ -220,11 +220,19 @@ class Policy(models.Model):
         help_text="A customer may report a parcel as not arrived the day after its expected delivery window ends. "
         "If nobody has, the shop opens the investigation itself this many business days after the window.",
     )
-    # The fields below without a help text are read by no code yet, so the admin hides them (withdrawal
-    # and claims will): give one a verbose name and help text when it is shown.
-    # REF-WITHDRAW-30D
-    withdraw_days = models.PositiveSmallIntegerField(default=30)
-    withdraw_refund_days = models.PositiveSmallIntegerField(default=3)
+    # REF-WITHDRAW-30D (calendar days, as the rule says; refunds/rules.py)
+    withdraw_days = models.PositiveSmallIntegerField(
+        "days to withdraw from a purchase",
+        default=30,
+        help_text="A customer may withdraw from an order until the end of this many calendar days after placing "
+        "it; the order page says the date.",
+    )
+    withdraw_refund_days = models.PositiveSmallIntegerField(
+        "withdrawal refund due within (days)",
+        default=3,
+        help_text="What was paid is refunded at once and no later than this many calendar days after the "
+        "customer withdrew.",
+    )
     # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
     default_warranty_months = models.PositiveSmallIntegerField(
         "default warranty (months)",
@@ -232,9 +240,21 @@ class Policy(models.Model):
         help_text="The page of a product with no warranty of its own says defects may be claimed within this many "
         "months.",
     )
-    defect_refund_days = models.PositiveSmallIntegerField(default=10)
-    wrong_item_refund_days = models.PositiveSmallIntegerField(default=10)
-    short_delivery_refund_days = models.PositiveSmallIntegerField(default=10)
+    defect_refund_days = models.PositiveSmallIntegerField(
+        "defect refund due within (days)",
+        default=10,
+        help_text="A refund for a defect is due this many calendar days after the shop records receiving the goods.",
+    )
+    wrong_item_refund_days = models.PositiveSmallIntegerField(
+        "wrong items refund due within (days)",
+        default=10,
+        help_text="A refund for wrong items is due this many calendar days after the customer's claim.",
+    )
+    short_delivery_refund_days = models.PositiveSmallIntegerField(
+        "missing items refund due within (days)",
+        default=10,
+        help_text="A refund for missing items is due this many calendar days after the customer's claim.",
+    )
 
     class Meta:
         verbose_name = "store policy"

@@ -9,15 +9,18 @@ open their case), ``desk`` (the refund desk's reminder). Callers use the names r
 from ._common import CaseError, CaseErrorCode
 from .cases import (
     case_accept,
+    case_charge_kept_goods,
     case_decline,
     case_open,
     case_refund,
+    case_refund_start,
     case_refunded,
     case_replacement_order,
     case_resolve,
     case_withdraw,
 )
 from .customer import REMEDIES, claim_report, withdrawal_request
+from .desk import refunds_due_digest_send
 from .receivers import cancelled_order_refund, due_amount_refund
 from .returns import case_goods_receive, case_goods_settle
 
@@ -27,16 +30,19 @@ __all__ = [
     "CaseErrorCode",
     "cancelled_order_refund",
     "case_accept",
+    "case_charge_kept_goods",
     "case_decline",
     "case_goods_receive",
     "case_goods_settle",
     "case_open",
     "case_refund",
+    "case_refund_start",
     "case_refunded",
     "case_replacement_order",
     "case_resolve",
     "case_withdraw",
     "claim_report",
     "due_amount_refund",
+    "refunds_due_digest_send",
     "withdrawal_request",
 ]

@@ -300,6 +300,18 @@ def case_refund(*, case_id: int, amount: Money | None = None, actor=None) -> Ref
         return refund
 
 
+def case_refund_start(*, order_id: int, kind: str, amount: Money, reason: str, actor) -> Case:
+    """Staff refund part of an order from its admin page: a case of ``kind`` opened, accepted and
+    refunded in one transaction, so a refusal (more than was paid) leaves no case behind."""
+    with transaction.atomic():
+        case = case_open(
+            order_id=order_id, kind=kind, statement=reason, remedy=CaseRemedy.REFUND, amount=amount, actor=actor
+        )
+        case_accept(case_id=case.pk, actor=actor)
+        case_refund(case_id=case.pk, amount=amount, actor=actor)  # above what was paid: refused, rolled back
+        return case
+
+
 # --- Replacement orders ------------------------------------------------------------------------
 def _replacement_lines(case: Case) -> list[tuple[OrderLine, int]]:
     lines = [(cl.order_line, cl.quantity) for cl in case.lines.select_related("order_line")]
@@ -386,3 +398,51 @@ def case_replacement_order(*, case_id: int, actor) -> Order:
         )
         case_email(case, step="replacement", replacement=replacement)
         return replacement
+
+
+# --- REF-WRONG-ITEM: wrong goods the customer keeps --------------------------------------------------
+def case_charge_kept_goods(*, case_id: int, product_id: int, quantity: int, actor) -> Money:
+    """REF-WRONG-ITEM: the customer keeps the wrong goods: they pay the site price (the product's price now).
+
+    With a refund as the remedy the charge is taken off the refund still to send (the case's value goes
+    down, never below what was already refunded); otherwise it is added to what the order owes (a fee,
+    ``order_adjust``). Charging the same case twice changes nothing.
+    """
+    from shop.models import Product
+
+    quantity = int(quantity)
+    if quantity < 1:
+        raise CaseError("Enter how many units the customer keeps.", code=CaseErrorCode.BAD_QUANTITY, field="quantity")
+    with transaction.atomic():
+        case = lock_case_with_order(case_id)
+        if case.kind != K.WRONG_ITEM:
+            raise CaseError("Only wrong goods kept are charged.", code=CaseErrorCode.NOT_ALLOWED)
+        if case.kept_goods_charge is not None:
+            return case.kept_goods_charge
+        order = case.order
+        product = Product.objects.get(pk=product_id)
+        charge = money(product.price.amount * quantity, order.total.currency)
+        case.kept_goods_charge = charge
+        fields = ["kept_goods_charge", "keeps_wrong_goods"]
+        case.keeps_wrong_goods = True
+        note = f"{quantity} × {product.name} kept at the site price ({charge})"
+        if case.remedy == CaseRemedy.REFUND and case.amount is not None:
+            floor = case_refunded(case).amount
+            case.amount = money(max(case.amount.amount - charge.amount, floor), order.total.currency)
+            fields.append("amount")
+            note += f"; the refund is now {case.amount}"
+        else:
+            order_services.order_adjust(
+                order=order,
+                kind="fee",
+                amount=charge,
+                reason=f"Wrong goods kept at the site price (case {case.pk}, REF-WRONG-ITEM)",
+                key=f"kept-goods:{case.pk}",
+                actor=_actor(actor),
+            )
+        case.resolution_note = note
+        fields.append("resolution_note")
+        case.save(update_fields=fields)
+        events.staff_note(order=order, text=f"Case {case.pk}: {note}.", actor=_actor(actor))
+        case_email(case, step="kept", charge=charge, note=note)
+        return charge

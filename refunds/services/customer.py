@@ -32,8 +32,7 @@ REMEDIES: dict[str, tuple[str, ...]] = {
     K.SHORT_DELIVERY: (CaseRemedy.REPLACEMENT, CaseRemedy.REFUND),
 }
 
-#: Orders whose goods reached the customer (claims about the goods need them).
-RECEIVED_STATUSES = frozenset({Order.Status.DELIVERED, Order.Status.COMPLETED, Order.Status.SHIPPED})
+RECEIVED_STATUSES = rules.RECEIVED_STATUSES
 
 
 def _date(moment) -> str:

@@ -11,6 +11,7 @@ from .. import selectors
 register = template.Library()
 
 
-@register.simple_tag
-def order_cases(order):
-    return selectors.order_cases(order)
+@register.simple_tag(takes_context=True)
+def order_cases(context, order):
+    """The page's Policy (the context processor's, loaded once per page) is reused."""
+    return selectors.order_cases(order, context.get("policy"))

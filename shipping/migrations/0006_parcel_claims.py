@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('orders', '0016_case_event_types'),
         ('shipping', '0005_partners_notices'),
-        ('shop', '0005_late_parcel_margin'),
+        ('shop', '0005_refunds_policy_help'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

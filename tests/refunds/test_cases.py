@@ -131,3 +131,30 @@ def test_pay_fraud_check_rejected_card_order_refund_has_a_fraud_case():
     hooks.run("order_cancelled", order.pk, kind=CaseKind.FRAUD_CANCEL)
     [case] = Case.objects.filter(order=order)
     assert case.kind == CaseKind.FRAUD_CANCEL and case.refunds.count() == 1
+
+
+def test_ref_sla_every_step_of_a_case_emails_the_customer_once():
+    """REF-SLA: opened, accepted, goods received, refund started, resolved: one e-mail each, with the due date."""
+    from shop.models import Email
+
+    order = delivered(lines=((Decimal("800.00"), 1),))
+    line = order.lines.get()
+    case = services.claim_report(order_id=order.pk, kind=CaseKind.DEFECT, lines={line.pk: 1}, remedy="refund")
+    services.case_accept(case_id=case.pk, actor=None)
+    [cl] = case.lines.all()
+    services.case_goods_receive(case_id=case.pk, received={cl.pk: (1, 0)}, actor=None)
+    services.case_refund(case_id=case.pk)
+    services.case_resolve(case_id=case.pk, actor=None, note="Refunded in full.")
+    services.case_resolve(case_id=case.pk, actor=None)
+    keys = list(
+        Email.objects.filter(key__startswith="case-", key__contains=f":{case.pk}").values_list("key", flat=True)
+    )
+    assert sorted(k.split(":")[0] for k in keys) == [
+        "case-accepted",
+        "case-opened",
+        "case-received",
+        "case-refund",
+        "case-resolved",
+    ]
+    refund_mail = Email.objects.get(key__startswith="case-refund:")
+    assert "The refund is due by" in refund_mail.body_text

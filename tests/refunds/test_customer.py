@@ -16,7 +16,7 @@ from orders.models import Order
 from refunds import services
 from refunds.models import Case, CaseKind, CaseRemedy, CaseStatus
 from shop.models import Email
-from tests.factories import UserFactory
+from tests.factories import ProductFactory, UserFactory
 
 from .support import delivered, make_order, paid_by_transfer, rub
 
@@ -252,3 +252,43 @@ def test_ref_defect_after_warranty_the_page_says_when_the_right_ended(client):
         )
     assert response.status_code == 400 and "ended on 10 August 2027" in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_ref_wrong_item_kept_goods_are_charged_at_the_site_price_off_the_refund():
+    """REF-WRONG-ITEM: the customer keeps the wrong goods: the site price comes off the refund."""
+    order = delivered(lines=((Decimal("1000.00"), 1),))
+    line = order.lines.get()
+    case = services.claim_report(
+        order_id=order.pk, kind=CaseKind.WRONG_ITEM, lines={line.pk: 1}, remedy="refund", keeps_wrong_goods=True
+    )
+    kept = ProductFactory(price=rub("300.00"))
+    charge = services.case_charge_kept_goods(case_id=case.pk, product_id=kept.pk, quantity=1, actor=None)
+    assert charge == rub("300.00")
+    assert services.case_charge_kept_goods(case_id=case.pk, product_id=kept.pk, quantity=1, actor=None) == charge
+    refund = services.case_refund(case_id=case.pk)
+    assert refund.amount == rub("700.00")
+
+
+def test_ref_wrong_item_kept_goods_with_a_replacement_are_owed_on_the_order():
+    """REF-WRONG-ITEM: with a replacement, the kept goods' site price is added to what the order owes."""
+    from orders.pricing import order_amount_due
+
+    order = delivered(lines=((Decimal("1000.00"), 1),))
+    line = order.lines.get()
+    case = services.claim_report(order_id=order.pk, kind=CaseKind.WRONG_ITEM, lines={line.pk: 1}, remedy="replacement")
+    kept = ProductFactory(price=rub("300.00"))
+    services.case_charge_kept_goods(case_id=case.pk, product_id=kept.pk, quantity=2, actor=None)
+    order.refresh_from_db()
+    assert order_amount_due(order) == order.total + rub("600.00")
+
+
+@pytest.mark.parametrize("n_cases", [1, 6])
+def test_order_page_cases_section_query_count_does_not_grow_with_cases(client, django_assert_max_num_queries, n_cases):
+    order = delivered(user=UserFactory(), lines=((Decimal("100.00"), 6),))
+    line = order.lines.get()
+    for i in range(n_cases):
+        services.claim_report(order_id=order.pk, kind=CaseKind.DEFECT, lines={line.pk: 1}, remedy="repair", key=f"k{i}")
+    client.force_login(order.user)
+    with django_assert_max_num_queries(21):
+        page = client.get(order.get_absolute_url()).content.decode()
+    assert page.count('class="case"') == n_cases
