@@ -655,3 +655,19 @@ def case_replacement_ordered(*, order: Order, case_id: int, replacement_number: 
         case_id=case_id,
         replacement=replacement_number,
     )
+
+
+# --- PAY-DISCOUNTS --------------------------------------------------------------------------
+def bonus_points(*, order: Order, kind: str, points: int, balance: int, note: str = "") -> OrderEvent:
+    """Written by ``orders.bonus`` for every ledger row of the order (earned, spent, returned, taken back)."""
+    verb = "added to" if points > 0 else "taken from"
+    return _record(
+        order,
+        T.BONUS_POINTS,
+        f"{abs(points)} bonus points {verb} the customer's account ({kind.replace('_', ' ')})."
+        + (f" {note}" if note else ""),
+        customer_visible=True,
+        kind=kind,
+        points=points,
+        balance=balance,
+    )

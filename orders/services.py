@@ -24,7 +24,7 @@ from shop.locks import lock_order
 from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
 
-from . import events, holds, lifecycle, notifications, stock
+from . import bonus, events, holds, lifecycle, notifications, stock
 from .errors import OrderActionError, OrderErrorCode
 from .lifecycle import OrderOnHold, TransitionNotAllowed
 from .models import HoldKind, Order, OrderAdjustment, OrderHold, OrderLine, PriceCorrection
@@ -230,6 +230,7 @@ def _cancel_locked(order: Order, *, reason: str, actor=None, kind: str = "staff_
     lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
     events.order_cancelled(order=order, reason=reason, actor=actor)
     notifications.order_cancelled_queue(order=order)
+    bonus.bonus_return_spent(order=order)  # PAY-DISCOUNTS: points spent on it come back
     # PAY-REFUND-SAME-WAY: the refunds app opens a case of this kind and refunds anything captured
     # through the payments app, in this transaction.
     hooks.run("order_cancelled", order.pk, kind=kind)

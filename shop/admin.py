@@ -107,6 +107,14 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Bonus programme",
+            {
+                "fields": ["bonus_earn_percent", "bonus_spend_max_percent"],
+                "description": "PAY-DISCOUNTS: points customers earn and may spend (discounts themselves are under "
+                "Orders → Discounts).",
+            },
+        ),
+        (
             "Security",
             {"fields": ["link_valid_days"], "description": "How long links sent to customers by e-mail work."},
         ),

@@ -233,6 +233,26 @@ class Policy(models.Model):
         help_text="What was paid is refunded at once and no later than this many calendar days after the "
         "customer withdrew.",
     )
+    # PAY-DISCOUNTS: the bonus programme (1 point = 1 unit of the prices' currency).
+    bonus_earn_percent = models.DecimalField(
+        "bonus points earned (% of the goods)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A registered customer earns this share of what they paid for the goods as points when the order "
+        "is completed (whole points, rounded down). Taken back in proportion if the order is refunded. 0 turns "
+        "earning off.",
+    )
+    bonus_spend_max_percent = models.DecimalField(
+        "points may pay at most (% of the goods)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("30"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="At checkout a customer may spend points (1 point = 1 unit of currency) for up to this share of "
+        "the goods after discounts. Points spent come back if the order is cancelled.",
+    )
     # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
     default_warranty_months = models.PositiveSmallIntegerField(
         "default warranty (months)",
