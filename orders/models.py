@@ -309,6 +309,7 @@ class OrderEventType(models.TextChoices):
     CASE_GOODS_RECEIVED = "case_goods_received", "Returned goods received"
     CASE_GOODS_SETTLED = "case_goods_settled", "Returned goods restocked or written off"
     CASE_REPLACEMENT_ORDERED = "case_replacement_ordered", "Replacement order created"
+
     # PAY-DISCOUNTS (orders/bonus.py): points earned, spent, returned or taken back.
     BONUS_POINTS = "bonus_points", "Bonus points"
 

@@ -194,7 +194,7 @@ def order_fraud_approve(*, order_id: int, actor) -> Order:
 def order_fraud_reject(*, order_id: int, actor, note: str = "") -> Order:
     """PAY-FRAUD-CHECK: staff reject the card payment: the order is cancelled, the card refunded.
 
-    The refund is written in this transaction by the payments app's ``order_cancelled`` receiver.
+    The refund is written in this transaction by the refunds app's ``order_cancelled`` receiver (a fraud case).
     """
     with transaction.atomic():
         order = lock_order(order_id)

@@ -121,6 +121,11 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    @property
+    def customer_may_take_back(self) -> bool:
+        """A claim the customer opened that staff have not decided yet (a withdrawal is decided at once)."""
+        return self.status == CaseStatus.REQUESTED and self.kind in CUSTOMER_KINDS - {CaseKind.WITHDRAWAL}
+
 
 class CaseLine(models.Model):
     """The units of one order line a case is about, and (for goods coming back) what arrived.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.access import get_order_for_request
 from orders.models import Order
@@ -106,3 +106,19 @@ def claim(request, number: str, kind: str):
         },
         status=200 if form.is_bound is False or form.is_valid() else 400,
     )
+
+
+@require_POST
+def claim_withdraw(request, number: str, case_id: int):
+    """The customer takes back a claim staff have not decided yet."""
+    order = _order(request, number)
+    case = order.cases.filter(pk=case_id).first()
+    if case is None:
+        raise Http404
+    try:
+        services.case_withdraw(case_id=case.pk, actor=_actor(request))
+    except services.CaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Your request is withdrawn.")
+    return redirect(order.get_absolute_url())

@@ -92,6 +92,14 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Bonus programme",
+            {
+                "fields": ["bonus_earn_percent", "bonus_spend_max_percent"],
+                "description": "PAY-DISCOUNTS: points customers earn and may spend (discounts themselves are under "
+                "Orders → Discounts).",
+            },
+        ),
+        (
             "Withdrawal, claims and refunds",
             {
                 "fields": [
@@ -104,14 +112,6 @@ class PolicyAdmin(admin.ModelAdmin):
                 ],
                 "description": "REF-WITHDRAW-30D, REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY, REF-SLA: calendar "
                 "days, counted in the shop's time zone.",
-            },
-        ),
-        (
-            "Bonus programme",
-            {
-                "fields": ["bonus_earn_percent", "bonus_spend_max_percent"],
-                "description": "PAY-DISCOUNTS: points customers earn and may spend (discounts themselves are under "
-                "Orders → Discounts).",
             },
         ),
         (

@@ -2,8 +2,8 @@
 
 Lock order (always, in every service):
 
-    WebhookEvent → Cart → CartLine → Order → Case → OrderLine → Shipment → Payment → Refund → PayPalTracker
-        → CustomerStanding → Discount → BonusAccount → Product → Email → PartnerNotice
+    WebhookEvent → Cart → CartLine → Order → Case → OrderLine → Shipment → Payment → Refund
+        → PayPalTracker → CustomerStanding → Discount → BonusAccount → Product → Email → PartnerNotice
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can

@@ -220,19 +220,6 @@ class Policy(models.Model):
         help_text="A customer may report a parcel as not arrived the day after its expected delivery window ends. "
         "If nobody has, the shop opens the investigation itself this many business days after the window.",
     )
-    # REF-WITHDRAW-30D (calendar days, as the rule says; refunds/rules.py)
-    withdraw_days = models.PositiveSmallIntegerField(
-        "days to withdraw from a purchase",
-        default=30,
-        help_text="A customer may withdraw from an order until the end of this many calendar days after placing "
-        "it; the order page says the date.",
-    )
-    withdraw_refund_days = models.PositiveSmallIntegerField(
-        "withdrawal refund due within (days)",
-        default=3,
-        help_text="What was paid is refunded at once and no later than this many calendar days after the "
-        "customer withdrew.",
-    )
     # PAY-DISCOUNTS: the bonus programme (1 point = 1 unit of the prices' currency).
     bonus_earn_percent = models.DecimalField(
         "bonus points earned (% of the goods)",
@@ -252,6 +239,19 @@ class Policy(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="At checkout a customer may spend points (1 point = 1 unit of currency) for up to this share of "
         "the goods after discounts. Points spent come back if the order is cancelled.",
+    )
+    # REF-WITHDRAW-30D (calendar days, as the rule says; refunds/rules.py)
+    withdraw_days = models.PositiveSmallIntegerField(
+        "days to withdraw from a purchase",
+        default=30,
+        help_text="A customer may withdraw from an order until the end of this many calendar days after placing "
+        "it; the order page says the date.",
+    )
+    withdraw_refund_days = models.PositiveSmallIntegerField(
+        "withdrawal refund due within (days)",
+        default=3,
+        help_text="What was paid is refunded at once and no later than this many calendar days after the "
+        "customer withdrew.",
     )
     # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
     default_warranty_months = models.PositiveSmallIntegerField(

@@ -8,27 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from payments import services as payment_services
 from payments.models import Payment, Refund
 from refunds import services
 from refunds.models import Case, CaseKind
 from tests.concurrency_support import race
-from tests.payments.payment_support import make_order, rub
+from tests.payments.payment_support import cod_order_paid_at_door, rub
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _paid_at_door():
-    order = make_order(status="processing", payment_method="cash_courier", lines=((Decimal("1000.00"), 5),))
-    payment_services.payment_record_at_door(
-        order_id=order.pk,
-        method="cash_courier",
-        amount=order.total,
-        id_document_checked=False,
-        card_unnamed=False,
-        actor=None,
-    )
-    return order  # 5350.00 captured
+    return cod_order_paid_at_door(lines=((Decimal("1000.00"), 5),))  # 5350.00 captured
 
 
 def _refunded(order) -> Decimal:

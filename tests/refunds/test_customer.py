@@ -292,3 +292,16 @@ def test_order_page_cases_section_query_count_does_not_grow_with_cases(client, d
     with django_assert_max_num_queries(21):
         page = client.get(order.get_absolute_url()).content.decode()
     assert page.count('class="case"') == n_cases
+
+
+def test_customer_takes_back_an_undecided_claim_from_the_order_page(client):
+    order = delivered(user=UserFactory())
+    line = order.lines.get()
+    case = services.claim_report(order_id=order.pk, kind=CaseKind.DEFECT, lines={line.pk: 1}, remedy="repair")
+    client.force_login(order.user)
+    assert "Take back" in client.get(order.get_absolute_url()).content.decode()
+    response = client.post(reverse("cases:claim_withdraw", args=[order.number, case.pk]))
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITHDRAWN
+    assert Email.objects.filter(key=f"case-withdrawn:{case.pk}").exists()
