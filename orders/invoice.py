@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 
 from shop.calendar import BusinessCalendar
 from shop.models import Policy
+from shop.pdf import html_to_pdf
 
 from .models import Order
 
@@ -24,7 +25,4 @@ def invoice_context(order: Order) -> dict:
 
 def invoice_pdf(order: Order) -> bytes:
     """The invoice as PDF bytes. DejaVu fonts carry Cyrillic and the rouble sign."""
-    import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
-
-    html = render_to_string("pdf/invoice.html", invoice_context(order))
-    return weasyprint.HTML(string=html).write_pdf()
+    return html_to_pdf(render_to_string("pdf/invoice.html", invoice_context(order)))
