@@ -32,8 +32,36 @@ from shop.models import Cart, CartLine, Category, DeliveryMethod, Product, Regio
 
 STAFF_PASSWORD = "bench-staff-2026"
 WORDS = [
-    *"binocular lens scope prism tripod filter hood cap strap case adapter mount cleaner monocular".split(),
-    *"eyepiece reticle rangefinder spotting zoom compact marine hunting birding astro night vision".split(),
+    *[
+        "binocular",
+        "lens",
+        "scope",
+        "prism",
+        "tripod",
+        "filter",
+        "hood",
+        "cap",
+        "strap",
+        "case",
+        "adapter",
+        "mount",
+        "cleaner",
+        "monocular",
+    ],
+    *[
+        "eyepiece",
+        "reticle",
+        "rangefinder",
+        "spotting",
+        "zoom",
+        "compact",
+        "marine",
+        "hunting",
+        "birding",
+        "astro",
+        "night",
+        "vision",
+    ],
 ]
 # Historical orders: mostly finished, some still in every open status (the shape of a real shop).
 STATUS_SHARE = [
