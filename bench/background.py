@@ -37,8 +37,11 @@ class _Rollback(Exception):
     pass
 
 
-def _open_orders(n: int) -> list[Order]:
-    return list(Order.objects.filter(status=Order.Status.PROCESSING).order_by("pk")[:n])
+def _open_orders(n: int, *, cod: bool = False) -> list[Order]:
+    orders = Order.objects.filter(status=Order.Status.PROCESSING)
+    if cod:  # nothing paid: a cancelled part owes no refund
+        orders = orders.filter(payment_method="cash_courier")
+    return list(orders.order_by("pk")[:n])
 
 
 def setup_price_errors(due: int) -> None:
@@ -72,7 +75,7 @@ def setup_stockouts(due: int) -> None:
     from shipping.models import StockShortage
 
     past = timezone.now() - timedelta(days=1)
-    orders = _open_orders(due)
+    orders = _open_orders(due, cod=True)
     lines = {line.order_id: line for line in OrderLine.objects.filter(order__in=orders).order_by("-pk")}
     OrderLine.objects.filter(pk__in=[line.pk for line in lines.values()]).update(quantity_short=1)
     holds = OrderHold.objects.bulk_create(

@@ -77,14 +77,15 @@ def python(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=ENV, check=True, **kw)  # noqa: S603
 
 
-def database_ensure() -> None:
+def database_fresh() -> None:
+    """The bench's own database, empty: every run seeds the same scales from nothing."""
     import psycopg
 
     url = ENV["DATABASE_URL"]
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class Server:
@@ -179,7 +180,7 @@ def main() -> None:
     result: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "settings": {
         "requests_per_scenario": REQUESTS, "scaling_requests": SCALING_REQUESTS, "users": USERS,
         "gunicorn_workers": 2, "debug": False}}  # fmt: skip
-    database_ensure()
+    database_fresh()
     say("migrate, collectstatic")
     python("manage.py", "migrate", "--noinput", "-v0")
     python("manage.py", "collectstatic", "--noinput", "-v0")

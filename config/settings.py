@@ -162,6 +162,10 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_QUEUE_DIR / 'results'}"
 
+# Anonymous catalogue pages are cached this many seconds at most (shop/catalogue_cache.py); a staff change
+# to a product, category or the policy makes every cached page stale at once. 0 turns the cache off.
+CATALOGUE_CACHE_SECONDS = int(os.environ.get("CATALOGUE_CACHE_SECONDS", "300"))
+
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # One queue name per deployment; integration tests give each test its own so runs never share.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")

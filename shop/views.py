@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from . import cart as cart_services
 from . import selectors
 from .accounts import customer_activate, customer_register
+from .catalogue_cache import cached_page
 from .forms import RegisterForm
 from .models import Category, Policy
 
@@ -29,6 +30,7 @@ def _with_stock_status(products):
     return products
 
 
+@cached_page
 def product_list(request: HttpRequest) -> HttpResponse:
     category = None
     category_slug = request.GET.get("category", "").strip()
@@ -51,6 +53,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get(slug=slug)
     _with_stock_status([product])
@@ -68,7 +71,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    lines = cart_services.cart_lines(cart_services.get_cart(request))
+    lines = cart_services.request_cart_lines(request)  # the header's summary reuses them
     rows = []
     for line in lines:
         css, text = selectors.stock_status(line.product)
