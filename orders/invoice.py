@@ -16,6 +16,7 @@ def invoice_context(order: Order) -> dict:
     return {
         "order": order,
         "lines": list(order.lines.all()),
+        "discount_lines": list(order.discount_lines.all()) if order.discount.amount else [],  # PAY-DISCOUNTS
         "policy": Policy.load(),
         # Naive wall-clock times of the shop's time zone: templates show them as they are.
         "created_local": calendar.local(order.created_at).replace(tzinfo=None),
