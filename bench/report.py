@@ -25,16 +25,21 @@ def rows(runs: list[dict]) -> list[list]:
     return out
 
 
-def table(result: dict) -> str:
-    head = ["page", "req/s", "floor", "ratio", "p50", "p95", "p99", "err", "SQL/req", "load1"]
+def table(result: dict, *, markdown: bool = False) -> str:
+    head = ["page", "req/s", "floor req/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "errors", "SQL/req", "load1"]
     lines = []
     for title, key in (("Scenarios (cache off)", "scenarios"), ("Catalogue, cache on", "cached"),
                        ("Scaling", "scaling")):  # fmt: skip
         if not result.get(key):
             continue
-        lines += ["", title, " | ".join(head)]
+        lines += ["", f"### {title}" if markdown else title, ""] if markdown else ["", title]
+        lines.append(("| " + " | ".join(head) + " |") if markdown else " | ".join(head))
+        if markdown:
+            lines.append("|" + "---|" * len(head))
         for row in rows(result[key]):
-            lines.append(" | ".join("-" if v is None else str(v) for v in row))
+            row = [round(v, 2) if isinstance(v, float) and v > 5 else v for v in row[:-1]] + [round(row[-1], 1)]
+            text = " | ".join("-" if v is None else str(v) for v in row)
+            lines.append(f"| {text} |" if markdown else text)
     background = result.get("background", {})
     if background:
         lines += ["", f"Periodic tasks ({background.get('orders')} orders)", "task | due | s | s/1000 due | SQL/due"]
@@ -62,4 +67,4 @@ def table(result: dict) -> str:
 
 if __name__ == "__main__":
     with open(sys.argv[1]) as source:
-        print(table(json.load(source)))
+        print(table(json.load(source), markdown="--markdown" in sys.argv))
