@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from django import forms
 
 from shop.delivery import DeliveryOption
+from shop.forms import phone_field
 from shop.models import Region
 
 from .checkout import PaymentChoices
 
-PHONE_DEFAULT_REGION = "RU"
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
 
 
@@ -36,12 +35,7 @@ class ContactForm(forms.Form):
             "invalid": "Please enter a valid e-mail address, such as anna@example.com.",
         },
     )
-    phone = forms.CharField(
-        label="Phone",
-        max_length=40,
-        help_text="With the country code, or a Russian number such as 8 916 123-45-67.",
-        error_messages={"required": "Please enter a phone number the courier can call."},
-    )
+    phone = phone_field()
     address = forms.CharField(
         label="Street address",
         max_length=500,
@@ -71,15 +65,8 @@ class ContactForm(forms.Form):
         return name
 
     def clean_phone(self) -> str:
-        """Stored normalised as E.164 (+79161234567), whatever way it was typed."""
-        raw = self.cleaned_data["phone"].strip()
-        try:
-            number = phonenumbers.parse(raw, PHONE_DEFAULT_REGION)
-        except phonenumbers.NumberParseException:
-            raise forms.ValidationError("This does not look like a phone number.")
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError("This phone number is not valid. Please check the digits and the country code.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        """Stored normalised as E.164 (+79161234567), whatever way it was typed (django-phonenumber-field)."""
+        return self.cleaned_data["phone"].as_e164
 
     def clean_address(self) -> str:
         address = self.cleaned_data["address"].strip()

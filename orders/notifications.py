@@ -47,7 +47,7 @@ def paid_amount(order: Order) -> Money | None:
 
 
 def order_email_context(order: Order, **extra) -> dict:
-    lines = list(order.lines.all())
+    lines = list(order.lines.prefetch_related("product__images"))  # the pictures shown beside each line
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
     return {

@@ -53,11 +53,14 @@ def get_cart(request, *, create: bool = False) -> Cart | None:
     return cart
 
 
-def cart_lines(cart: Cart | None) -> list[CartLine]:
-    """Lines with their products in one query."""
+def cart_lines(cart: Cart | None, *, with_pictures: bool = False) -> list[CartLine]:
+    """Lines with their products in one query (and their pictures in one more, for pages that show them)."""
     if cart is None:
         return []
-    return list(cart.lines.select_related("product", "product__category").order_by("added_at", "pk"))
+    lines = cart.lines.select_related("product", "product__category").order_by("added_at", "pk")
+    if with_pictures:
+        lines = lines.prefetch_related("product__images")
+    return list(lines)
 
 
 def lines_total(lines: list[CartLine]) -> Money:
@@ -66,12 +69,12 @@ def lines_total(lines: list[CartLine]) -> Money:
     return Money(total, currency)
 
 
-def request_cart_lines(request) -> list[CartLine]:
+def request_cart_lines(request, *, with_pictures: bool = False) -> list[CartLine]:
     """The request's cart lines, read once per request (issue #14: the cart page and the header's
     summary each read the cart and its lines). Cart writes forget them (``_forget_lines``)."""
     lines = getattr(request, "_cart_lines", None)
     if lines is None:
-        lines = request._cart_lines = cart_lines(get_cart(request))
+        lines = request._cart_lines = cart_lines(get_cart(request), with_pictures=with_pictures)
     return lines
 
 

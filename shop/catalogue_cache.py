@@ -9,7 +9,8 @@ order is a ``Product.save`` too, so "Only 3 left" is never stale.
 Only visitors without a session are served from it: a session may hold a cart (the header shows its
 count) or a message, and a signed-in user sees their own header. The CSRF token in a cached page (the
 "Add to cart" form) is replaced by the visitor's own on every hit, so forms keep working.
-``CATALOGUE_CACHE_SECONDS`` (0 turns the cache off) bounds how long an entry lives.
+``CATALOGUE_CACHE_SECONDS`` (0 turns the cache off) bounds how long an entry lives; a page is reused
+only within the minute it was rendered in (the delivery promise on a product page follows the clock).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 
 VERSION_KEY = "catalogue:version"
 _CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -65,7 +67,9 @@ def cached_page(view):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"catalogue:page:{_version()}:{path}"
+        # The minute is part of the key: the product page's delivery promise moves with the clock
+        # (business hours, cut-offs at a whole minute), so no page outlives the minute it was made in.
+        key = f"catalogue:page:{_version()}:{timezone.now():%Y%m%d%H%M}:{path}"
         hit = cache.get(key)
         if hit is not None:
             content_type, body = hit

@@ -1,6 +1,7 @@
 """README screenshots: ``make screenshots`` (or ``SHOP_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_screenshots.py``).
 
-Walks the demo shop like the journeys do and writes ``docs/screenshots/*.png`` at 1280×900.
+Walks the demo shop like the journeys do and writes ``docs/screenshots/*.png`` at 1280×900 (and one
+at a phone's 390×844).
 Without ``SHOP_SCREENSHOTS=1`` the test is skipped on purpose: it rewrites files in the
 repository, so an ordinary test run must not touch them.
 """
@@ -49,6 +50,8 @@ def test_readme_screenshots(page, shop, paypal):
     pages.log_in(page, shop, "customer", "customer-demo-2026")
     pages.open_product(page, shop, "Sturman 8x42 Roof Prism Binocular")
     written.append(_shot(page, "02-product"))
+    page.set_viewport_size(pages.PHONE)  # the same product page on a phone: picture, price, delivery promise
+    written.append(_shot_here(page, "10-phone-product"))
     pages.add_this_product(page, 1)
     pages.add_to_cart(page, shop, "Optics Cleaning Kit", 2)
     pages.add_to_cart(page, shop, "Binocular Harness Strap", 1)

@@ -34,6 +34,8 @@ def _admin_form(product, **overrides):
         "is_active": "on",
         "warranty_months": "24",
         "payment_methods": list(product.payment_methods),
+        "images-TOTAL_FORMS": "0",  # the pictures inline: none added or changed
+        "images-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
