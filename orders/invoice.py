@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
-
 from shop.calendar import BusinessCalendar
 from shop.models import Policy
-from shop.pdf import html_to_pdf
+from shop.pdf import render_pdf
 
 from .models import Order
 
@@ -26,4 +24,4 @@ def invoice_context(order: Order) -> dict:
 
 def invoice_pdf(order: Order) -> bytes:
     """The invoice as PDF bytes. DejaVu fonts carry Cyrillic and the rouble sign."""
-    return html_to_pdf(render_to_string("pdf/invoice.html", invoice_context(order)))
+    return render_pdf("pdf/invoice.html", invoice_context(order))

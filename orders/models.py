@@ -289,6 +289,10 @@ class OrderEventType(models.TextChoices):
     AWAITING_COLLECTION = "awaiting_collection", "Parcel awaiting collection"
     NOT_COLLECTED = "not_collected", "Parcel not collected in time"
     REDELIVERY_ARRANGED = "redelivery_arranged", "Re-delivery or address change arranged"
+    # Written by shipping/services/parcels.py (REF-SHORT-DELIVERY, DLV-LATE, DLV-LOST).
+    DISCREPANCY_ACT = "discrepancy_act", "Act of Discrepancy drawn up"
+    PARCEL_LOST = "parcel_lost", "Parcel lost in transit"
+    PARCEL_RESHIP = "parcel_reship", "Parcel to be sent again"
 
     # SHIP-SUBCONTRACTOR (shipping/services/partners.py): the fulfilment partner is told of the order.
     PARTNER_NOTIFIED = "partner_notified", "Sent to the fulfilment partner"

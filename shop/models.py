@@ -229,6 +229,13 @@ class Policy(models.Model):
         default=3,
         help_text="The customer is e-mailed this many days before a parcel waiting for them must be collected.",
     )
+    # DLV-LATE
+    late_parcel_margin_days = models.PositiveSmallIntegerField(
+        "open a late-parcel investigation this many business days after the expected window",
+        default=2,
+        help_text="A customer may report a parcel as not arrived the day after its expected delivery window ends. "
+        "If nobody has, the shop opens the investigation itself this many business days after the window.",
+    )
     # PAY-DISCOUNTS: the bonus programme (1 point = 1 unit of the prices' currency).
     bonus_earn_percent = models.DecimalField(
         "bonus points earned (% of the goods)",

@@ -1,24 +1,27 @@
-"""HTML to PDF with WeasyPrint, through one font configuration per process (issue #14).
+"""PDFs the shop renders (invoice, packing slips, Act of Discrepancy): one WeasyPrint path.
 
-Without a shared ``FontConfiguration`` WeasyPrint builds a new one for every document, and a worker
-grew about 220 KiB per invoice without levelling off (+140 MB over 600 renders); with one shared by
-the process it grew 2.3 MB over the same 600 (shared/NOTES.md). The shop's PDFs use no @font-face
-rules, so the shared configuration carries nothing from one document into the next.
+A template under templates/pdf/ is rendered to HTML and written as PDF with one ``FontConfiguration``
+shared by the process: a new one per render grew a worker's memory without levelling off (NOTES.md).
+WeasyPrint is imported here, where a PDF is rendered, never at module top (it costs ~0.6 s).
 """
 
 from __future__ import annotations
 
 import functools
 
+from django.template.loader import render_to_string
+
 
 @functools.cache
-def font_config():
-    from weasyprint.text.fonts import FontConfiguration  # slow to import: only where a PDF is rendered
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
 
 
-def html_to_pdf(html: str) -> bytes:
+def render_pdf(template: str, context: dict) -> bytes:
+    """``template`` (e.g. ``"pdf/invoice.html"``) rendered with ``context``, as PDF bytes."""
     import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
 
-    return weasyprint.HTML(string=html).write_pdf(font_config=font_config())
+    html = render_to_string(template, context)
+    return weasyprint.HTML(string=html).write_pdf(font_config=_font_config())

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from orders import events, holds, lifecycle
 from orders.models import HoldKind, Order, OrderStatus
@@ -20,7 +19,7 @@ from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
 from shop.locks import lock_order
 from shop.models import Email, Policy
-from shop.pdf import html_to_pdf
+from shop.pdf import render_pdf
 
 from .queue import open_holds_prefetch
 
@@ -85,5 +84,4 @@ def packing_slips_pdf(*, order_ids: Iterable[int]) -> bytes:
     slips = [_slip(order, calendar) for order in orders]
     if not slips:
         raise ValueError("No orders to print.")
-    html = render_to_string("pdf/packing_slip.html", {"slips": slips, "policy": Policy.load()})
-    return html_to_pdf(html)
+    return render_pdf("pdf/packing_slip.html", {"slips": slips, "policy": Policy.load()})

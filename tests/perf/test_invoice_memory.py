@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from orders.invoice import invoice_pdf
-from shop.pdf import font_config
+from shop.pdf import _font_config as font_config
 from tests.orders.lifecycle_support import make_order
 
 pytestmark = pytest.mark.django_db
