@@ -15,6 +15,7 @@ help:
 	@echo "make run    install (once), migrate, load demo data, start web + worker + beat on http://127.0.0.1:8000/"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff check + ruff format --check"
+	@echo "make bench  seed a scaled shop, load it with Locust against Django's floor (bench/README.md)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +63,13 @@ clean:
 .PHONY: screenshots
 screenshots: install
 	SHOP_SCREENSHOTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest tests/e2e/test_screenshots.py -q
+
+# Performance bench (bench/README.md): needs PostgreSQL and Redis; writes bench/results/<date>.json.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml requirements.lock | $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	$(PY) -m bench.run

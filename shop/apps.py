@@ -7,11 +7,28 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_delete, pre_save
+        from django.core.signals import request_finished, request_started
+        from django.db.models.signals import post_delete, post_save, pre_save
 
-        from . import checks, signals  # noqa: F401 (checks registers the deploy checks)
+        from . import checks, models, signals  # noqa: F401 (checks registers the deploy checks)
+        from .catalogue_cache import catalogue_changed
         from .models import ProductImage
 
         user_logged_in.connect(signals.merge_cart_on_login, dispatch_uid="shop.merge_cart_on_login")
         pre_save.connect(signals.picture_replaced, sender=ProductImage, dispatch_uid="shop.picture_replaced")
         post_delete.connect(signals.picture_deleted, sender=ProductImage, dispatch_uid="shop.picture_deleted")
+        # Issue #14: Policy.load() reads the row once per request.
+        request_started.connect(models.policy_memo_start, dispatch_uid="shop.policy_memo_start")
+        request_finished.connect(models.policy_memo_end, dispatch_uid="shop.policy_memo_end")
+        # Issue #14: what the cached catalogue pages show changed (shop/catalogue_cache.py).
+        for model in (
+            models.Product,
+            models.ProductImage,
+            models.Category,
+            models.Policy,
+            models.DeliveryMethod,
+            models.DeliveryRate,
+            models.Region,
+        ):
+            post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"shop.catalogue.save.{model.__name__}")
+            post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"shop.catalogue.del.{model.__name__}")

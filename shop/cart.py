@@ -69,8 +69,21 @@ def lines_total(lines: list[CartLine]) -> Money:
     return Money(total, currency)
 
 
+def request_cart_lines(request, *, with_pictures: bool = False) -> list[CartLine]:
+    """The request's cart lines, read once per request (issue #14: the cart page and the header's
+    summary each read the cart and its lines). Cart writes forget them (``_forget_lines``)."""
+    lines = getattr(request, "_cart_lines", None)
+    if lines is None:
+        lines = request._cart_lines = cart_lines(get_cart(request), with_pictures=with_pictures)
+    return lines
+
+
+def _forget_lines(request) -> None:
+    request.__dict__.pop("_cart_lines", None)
+
+
 def cart_summary(request) -> CartSummary:
-    lines = cart_lines(get_cart(request))
+    lines = request_cart_lines(request)
     return CartSummary(count=sum(line.quantity for line in lines), total=lines_total(lines))
 
 
@@ -134,6 +147,7 @@ def cart_add(*, request, product_id, quantity) -> CartLine:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         session_ensure(request)
+    _forget_lines(request)
     with transaction.atomic():
         return _cart_add(request=request, product_id=product_id, quantity=quantity)
 
@@ -156,6 +170,7 @@ def _cart_add(*, request, product_id, quantity) -> CartLine:
 
 @transaction.atomic
 def cart_set_quantity(*, request, product_id, quantity) -> CartLine:
+    _forget_lines(request)
     product = _sellable(product_id)
     quantity = parse_quantity(quantity)
     cart = get_cart(request)
@@ -171,6 +186,7 @@ def cart_set_quantity(*, request, product_id, quantity) -> CartLine:
 
 @transaction.atomic
 def cart_remove(*, request, product_id) -> None:
+    _forget_lines(request)
     cart = get_cart(request)
     try:
         product_id = int(product_id)

@@ -1,5 +1,6 @@
 """Catalogue, cart, the store Policy, closures, delivery territory and methods, and the outbox."""
 
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,6 +31,20 @@ ONLINE_METHODS = frozenset({PaymentMethod.PAYPAL, PaymentMethod.CARD_ONLINE})
 
 def all_payment_methods() -> list[str]:
     return [m.value for m in PaymentMethod]
+
+
+#: Issue #14: the Policy row read in this request (a dict while a request runs, else None).
+_policy_memo: ContextVar[dict | None] = ContextVar("policy_memo", default=None)
+
+
+def policy_memo_start(**_kwargs) -> None:
+    """``request_started``: Policy.load() reads the row at most once in this request."""
+    _policy_memo.set({})
+
+
+def policy_memo_end(**_kwargs) -> None:
+    """``request_finished``: the next request (and any code outside a request) reads it afresh."""
+    _policy_memo.set(None)
 
 
 class Policy(models.Model):
@@ -287,10 +302,19 @@ class Policy(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+        memo = _policy_memo.get()
+        if memo is not None:
+            memo["policy"] = self
 
     @classmethod
     def load(cls) -> "Policy":
+        """The policy; within a request the row is read once (issue #14: pages read it up to three times)."""
+        memo = _policy_memo.get()
+        if memo is not None and "policy" in memo:
+            return memo["policy"]
         obj, _ = cls.objects.get_or_create(pk=1)
+        if memo is not None:
+            memo["policy"] = obj
         return obj
 
 

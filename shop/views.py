@@ -26,6 +26,7 @@ from .accounts import (
     customer_register,
     profile_update,
 )
+from .catalogue_cache import cached_page
 from .delivery import customer_region, delivery_promise
 from .forms import AddressForm, ProfileForm, RegisterForm
 from .models import Address, CustomerProfile, Policy
@@ -39,6 +40,7 @@ def _with_stock_status(products):
     return products
 
 
+@cached_page
 def product_list(request: HttpRequest) -> HttpResponse:
     """The catalogue: search, filters and sort from the query string (shop.filters), 12 a page."""
     catalogue = selectors.product_catalogue(params=request.GET)
@@ -61,6 +63,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get(slug=slug)
     _with_stock_status([product])
@@ -87,7 +90,8 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    lines = cart_services.cart_lines(cart_services.get_cart(request), with_pictures=True)
+    # Read once: the header's cart summary (context processor) reuses these lines.
+    lines = cart_services.request_cart_lines(request, with_pictures=True)
     rows = []
     for line in lines:
         css, text = selectors.stock_status(line.product)

@@ -65,3 +65,17 @@ def policy(db):
     from shop.models import Policy
 
     return Policy.load()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_memos():
+    """Issue #14: no cached catalogue page or per-request Policy survives from one test to the next
+    (a new catalogue version, not a cache flush: the cache may share Redis with the broker)."""
+    from shop.catalogue_cache import VERSION_KEY
+    from shop.models import policy_memo_end
+
+    policy_memo_end()
+    dj_cache = __import__("django.core.cache", fromlist=["cache"]).cache
+    dj_cache.set(VERSION_KEY, os.urandom(8).hex(), None)
+    yield
+    policy_memo_end()
