@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "shop.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: the header switch's cookie, else the browser's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -106,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.shop",
             ],
+            # {{ value|money }}: money written the one way of the active language (shop.money.format_money)
+            "builtins": ["shop.templatetags.shop_format"],
         },
     },
 ]
@@ -205,6 +208,11 @@ LOGOUT_REDIRECT_URL = "shop:product_list"
 
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates one way per language, the same in the shop, e-mails, PDFs and the admin (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the header switch remembers the choice for a year
 # Storage is in UTC; the shop's own time zone (business hours, holidays) lives in the Policy.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True

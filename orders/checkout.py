@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from djmoney.money import Money
 
@@ -33,6 +34,7 @@ from shop.models import (
     Policy,
     Region,
 )
+from shop.money import format_money
 
 from . import events
 from .models import Order, OrderLine
@@ -74,14 +76,6 @@ class CheckoutChanged(CheckoutError):
 
     def __init__(self, message: str = "Your cart changed since you reviewed it. Please check the order again."):
         super().__init__(message, step="review")
-
-
-# --- money ------------------------------------------------------------------------------------
-def format_money_amount(amount: Decimal, currency: str) -> str:
-    """60000 RUB → "60,000 RUB" (cents only when there are any)."""
-    amount = Decimal(amount)
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{text} {currency}"
 
 
 # --- payment methods --------------------------------------------------------------------------
@@ -146,7 +140,7 @@ def offered_payment_methods(
     cod_reason = ""
     threshold_amount = Decimal(policy.prepay_threshold_amount)
     if order_total.amount >= threshold_amount:
-        limit = format_money_amount(threshold_amount, str(order_total.currency))
+        limit = format_money(threshold_amount, order_total.currency)
         cod_reason = f"orders of {limit} or more must be prepaid."
     elif item_count >= policy.prepay_threshold_items:
         cod_reason = f"orders of {policy.prepay_threshold_items} or more items must be prepaid."
@@ -296,8 +290,8 @@ def cart_changes(*, shown: dict[str, dict], lines: list[CartLine]) -> tuple[list
             continue
         price = line.product.price
         if Decimal(before["price"]) != price.amount or before["currency"] != str(price.currency):
-            old = format_money_amount(Decimal(before["price"]), before["currency"])
-            new = format_money_amount(price.amount, str(price.currency))
+            old = format_money(Decimal(before["price"]), before["currency"])
+            new = format_money(price)
             messages.append(f"The price of “{line.product.name}” changed from {old} to {new}.")
             changed.add(line.product_id)
         if before["quantity"] != line.quantity:
@@ -374,6 +368,11 @@ def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order
     return order
 
 
+def order_language() -> str:
+    """The active language (LocaleMiddleware: the header switch's choice, else the browser's) as one of LANGUAGES."""
+    return translation.get_supported_language_variant(translation.get_language() or settings.LANGUAGE_CODE)
+
+
 def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     # Serialise every confirmation of this cart: the second click waits here for the first.
     locked_cart = lock_cart(pk=cart.pk)
@@ -418,6 +417,7 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
         delivery_method=option.method,
         payment_method=method,
         no_marketing_inserts=d["no_marketing_inserts"],
+        language=order_language(),
         subtotal=summary.subtotal,
         delivery_cost=option.price,
         discount=summary.discount,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.formats import date_format
+
 from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
 
 T = OrderEvent.Type
@@ -223,7 +225,7 @@ def stockout_date_set(*, order: Order, new_date, actor=None) -> OrderEvent:
     return _record(
         order,
         T.STOCKOUT_DATE_SET,
-        f"The unavailable items will ship by {new_date:%d %b %Y}.",
+        f"The unavailable items will ship by {date_format(new_date)}.",
         actor=actor,
         customer_visible=True,
         new_date=new_date,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from shop.calendar import BusinessCalendar
 from shop.models import Policy
@@ -26,5 +27,6 @@ def invoice_pdf(order: Order) -> bytes:
     """The invoice as PDF bytes. DejaVu fonts carry Cyrillic and the rouble sign."""
     import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
 
-    html = render_to_string("pdf/invoice.html", invoice_context(order))
+    with translation.override(order.language):  # the language the customer ordered in
+        html = render_to_string("pdf/invoice.html", invoice_context(order))
     return weasyprint.HTML(string=html).write_pdf()

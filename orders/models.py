@@ -111,6 +111,8 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, db_index=True)
     # ORD-INSERTS
     no_marketing_inserts = models.BooleanField(default=False)
+    # The language the customer ordered in: its e-mails and PDFs are written in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     # ORD-PRICE-LOCK: copied at confirmation; nothing later changes them (except an accepted
     # ORD-PRICE-ERROR correction, which is an event of its own).

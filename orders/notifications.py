@@ -65,7 +65,7 @@ def order_email_context(order: Order, **extra) -> dict:
 
 def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs) -> Email:
     is_new = key is None or not Email.objects.filter(key=key).exists()
-    email = email_queue(to=order.email, template=template, key=key, **kwargs)
+    email = email_queue(to=order.email, template=template, key=key, language=order.language, **kwargs)
     if is_new:
         events.email_queued(order=order, kind=kind, email_id=email.pk)
     return email

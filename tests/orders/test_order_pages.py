@@ -107,7 +107,7 @@ def test_my_orders_lists_only_my_orders_newest_first_with_status_in_words(client
     assert page.index(new.number) < page.index(old.number)
     assert theirs.number not in page
     assert "Awaiting payment" in page and "Processing" in page
-    assert "RUB1,500.00" in page
+    assert "RUB 1,500.00" in page
 
 
 # --- the order page ---------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def test_order_page_shows_status_lines_totals_address_methods_dates_and_timeline
     page = client.get(order.get_absolute_url()).content.decode()
     assert 'Status: <span class="status order-status">Processing</span>' in page
     assert "Lens 0" in page and "Lens 1" in page
-    assert "RUB5,340.00" in page and "RUB350.00" in page
+    assert "RUB 5,340.00" in page and "RUB 350.00" in page
     assert "12 Lenina street, flat 5" in page and "101000 Moscow" in page
     assert "International air mail" in page and "Cash to the courier" in page
     assert "No marketing inserts in the parcel." in page
