@@ -107,8 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.shop",
             ],
-            # {{ value|money }}: money written the one way of the active language (shop.money.format_money)
-            "builtins": ["shop.templatetags.shop_format"],
+            # {% trans %} everywhere; {{ value|money }}: money the one way of the active language (shop.money)
+            "builtins": ["django.templatetags.i18n", "shop.templatetags.shop_format"],
         },
     },
 ]

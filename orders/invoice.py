@@ -9,14 +9,17 @@ from shop.calendar import BusinessCalendar
 from shop.models import Policy
 
 from .models import Order
+from .payment_instructions import payment_instructions
 
 
 def invoice_context(order: Order) -> dict:
     calendar = BusinessCalendar.current()
+    policy = Policy.load()
     return {
         "order": order,
         "lines": list(order.lines.all()),
-        "policy": Policy.load(),
+        "policy": policy,
+        **payment_instructions(order, policy),
         # Naive wall-clock times of the shop's time zone: templates show them as they are.
         "created_local": calendar.local(order.created_at).replace(tzinfo=None),
         "paid_local": calendar.local(order.paid_at).replace(tzinfo=None) if order.paid_at else None,

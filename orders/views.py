@@ -33,6 +33,7 @@ from .checkout import (
 from .forms import ContactForm, DeliveryForm, PaymentForm
 from .invoice import invoice_pdf
 from .models import Order
+from .payment_instructions import payment_instructions
 
 SESSION_KEY = "checkout"
 STEPS = (("start", "Contact & address"), ("delivery", "Delivery"), ("payment", "Payment"), ("review", "Review"))
@@ -263,6 +264,7 @@ def _order_page(request, number: str, *, placed: bool):
             "refunds": refunds,
             "pay_url": pay_url,
             "placed": placed,
+            **payment_instructions(order),
         },
     )
 

@@ -43,6 +43,28 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Seller's legal details and VAT",
+            {
+                "fields": ["seller_inn", "seller_kpp", "seller_ogrn", "vat_rate", "vat_exempt_reason"],
+                "description": "Printed on every invoice with the legal name and postal address above.",
+            },
+        ),
+        (
+            "Bank details for bank transfers",
+            {
+                "fields": [
+                    "bank_recipient",
+                    "bank_account",
+                    "bank_name",
+                    "bank_bic",
+                    "bank_correspondent_account",
+                ],
+                "description": "A customer paying by bank transfer sees these, with the payment purpose and a QR "
+                "code their banking app reads (GOST R 56042-2014), on the order page, in the acknowledgement "
+                "and on the invoice. The recipient's INN and KPP are the seller's.",
+            },
+        ),
+        (
             "Business days and hours",
             {
                 "fields": ["country", "time_zone", "business_hours_start", "business_hours_end"],
