@@ -30,6 +30,7 @@ from shop.models import (
     PREPAID_METHODS,
     Cart,
     CartLine,
+    DeliveryMethod,
     PaymentMethod,
     Policy,
     Region,
@@ -117,6 +118,7 @@ def offered_payment_methods(
     order_total: Money,
     email: str = "",
     policy: Policy | None = None,
+    delivery_method: DeliveryMethod | None = None,
 ) -> PaymentChoices:
     """Every payment method with whether it is offered for this cart, and why not.
 
@@ -126,6 +128,8 @@ def offered_payment_methods(
     The amount compared is the order's total *including delivery* — what the courier would have
     to collect at the door; the shop's risk is the whole sum, not just the goods.
     PAY-COD-RESTRICT: withdrawn too when the customer's standing forbids paying on delivery.
+    And only with a delivery method whose carrier can collect money at the door
+    (``DeliveryMethod.collects_payment``: an express service usually cannot).
     """
     policy = policy or Policy.load()
     lines = list(lines)
@@ -139,7 +143,12 @@ def offered_payment_methods(
 
     cod_reason = ""
     threshold_amount = Decimal(policy.prepay_threshold_amount)
-    if order_total.amount >= threshold_amount:
+    if delivery_method is not None and not delivery_method.collects_payment:
+        cod_reason = (
+            f"{delivery_method.name} cannot collect money at the door; "
+            "choose another delivery method to pay on delivery."
+        )
+    elif order_total.amount >= threshold_amount:
         limit = format_money(threshold_amount, order_total.currency)
         cod_reason = f"orders of {limit} or more must be prepaid."
     elif item_count >= policy.prepay_threshold_items:
@@ -330,7 +339,9 @@ def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | No
     except DeliveryUnavailable as exc:
         raise CheckoutError(str(exc), step="delivery", field="delivery_method")
     summary = checkout_summary(lines=lines, delivery=option, policy=policy)
-    payment = offered_payment_methods(lines=lines, order_total=summary.total, email=d["email"], policy=policy)
+    payment = offered_payment_methods(
+        lines=lines, order_total=summary.total, email=d["email"], policy=policy, delivery_method=option.method
+    )
     return region, option, payment, summary
 
 

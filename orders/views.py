@@ -132,7 +132,9 @@ def checkout_payment(request):
         region, option, _payment, summary = resolve_details(details=details, lines=lines)
     except CheckoutError as exc:
         return _back_to_step(request, exc)
-    payment = offered_payment_methods(lines=lines, order_total=summary.total, email=details.get("email", ""))
+    payment = offered_payment_methods(
+        lines=lines, order_total=summary.total, email=details.get("email", ""), delivery_method=option.method
+    )
     if request.method == "POST":
         form = PaymentForm(request.POST, payment=payment)
         if form.is_valid():

@@ -201,9 +201,10 @@ class DeliveryMethodAdmin(admin.ModelAdmin):
         "delivery_days_min",
         "delivery_days_max",
         "requires_tracking",
+        "collects_payment",
         "position",
     ]
-    list_filter = ["is_active", "requires_tracking"]
+    list_filter = ["is_active", "requires_tracking", "collects_payment"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [DeliveryRateInline]
 

@@ -421,6 +421,12 @@ class DeliveryMethod(models.Model):
     delivery_days_min = models.PositiveSmallIntegerField(validators=[MinValueValidator(0)])
     delivery_days_max = models.PositiveSmallIntegerField()
     requires_tracking = models.BooleanField(default=False)
+    collects_payment = models.BooleanField(
+        "can collect money at the door",
+        default=True,
+        help_text="The carrier takes cash or a card at the door (Russian Post, the shop's courier). Checkout offers "
+        "cash or card to the courier only with methods that can.",
+    )
     tracking_url_pattern = models.CharField(
         max_length=300, blank=True, help_text="Use {number} where the tracking number goes."
     )

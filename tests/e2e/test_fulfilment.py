@@ -80,7 +80,7 @@ def test_paid_order_goes_to_the_partner_is_packed_shipped_in_two_parcels_and_han
     the customer's page lists both parcels with their links and the final status."""
     shop = partner_shop
     pages.log_in(page, shop, "customer", "customer-demo-2026")
-    number = _buy_with_paypal(page, shop, {BINOCULAR: 2, KIT: 1}, delivery="Express DHL")
+    number = _buy_with_paypal(page, shop, {BINOCULAR: 2, KIT: 1}, delivery="DHL Express courier")
     _approve_at_paypal(page)
 
     # SHIP-SUBCONTRACTOR: one POST, signed with the partner's secret, about this order.

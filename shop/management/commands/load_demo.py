@@ -369,9 +369,9 @@ REGIONS = [
 
 # code: (name, carrier, default, days min, days max, tracking, tracking URL pattern, position, base price RUB)
 METHODS = {
-    "airmail": ("International air mail", "Russian Post", True, 7, 14, False, "", 0, Decimal("350")),
+    "airmail": ("Russian Post parcel", "Russian Post", True, 7, 14, False, "", 0, Decimal("350")),
     "dhl": (
-        "Express DHL",
+        "DHL Express courier",
         "DHL Express",
         False,
         2,
@@ -382,7 +382,7 @@ METHODS = {
         Decimal("1490"),
     ),
     "ups": (
-        "Express UPS",
+        "UPS Express courier",
         "UPS",
         False,
         2,
@@ -392,8 +392,10 @@ METHODS = {
         2,
         Decimal("1390"),
     ),
-    "courier": ("Courier", "Shop courier service", False, 1, 3, False, "", 3, Decimal("590")),
+    "courier": ("Shop courier", "Shop courier service", False, 1, 3, False, "", 3, Decimal("590")),
 }
+#: Carriers that take cash or a card at the door; the express services do not (DeliveryMethod.collects_payment).
+COLLECTS_AT_DOOR = {"airmail", "courier"}
 # Distance from Moscow, in the price: SHIP-COST-BY-REGION (region and method only).
 REGION_FACTOR = {
     "MOW": Decimal("1.0"),
@@ -502,6 +504,7 @@ class Command(BaseCommand):
                     "delivery_days_min": days_min,
                     "delivery_days_max": days_max,
                     "requires_tracking": tracking,
+                    "collects_payment": code in COLLECTS_AT_DOOR,
                     "tracking_url_pattern": url,
                     "position": position,
                 },
