@@ -55,6 +55,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: catalogue fields per language (shop/translation.py)
     "shop.admin_apps.ShopAdminConfig",  # django.contrib.admin with the second-factor login (shop.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -212,6 +213,10 @@ LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates one way per language, the same in the shop, e-mails, PDFs and the admin (config/formats/<lang>/formats.py).
 FORMAT_MODULE_PATH = ["config.formats"]
+# Catalogue content (names, descriptions, categories, delivery methods, regions) per language; an
+# empty translation falls back to the other language, English first.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en", "ru")}
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the header switch remembers the choice for a year
 # Storage is in UTC; the shop's own time zone (business hours, holidays) lives in the Policy.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")

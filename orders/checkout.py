@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from shop import hooks
@@ -144,37 +145,44 @@ def offered_payment_methods(
     cod_reason = ""
     threshold_amount = Decimal(policy.prepay_threshold_amount)
     if delivery_method is not None and not delivery_method.collects_payment:
-        cod_reason = (
-            f"{delivery_method.name} cannot collect money at the door; "
-            "choose another delivery method to pay on delivery."
-        )
+        cod_reason = _(
+            "%(method)s cannot collect money at the door; choose another delivery method to pay on delivery."
+        ) % {"method": delivery_method.name}
     elif order_total.amount >= threshold_amount:
         limit = format_money(threshold_amount, order_total.currency)
-        cod_reason = f"orders of {limit} or more must be prepaid."
+        cod_reason = _("orders of %(limit)s or more must be prepaid.") % {"limit": limit}
     elif item_count >= policy.prepay_threshold_items:
-        cod_reason = f"orders of {policy.prepay_threshold_items} or more items must be prepaid."
+        cod_reason = _("orders of %(count)s or more items must be prepaid.") % {"count": policy.prepay_threshold_items}
     elif email:
         decision = cod_decision(email=email)
         if not decision.allowed:
-            cod_reason = decision.reason or "paying on delivery has been withdrawn from your account."
+            cod_reason = decision.reason or _("paying on delivery has been withdrawn from your account.")
 
     choices = []
     for method in PaymentMethod:
         refusing = allowed_by[method.value]
         if refusing:
             names = ", ".join(f"“{name}”" for name in refusing)
-            reason = f"{method.label} is not available: {names} cannot be paid this way."
+            reason = _("%(method)s is not available: %(names)s cannot be paid this way.") % {
+                "method": method.label,
+                "names": names,
+            }
             choices.append(PaymentChoice(method.value, method.label, False, reason))
         elif method.value in ON_DELIVERY_METHODS and cod_reason:
             choices.append(
-                PaymentChoice(method.value, method.label, False, f"{method.label} is not available: {cod_reason}")
+                PaymentChoice(
+                    method.value,
+                    method.label,
+                    False,
+                    _("%(method)s is not available: %(reason)s") % {"method": method.label, "reason": cod_reason},
+                )
             )
         else:
             choices.append(PaymentChoice(method.value, method.label, True))
 
     blocked = ""
     if lines and not any(not allowed_by[m.value] for m in PaymentMethod):
-        blocked = (
+        blocked = _(
             "The products in your cart have no payment method in common, so they cannot be bought in one "
             "order. Please order them separately."
         )

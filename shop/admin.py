@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from modeltranslation.admin import TranslationAdmin
 
 from .admin_tools import ReadOnlyAdminMixin
 from .emails import email_resend
@@ -141,7 +142,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(TranslationAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -166,7 +167,7 @@ class StockStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TranslationAdmin):
     form = ProductAdminForm
     list_display = ["name", "sku", "category", "price", "stock", "is_active", "warranty_months"]
     list_filter = ["category", "is_active", StockStatusFilter]
@@ -178,7 +179,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(TranslationAdmin):
     list_display = ["name", "code", "in_territory"]
     list_filter = ["in_territory"]
     search_fields = ["name", "code"]
@@ -191,7 +192,7 @@ class DeliveryRateInline(admin.TabularInline):
 
 
 @admin.register(DeliveryMethod)
-class DeliveryMethodAdmin(admin.ModelAdmin):
+class DeliveryMethodAdmin(TranslationAdmin):
     list_display = [
         "name",
         "code",

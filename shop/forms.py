@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from .models import PaymentMethod, Product
 
@@ -16,7 +17,7 @@ class RegisterForm(UserCreationForm):
     or e-mail is taken is answered by e-mail to the address given (``shop.accounts.customer_register``).
     """
 
-    email = forms.EmailField(label="E-mail", help_text="Order confirmations and password resets are sent here.")
+    email = forms.EmailField(label=_("E-mail"), help_text=_("Order confirmations and password resets are sent here."))
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -39,8 +40,8 @@ class ProductAdminForm(forms.ModelForm):
         choices=PaymentMethod.choices,
         widget=forms.CheckboxSelectMultiple,
         required=True,
-        error_messages={"required": "Tick at least one payment method: a product must be payable somehow."},
-        help_text="Checkout offers only the methods that every product in the cart allows.",
+        error_messages={"required": _("Tick at least one payment method: a product must be payable somehow.")},
+        help_text=_("Checkout offers only the methods that every product in the cart allows."),
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 
@@ -20,11 +21,11 @@ def digits(low: int, high: int | None = None) -> RegexValidator:
 class PaymentMethod(models.TextChoices):
     """PAY-METHODS-PER-PRODUCT: the methods a product may allow."""
 
-    PAYPAL = "paypal", "PayPal"
-    CARD_ONLINE = "card_online", "Bank card online"
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CASH_COURIER = "cash_courier", "Cash to the courier"
-    CARD_COURIER = "card_courier", "Card to the courier"
+    PAYPAL = "paypal", _("PayPal")
+    CARD_ONLINE = "card_online", _("Bank card online")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CASH_COURIER = "cash_courier", _("Cash to the courier")
+    CARD_COURIER = "card_courier", _("Card to the courier")
 
 
 #: Paid at the door (PAY-PREPAY-THRESHOLD and PAY-COD-RESTRICT withdraw these).
@@ -327,7 +328,7 @@ class Policy(models.Model):
 
     @classmethod
     def load(cls) -> "Policy":
-        obj, _ = cls.objects.get_or_create(pk=1)
+        obj, _created = cls.objects.get_or_create(pk=1)
         return obj
 
 
@@ -492,9 +493,9 @@ class Email(models.Model):
     """The outbox: every message the shop sends is stored first, then sent by a Celery task."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     # A stable key ("order-ack:42") makes queuing idempotent: the same message is never queued twice.
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)
