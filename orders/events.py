@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 
 from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
 
@@ -34,7 +35,7 @@ def _jsonable(value):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Promise):  # Promise: a translatable label (gettext_lazy)
         return str(value)
     if hasattr(value, "amount") and hasattr(value, "currency"):  # Money
         return {"amount": str(value.amount), "currency": str(value.currency)}

@@ -156,6 +156,12 @@ class Order(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("orders:detail", kwargs={"number": self.number})
 
+    @property
+    def region_name(self) -> str:
+        """The region in the language the order was placed in, so the address is in one script whatever
+        language the page, e-mail or PDF is read in (no "125009 Москва, Moscow")."""
+        return getattr(self.region, f"name_{self.language}", None) or self.region.name
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext, ngettext
 
@@ -22,8 +23,11 @@ def product_list(*, category: Category | None = None, query: str = "") -> QueryS
     if category is not None:
         products = products.filter(category=category)
     query = query.strip()
-    if query:
-        products = products.filter(name__icontains=query)
+    if query:  # the name in any language: a Russian shopper types Latin brand names too
+        found = Q()
+        for code, _name in settings.LANGUAGES:
+            found |= Q(**{f"name_{code}__icontains": query})
+        products = products.filter(found)
     return products.order_by("name", "pk")
 
 
