@@ -24,10 +24,15 @@ from . import holds, lifecycle, services, standing
 from .errors import OrderActionError
 from .lifecycle import TransitionNotAllowed
 from .models import (
+    OVERLAP_RULE,
+    BonusAccount,
+    BonusEntry,
     CustomerStanding,
     CustomerStandingLog,
+    Discount,
     HoldKind,
     Order,
+    OrderDiscount,
     OrderEvent,
     OrderHold,
     OrderLine,
@@ -83,9 +88,19 @@ class OrderLineInline(_ReadOnlyInline):
         "quantity_refused",
         "quantity_returned",
         "line_total",
+        "discount",
         "warranty_months",
     ]
     readonly_fields = fields
+
+
+class OrderDiscountInline(_ReadOnlyInline):
+    """PAY-DISCOUNTS: the order's discount lines and points spent, as confirmed."""
+
+    model = OrderDiscount
+    fields = ["label", "code", "target", "amount", "discount"]
+    readonly_fields = fields
+    verbose_name_plural = "discounts and points"
 
 
 class OrderHoldInline(_ReadOnlyInline):
@@ -190,7 +205,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "email", "phone", "full_name"]
     date_hierarchy = "created_at"
     list_per_page = 50
-    inlines = [OrderLineInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
+    inlines = [OrderLineInline, OrderDiscountInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
     #: Buttons higher apps add to the order page (``tool_links.append(fn)`` from their admin.py, as with
     #: ``inlines``): ``fn(request, order)`` returns (label, url) or None when it does not apply.
     tool_links: list = []
@@ -202,7 +217,18 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Delivery", {"fields": ["address", "city", "postcode", "region", "delivery_method", "no_marketing_inserts"]}),
         (
             "Payment and totals",
-            {"fields": ["payment_method", "subtotal", "delivery_cost", "discount", "total", "paid_at", "stock_taken"]},
+            {
+                "fields": [
+                    "payment_method",
+                    "subtotal",
+                    "delivery_cost",
+                    "discount",
+                    "delivery_discount",
+                    "total",
+                    "paid_at",
+                    "stock_taken",
+                ]
+            },
         ),
         (
             "Deadlines",
@@ -485,3 +511,102 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for email in queryset.values_list("email", flat=True):
             standing.standing_recompute(email=email, actor=request.user)
         self.message_user(request, "Recomputed.", messages.SUCCESS)
+
+
+# --- PAY-DISCOUNTS ------------------------------------------------------------------------------
+class DiscountForm(forms.ModelForm):
+    class Meta:
+        model = Discount
+        fields = [
+            "name",
+            "is_active",
+            "kind",
+            "value",
+            "target",
+            "products",
+            "categories",
+            "payment_method",
+            "delivery_method",
+            "min_order_value",
+            "code",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "per_customer_limit",
+        ]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data.get("code", "").strip().upper()
+        if code and Discount.objects.filter(code=code).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another discount already has this code.")
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Discount.Kind.PERCENT and data.get("value") and data["value"] > 100:
+            self.add_error("value", "A percentage cannot be more than 100.")
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "The end must be after the start.")
+        if data.get("target") == Discount.Target.ITEMS and not (data.get("products") or data.get("categories")):
+            self.add_error("products", "Choose the products or categories this discount is for.")
+        return data
+
+
+@admin.register(Discount)
+class DiscountAdmin(admin.ModelAdmin):
+    """Staff run discounts here; which apply and how they combine is ``orders.discounts`` (the overlap rule)."""
+
+    form = DiscountForm
+    list_display = [
+        "name",
+        "kind",
+        "value",
+        "target",
+        "code",
+        "payment_method",
+        "delivery_method",
+        "starts_at",
+        "ends_at",
+        "usage_limit",
+        "uses",
+        "is_active",
+    ]
+    list_filter = ["is_active", "target", "kind", "payment_method"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["products", "categories"]
+    fieldsets = [
+        (None, {"fields": ["name", "is_active", "kind", "value", "target"], "description": OVERLAP_RULE}),
+        ("Which goods (product/category discounts)", {"fields": ["products", "categories"]}),
+        ("Conditions", {"fields": ["payment_method", "delivery_method", "min_order_value", "code"]}),
+        ("When and how often", {"fields": ["starts_at", "ends_at", "usage_limit", "per_customer_limit"]}),
+    ]
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("delivery_method")
+            .annotate(n_uses=Count("uses", filter=~Q(uses__order__status="cancelled")))
+        )
+
+    @admin.display(description="used", ordering="n_uses")
+    def uses(self, obj) -> int:
+        return obj.n_uses
+
+
+class BonusEntryInline(_ReadOnlyInline):
+    model = BonusEntry
+    fields = ["created_at", "kind", "points", "order", "note"]
+    readonly_fields = fields
+
+
+@admin.register(BonusAccount)
+class BonusAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """PAY-DISCOUNTS bonus programme: read-only; points move only through ``orders.bonus``."""
+
+    list_display = ["user", "balance"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = ["user", "balance"]
+    inlines = [BonusEntryInline]

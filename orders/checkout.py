@@ -24,7 +24,7 @@ from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.cart import cart_fingerprint, cart_lines
 from shop.delivery import DeliveryEstimate, DeliveryOption, DeliveryUnavailable, delivery_estimate, delivery_option
-from shop.locks import lock_cart
+from shop.locks import lock_bonus_account, lock_cart, lock_discounts
 from shop.models import (
     ON_DELIVERY_METHODS,
     ONLINE_METHODS,
@@ -38,8 +38,17 @@ from shop.models import (
 )
 from shop.money import format_money
 
-from . import events
-from .models import Order, OrderLine
+from . import bonus, events
+from .discounts import (
+    AppliedDiscount,
+    DiscountResult,
+    candidate_discounts,
+    discount_usage,
+    discounts_apply,
+    priced_lines,
+    used_up,
+)
+from .models import Order, OrderDiscount, OrderLine
 from .notifications import order_acknowledgement_queue
 from .services import order_ready_check
 from .standing import cod_decision
@@ -48,6 +57,9 @@ from .stock import take_stock
 logger = logging.getLogger(__name__)
 
 DETAIL_FIELDS = (
+    # PAY-DISCOUNTS: the typed code and the points to spend are part of what the review page binds.
+    "discount_code",
+    "points",
     "full_name",
     "email",
     "phone",
@@ -200,6 +212,8 @@ class CheckoutSummary:
     item_count: int
     estimate: DeliveryEstimate | None = None
     line_totals: dict[int, Money] = field(default_factory=dict)
+    #: PAY-DISCOUNTS: what applies and why, each line's share, the offers with another method.
+    discounts: DiscountResult | None = None
 
     @property
     def currency(self) -> str:
@@ -208,6 +222,27 @@ class CheckoutSummary:
     @property
     def rows(self) -> list[tuple[CartLine, Money]]:
         return [(line, self.line_totals[line.pk]) for line in self.lines]
+
+    @property
+    def discount_rows(self) -> list[tuple[CartLine, Money, Money]]:
+        """(line, line total, the line's share of the discounts) for the review page."""
+        return [(line, self.line_totals[line.pk], self.line_discount(line.pk)) for line in self.lines]
+
+    def line_discount(self, line_id: int) -> Money:
+        amount = self.discounts.line_discounts.get(line_id, Decimal("0")) if self.discounts else Decimal("0")
+        return Money(amount, self.currency)
+
+    @property
+    def delivery_discount(self) -> Money:
+        return Money(self.discounts.delivery_discount if self.discounts else Decimal("0"), self.currency)
+
+    @property
+    def applied(self) -> list[AppliedDiscount]:
+        return self.discounts.applied if self.discounts else []
+
+    @property
+    def offers(self) -> list:
+        return self.discounts.offers if self.discounts else []
 
 
 def _currency(lines: list[CartLine]) -> str:
@@ -224,14 +259,36 @@ def checkout_summary(
     with_estimate: bool = False,
     policy: Policy | None = None,
     calendar: BusinessCalendar | None = None,
+    payment_method: str = "",
+    code: str = "",
+    points: int = 0,
+    email: str = "",
+    discounts: list | None = None,
 ) -> CheckoutSummary:
-    """The one place order totals are computed (ORD-PRICE-LOCK stores exactly these numbers)."""
+    """The one place order totals are computed (ORD-PRICE-LOCK stores exactly these numbers).
+
+    PAY-DISCOUNTS: the discounts are ``orders.discounts.discounts_apply`` for this cart, delivery,
+    payment method (empty: not chosen yet), code and points.
+    """
+    policy = policy or Policy.load()
     currency = _currency(lines)
     subtotal = Money(sum((line.product.price.amount * line.quantity for line in lines), Decimal("0")), currency)
     delivery_price = delivery.price if delivery else Money(0, currency)
     if str(delivery_price.currency) != currency:
         raise CheckoutError("Delivery is priced in another currency than the goods.", step="delivery")
-    discount = Money(0, currency)  # PAY-DISCOUNTS: none run yet; the field is there for them
+    result = discounts_apply(
+        lines=priced_lines(lines),
+        currency=currency,
+        delivery_price=delivery_price.amount,
+        payment_method=payment_method,
+        delivery_method_id=delivery.method.pk if delivery else None,
+        code=code,
+        email=email,
+        points=points,
+        policy=policy,
+        discounts=discounts,
+    )
+    discount = Money(result.total, currency)
     estimate = None
     if with_estimate and delivery is not None:
         estimate = delivery_estimate(
@@ -250,6 +307,7 @@ def checkout_summary(
         item_count=sum(line.quantity for line in lines),
         estimate=estimate,
         line_totals={line.pk: Money(line.product.price.amount * line.quantity, currency) for line in lines},
+        discounts=result,
     )
 
 
@@ -264,23 +322,73 @@ def normalise_details(details: dict) -> dict:
             value = "" if value in (None, "") else str(value)
         elif name == "no_marketing_inserts":
             value = bool(value)
+        elif name == "discount_code":
+            value = "" if value is None else str(value).strip().upper()
+        elif name == "points":
+            value = str(value).strip() if value not in (None, "") else "0"
+            value = value if value.isdigit() else "0"
+            value = str(int(value))
         else:
             value = "" if value is None else str(value).strip()
         out[name] = value
     return out
 
 
-def checkout_token(*, cart: Cart, lines: list[CartLine], details: dict) -> str:
+def checkout_token(*, cart: Cart, lines: list[CartLine], details: dict, summary: CheckoutSummary | None = None) -> str:
     """The confirmation token the review page embeds; it is also the order's ``checkout_token``.
 
     Bound to the cart, its content and prices (``cart_fingerprint``) and every detail the customer
     entered, and signed with the site's secret so nobody can forge another visitor's token. The same
     cart confirmed twice with the same content and details yields the same token, hence one order.
+    PAY-DISCOUNTS: also bound to the discounts the summary applied (which, how much): a discount that
+    ended or was used up since the review page changes the token, so the customer reviews again.
     """
-    details_json = json.dumps(normalise_details(details), sort_keys=True)
+    shown = normalise_details(details)
+    if summary is None:
+        try:
+            summary = resolve_details(details=details, lines=lines)[3]
+        except CheckoutError:
+            summary = None  # the confirmation refuses these details anyway
+    shown["_discounts"] = summary.discounts.fingerprint() if summary and summary.discounts else []
+    details_json = json.dumps(shown, sort_keys=True)
     details_hash = hashlib.sha256(details_json.encode()).hexdigest()
     raw = f"{cart.pk}|{cart_fingerprint(lines)}|{details_hash}"
     return salted_hmac("orders.checkout_token", raw, algorithm="sha256").hexdigest()
+
+
+def benefits(details: dict) -> dict:
+    """The discount code, points and e-mail from the step data, as ``checkout_summary`` takes them."""
+    d = normalise_details(details)
+    return {"code": d["discount_code"], "points": int(d["points"]), "email": d["email"]}
+
+
+def discount_snapshot(summary: CheckoutSummary) -> list[dict]:
+    """The discount lines the review page showed (PAY-DISCOUNTS), kept to explain a later change."""
+    return [{"id": a.discount_id, "label": a.label, "amount": str(a.amount)} for a in summary.applied]
+
+
+def discount_changes(*, shown: list[dict], summary: CheckoutSummary) -> list[str]:
+    """How the discounts differ from what the review page showed (ORD-PRICE-LOCK covers discounts)."""
+    messages = []
+    now = {(a.discount_id, a.label): a for a in summary.applied}
+    currency = summary.currency
+    for before in shown:
+        after = now.get((before["id"], before["label"]))
+        old = format_money(Decimal(before["amount"]), currency)
+        if after is None:
+            messages.append(
+                f"The discount “{before['label']}” (−{old}) no longer applies: it has ended or been used up."
+            )
+        elif after.amount != Decimal(before["amount"]):
+            new = format_money(after.amount, currency)
+            messages.append(f"The discount “{before['label']}” changed from −{old} to −{new}.")
+    labels = {(b["id"], b["label"]) for b in shown}
+    for key, after in now.items():
+        if key not in labels:
+            messages.append(
+                f"The discount “{after.label}” (−{format_money(after.amount, currency)}) now applies."
+            )
+    return messages
 
 
 def review_snapshot(lines: list[CartLine]) -> dict[str, dict]:
@@ -324,7 +432,7 @@ def cart_changes(*, shown: dict[str, dict], lines: list[CartLine]) -> tuple[list
 
 
 # --- validation shared by the steps and the confirmation -------------------------------------
-def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | None = None):
+def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | None = None, with_estimate: bool = False):
     """Check the step data against the current cart and catalogue.
 
     Returns (region, delivery option, payment choices, summary). Raises CheckoutError naming the step.
@@ -346,10 +454,24 @@ def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | No
         option = delivery_option(region=region, method=int(d["delivery_method"]))
     except DeliveryUnavailable as exc:
         raise CheckoutError(str(exc), step="delivery", field="delivery_method")
-    summary = checkout_summary(lines=lines, delivery=option, policy=policy)
+    # The prepayment threshold compares the total before any discount tied to a payment method
+    # (that discount depends on the method being offered, not the other way round).
+    running = candidate_discounts(code=d["discount_code"])
+    base = checkout_summary(lines=lines, delivery=option, policy=policy, discounts=running, **benefits(d))
     payment = offered_payment_methods(
-        lines=lines, order_total=summary.total, email=d["email"], policy=policy, delivery_method=option.method
+        lines=lines, order_total=base.total, email=d["email"], policy=policy, delivery_method=option.method
     )
+    summary = base
+    if d["payment_method"] or with_estimate:
+        summary = checkout_summary(
+            lines=lines,
+            delivery=option,
+            policy=policy,
+            payment_method=d["payment_method"],
+            discounts=running,
+            with_estimate=with_estimate,
+            **benefits(d),
+        )
     return region, option, payment, summary
 
 
@@ -409,16 +531,16 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     inactive = [line.product.name for line in lines if not line.product.is_active]
     if inactive:
         raise CheckoutError(f"“{inactive[0]}” is no longer sold. Please remove it from your cart.", step="cart")
-    if checkout_token(cart=locked_cart, lines=lines, details=details) != token:
-        raise CheckoutChanged()
-
     policy = Policy.load()
     region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy)
+    if checkout_token(cart=locked_cart, lines=lines, details=details, summary=summary) != token:
+        raise CheckoutChanged()
     d = normalise_details(details)
     if payment.blocked_reason:
         raise CheckoutError(payment.blocked_reason, step="payment", field="payment_method")
     if not payment.is_offered(d["payment_method"]):
         raise CheckoutError(payment.reason_for(d["payment_method"]), step="payment", field="payment_method")
+    account = _discounts_claim(summary=summary, email=d["email"], actor=actor)
 
     method = d["payment_method"]
     now = timezone.now()
@@ -440,6 +562,7 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
         subtotal=summary.subtotal,
         delivery_cost=option.price,
         discount=summary.discount,
+        delivery_discount=summary.delivery_discount,
         total=summary.total,
         checkout_token=token,
         # SHIP-WITHIN-2BD: for cash/card on delivery the clock starts at confirmation.
@@ -455,11 +578,13 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
                 unit_price=line.product.price,
                 quantity=line.quantity,
                 line_total=summary.line_totals[line.pk],
+                discount=summary.line_discount(line.pk),
                 warranty_months=line.product.warranty_months,
             )
             for line in lines
         ]
     )
+    _discount_lines_write(order=order, summary=summary, account=account)
     if on_delivery:
         short = take_stock(order=order)
         if short:
@@ -481,3 +606,57 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     hooks.run("order_confirmed", order.pk)
     order_ready_check(order)  # SHIP-SUBCONTRACTOR: paid on delivery, it is ready at once
     return order
+
+
+def _discounts_claim(*, summary: CheckoutSummary, email: str, actor):
+    """PAY-DISCOUNTS: take the uses and the points the review page showed, or raise ``CheckoutChanged``.
+
+    The discounts with a usage limit are locked (pk order, after the cart: ``shop.locks``) and their
+    uses counted again: of customers racing for the last use of a code, the first to get here takes
+    it and every other one is sent back to the review page, which shows the change. The bonus account
+    is locked next; points spent must still be held. Returns the locked account (or None).
+    """
+    limited = [a.discount_id for a in summary.applied if a.discount_id is not None]
+    if limited:
+        locked = lock_discounts(limited)
+        usage = discount_usage(limited, email=email)
+        for discount_id in limited:
+            discount = locked.get(discount_id)
+            now = timezone.now()
+            if (
+                discount is None
+                or not discount.is_active
+                or (discount.ends_at is not None and discount.ends_at <= now)
+                or used_up(discount, usage.get(discount_id, (0, 0)))
+            ):
+                raise CheckoutChanged()
+    points = summary.discounts.points if summary.discounts else 0
+    if not points:
+        return None
+    if not getattr(actor, "is_authenticated", False):
+        raise CheckoutError("Please sign in to spend bonus points.", step="payment", field="points")
+    account = lock_bonus_account(actor.pk)
+    if account.balance < points:
+        raise CheckoutChanged(f"You have {account.balance} bonus points now, fewer than the {points} you chose.")
+    return account
+
+
+def _discount_lines_write(*, order: Order, summary: CheckoutSummary, account) -> None:
+    """The order's discount lines (one use per discount) and the points spent, as the review page showed."""
+    currency = summary.currency
+    OrderDiscount.objects.bulk_create(
+        [
+            OrderDiscount(
+                order=order,
+                discount_id=a.discount_id,
+                label=a.label,
+                code=a.code,
+                target=a.target,
+                amount=Money(a.amount, currency),
+                email=order.email.lower(),
+            )
+            for a in summary.applied
+        ]
+    )
+    if account is not None:
+        bonus.bonus_spend(order=order, account=account, points=summary.discounts.points)

@@ -546,3 +546,19 @@ def paypal_tracker_failed(*, order: Order, shipment_id: int, tracking_number: st
         tracking_number=tracking_number,
         reason=reason,
     )
+
+
+# --- PAY-DISCOUNTS --------------------------------------------------------------------------
+def bonus_points(*, order: Order, kind: str, points: int, balance: int, note: str = "") -> OrderEvent:
+    """Written by ``orders.bonus`` for every ledger row of the order (earned, spent, returned, taken back)."""
+    verb = "added to" if points > 0 else "taken from"
+    return _record(
+        order,
+        T.BONUS_POINTS,
+        f"{abs(points)} bonus points {verb} the customer's account ({kind.replace('_', ' ')})."
+        + (f" {note}" if note else ""),
+        customer_visible=True,
+        kind=kind,
+        points=points,
+        balance=balance,
+    )

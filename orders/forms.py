@@ -148,10 +148,19 @@ class PaymentForm(forms.Form):
     )
     # ORD-INSERTS
     no_marketing_inserts = forms.BooleanField(label=_("Don't put marketing inserts in my parcel"), required=False)
+    # PAY-DISCOUNTS: a code and bonus points; ``check`` says what is wrong with them, next to the field.
+    discount_code = forms.CharField(label=_("Discount code"), max_length=40, required=False)
+    points = forms.IntegerField(
+        label=_("Bonus points to spend"),
+        required=False,
+        min_value=0,
+        error_messages={"min_value": _("Points cannot be negative."), "invalid": _("Enter a whole number of points.")},
+    )
 
-    def __init__(self, *args, payment: PaymentChoices, **kwargs):
+    def __init__(self, *args, payment: PaymentChoices, check=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.payment = payment
+        self.check = check
         # Every method is a valid *choice*, so a method that is not offered for this order fails in
         # clean_payment_method with the one-line reason why, rather than a generic "invalid choice".
         self.fields["payment_method"].choices = [(c.method, c.label) for c in payment.choices]
@@ -165,7 +174,17 @@ class PaymentForm(forms.Form):
             raise forms.ValidationError(self.payment.reason_for(method))
         return method
 
+    def clean_discount_code(self) -> str:
+        return self.cleaned_data["discount_code"].strip().upper()
+
     def clean(self):
         if self.payment.blocked_reason:
             raise forms.ValidationError(self.payment.blocked_reason)
-        return super().clean()
+        data = super().clean()
+        data["points"] = data.get("points") or 0
+        if self.check is not None and data.get("payment_method") and not self.errors:
+            for name, message in self.check(
+                data["payment_method"], data.get("discount_code", ""), data["points"]
+            ).items():
+                self.add_error(name, message)
+        return data

@@ -18,6 +18,7 @@ def invoice_context(order: Order) -> dict:
     return {
         "order": order,
         "lines": list(order.lines.all()),
+        "discount_lines": list(order.discount_lines.all()) if order.discount.amount else [],  # PAY-DISCOUNTS
         "policy": policy,
         **payment_instructions(order, policy),
         # Naive wall-clock times of the shop's time zone: templates show them as they are.

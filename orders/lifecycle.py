@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from shop.transitions import Lifecycle, TransitionNotAllowed
 
-from . import events
+from . import bonus, events
 from .models import Order
 from .models import OrderStatus as S
 
@@ -48,6 +48,8 @@ class OrderOnHold(TransitionNotAllowed):
 
 def _record_move(order: Order, *, source: str, target: str, actor=None, note: str = "") -> None:
     events.status_changed(order=order, source=source, target=target, actor=actor, note=note)
+    if target == S.COMPLETED:
+        bonus.bonus_earn(order=order)  # PAY-DISCOUNTS: points are earned on completed orders
 
 
 ORDER_LIFECYCLE = Lifecycle(TRANSITIONS, on_move=_record_move)

@@ -4,6 +4,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -120,6 +121,10 @@ class Order(models.Model):
     subtotal = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
     delivery_cost = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
     discount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
+    # PAY-DISCOUNTS: the part of ``discount`` taken off delivery; the rest is split over the lines.
+    delivery_discount = MoneyField(
+        max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY
+    )
     total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
 
     # Idempotent confirmation: one order per checkout token (bound to the cart's content).
@@ -182,6 +187,9 @@ class OrderLine(models.Model):
     # stock (orders/stock.py). They end cancelled, or reserved once the goods arrive (a split order).
     quantity_short = models.PositiveIntegerField("short", default=0)
     line_total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    # PAY-DISCOUNTS: this line's share of every discount (and points spent), so a partial refund gives
+    # back what the customer really paid for the units (``net_value``).
+    discount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
     # REF-DEFECT needs the warranty as it was sold.
     warranty_months = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -219,6 +227,15 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"
+
+    def net_value(self, units: int) -> Decimal:
+        """What ``units`` of this line cost the customer after discounts (PAY-DISCOUNTS), rounded once."""
+        from shop.money import quantize
+
+        net = self.line_total.amount - self.discount.amount
+        if units >= self.quantity:
+            return net
+        return quantize(net * units / self.quantity, self.line_total.currency)
 
     @property
     def quantity_open(self) -> int:
@@ -290,6 +307,9 @@ class OrderEventType(models.TextChoices):
     SHIPMENT_SENT = "shipment_sent", _("Parcel shipped")
     PAYPAL_TRACKER_ADDED = "paypal_tracker_added", _("Tracking number added at PayPal")
     PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", _("PayPal refused the tracking number")
+
+    # PAY-DISCOUNTS (orders/bonus.py): points earned, spent, returned or taken back.
+    BONUS_POINTS = "bonus_points", "Bonus points"
 
 
 class OrderEvent(models.Model):
@@ -450,3 +470,180 @@ class OrderHold(models.Model):
     @property
     def is_open(self) -> bool:
         return self.released_at is None
+
+
+# --- PAY-DISCOUNTS: discounts staff run, and the bonus programme's ledger ---------------------
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", "Percentage"
+    FIXED = "fixed", "Fixed amount"
+
+
+class DiscountTarget(models.TextChoices):
+    ORDER = "order", "Whole order (the goods)"
+    ITEMS = "items", "Some products or categories (each matching line)"
+    DELIVERY = "delivery", "Delivery"
+
+
+#: Shown to staff in the admin and stated in README: the one overlap rule (``orders.discounts``).
+OVERLAP_RULE = (
+    "How discounts combine: each line of the cart gets at most one product/category discount (the one that "
+    "saves most on that line); then the single best whole-order discount applies to what the goods cost after "
+    "that; the single best delivery discount applies to delivery; bonus points are spent last. A code the "
+    "customer types competes under the same rule. A fixed product/category discount is taken off every "
+    "matching unit."
+)
+
+
+class Discount(models.Model):
+    """PAY-DISCOUNTS: a discount staff run; which one applies is decided by ``orders.discounts`` only."""
+
+    Kind = DiscountKind
+    Target = DiscountTarget
+
+    name = models.CharField(max_length=120, help_text="Shown to customers, e.g. “Winter sale” or “PayPal week”.")
+    kind = models.CharField(max_length=10, choices=DiscountKind.choices, default=DiscountKind.PERCENT)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Percent (e.g. 5 for 5 %) or an amount in the prices' currency. A fixed product/category "
+        "discount is taken off every matching unit.",
+    )
+    target = models.CharField(max_length=10, choices=DiscountTarget.choices, default=DiscountTarget.ORDER)
+    products = models.ManyToManyField("shop.Product", blank=True, related_name="+")
+    categories = models.ManyToManyField("shop.Category", blank=True, related_name="+")
+    payment_method = models.CharField(
+        max_length=20,
+        choices=PaymentMethod.choices,
+        blank=True,
+        help_text="Only when the customer pays this way (promotes a payment method). Empty: any method.",
+    )
+    delivery_method = models.ForeignKey(
+        "shop.DeliveryMethod",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Only when the customer chooses this delivery method. Empty: any method.",
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: runs until switched off.")
+    code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="If set, the discount applies only when the customer types this code (case does not matter).",
+    )
+    usage_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many orders may use it in total. Empty: no limit."
+    )
+    per_customer_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many orders one customer (by e-mail) may use it for. Empty: no limit."
+    )
+    min_order_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="The goods must cost at least this much (before discounts).",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=~models.Q(code=""), name="discount_code_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="percent") | models.Q(value__lte=100), name="discount_percent_le_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
+                name="discount_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def value_label(self) -> str:
+        return f"{self.value.normalize():f} %" if self.kind == DiscountKind.PERCENT else f"{self.value:,.2f}"
+
+
+class OrderDiscount(models.Model):
+    """A discount line of an order (a discount, or bonus points spent), as confirmed (ORD-PRICE-LOCK).
+
+    The same lines, to the kopeck, are on the order page, the invoice and PayPal's breakdown.
+    ``discount`` is empty for bonus points. A row for a discount is also one *use* of it (usage limits).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discount_lines")
+    discount = models.ForeignKey(Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="uses")
+    label = models.CharField(max_length=200)
+    code = models.CharField(max_length=40, blank=True)
+    target = models.CharField(max_length=10, choices=DiscountTarget.choices)
+    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    # Kept for the per-customer limit (guests count by e-mail, as for PAY-COD-RESTRICT).
+    email = models.EmailField(blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "discount"], name="orderdiscount_one_per_discount"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="orderdiscount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: −{self.amount}"
+
+
+class BonusAccount(models.Model):
+    """PAY-DISCOUNTS bonus programme: a customer's points. ``balance`` is the ledger's sum, kept with it
+    under this row's lock (``shop.locks.lock_bonus_account``); a CHECK keeps it from going negative."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_account")
+    balance = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="bonusaccount_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.balance} points"
+
+
+class BonusEntryKind(models.TextChoices):
+    EARNED = "earned", "Earned on a completed order"
+    SPENT = "spent", "Spent at checkout"
+    RETURNED = "returned", "Returned: order cancelled"
+    TAKEN_BACK = "taken_back", "Taken back: order refunded"
+
+
+class BonusEntry(models.Model):
+    """One line of the bonus ledger (written only by ``orders.bonus``)."""
+
+    Kind = BonusEntryKind
+
+    account = models.ForeignKey(BonusAccount, on_delete=models.CASCADE, related_name="entries")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="bonus_entries")
+    kind = models.CharField(max_length=12, choices=BonusEntryKind.choices)
+    points = models.IntegerField(help_text="Positive: added to the balance; negative: taken from it.")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "bonus entries"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(points=0), name="bonusentry_not_zero"),
+            # One earning, one spending, one return per order; take-backs may be several (partial refunds).
+            models.UniqueConstraint(
+                fields=["order", "kind"], condition=~models.Q(kind="taken_back"), name="bonusentry_once_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} ({self.get_kind_display()})"

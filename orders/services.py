@@ -24,7 +24,7 @@ from shop.locks import lock_order
 from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
 
-from . import events, holds, lifecycle, notifications, stock
+from . import bonus, events, holds, lifecycle, notifications, stock
 from .errors import OrderActionError, OrderErrorCode
 from .lifecycle import OrderOnHold, TransitionNotAllowed
 from .models import HoldKind, Order, OrderAdjustment, OrderHold, OrderLine, PriceCorrection
@@ -226,6 +226,7 @@ def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
     lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
     events.order_cancelled(order=order, reason=reason, actor=actor)
     notifications.order_cancelled_queue(order=order)
+    bonus.bonus_return_spent(order=order)  # PAY-DISCOUNTS: points spent on it come back
     # PAY-REFUND-SAME-WAY: the payments app writes a refund for anything captured, in this transaction.
     hooks.run("order_cancelled", order.pk)
     return order

@@ -8,6 +8,7 @@ app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
     path("track/", track.track, name="track"),
+    path("points/", views.bonus_points, name="points"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/placed/", views.order_placed, name="placed"),
     path("<str:number>/invoice.pdf", views.order_invoice, name="invoice"),

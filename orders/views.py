@@ -19,14 +19,16 @@ from shop.cart import cart_lines, get_cart
 from shop.delivery import delivery_options
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
-from . import access, selectors
+from . import access, bonus, selectors
 from .checkout import (
     CheckoutChanged,
     CheckoutError,
+    benefits,
     cart_changes,
     checkout_summary,
     checkout_token,
-    offered_payment_methods,
+    discount_changes,
+    discount_snapshot,
     order_confirm,
     resolve_details,
     review_snapshot,
@@ -95,7 +97,11 @@ def checkout_start(request):
     else:
         initial = _data(request).get("contact") or selectors.last_order_contact(user=request.user)
         form = ContactForm(initial=initial)
-    return render(request, "orders/checkout_contact.html", _ctx("start", form=form, lines=lines))
+    try:
+        summary = checkout_summary(lines=lines, **benefits(_details(request)))
+    except CheckoutError:
+        summary = None
+    return render(request, "orders/checkout_contact.html", _ctx("start", form=form, lines=lines, summary=summary))
 
 
 @require_http_methods(["GET", "POST"])
@@ -117,7 +123,7 @@ def checkout_delivery(request):
     else:
         form = DeliveryForm(initial=_data(request).get("delivery", {}), options=options)
     try:
-        summary = checkout_summary(lines=lines)
+        summary = checkout_summary(lines=lines, **benefits(_details(request)))
     except CheckoutError as exc:
         return _back_to_step(request, exc)
     return render(
@@ -138,33 +144,64 @@ def checkout_payment(request):
         region, option, _payment, summary = resolve_details(details=details, lines=lines)
     except CheckoutError as exc:
         return _back_to_step(request, exc)
-    payment = offered_payment_methods(
-        lines=lines, order_total=summary.total, email=details.get("email", ""), delivery_method=option.method
-    )
+    check = _benefits_check(request, lines=lines, option=option, details=details)
     if request.method == "POST":
-        form = PaymentForm(request.POST, payment=payment)
+        form = PaymentForm(request.POST, payment=_payment, check=check)
         if form.is_valid():
             _save(request, payment=dict(form.cleaned_data))
             return redirect("checkout:review")
     else:
-        form = PaymentForm(initial=_data(request).get("payment", {}), payment=payment)
+        form = PaymentForm(initial=_data(request).get("payment", {}), payment=_payment)
     return render(
         request,
         "orders/checkout_payment.html",
-        _ctx("payment", form=form, payment=payment, summary=summary, option=option, region=region),
+        _ctx(
+            "payment",
+            form=form,
+            payment=_payment,
+            summary=summary,
+            option=option,
+            region=region,
+            points_balance=bonus.bonus_balance(request.user),
+        ),
     )
+
+
+def _benefits_check(request, *, lines, option, details):
+    """PAY-DISCOUNTS: what is wrong with a typed code or the points, by field (empty: nothing)."""
+
+    def check(method: str, code: str, points: int) -> dict[str, str]:
+        summary = checkout_summary(
+            lines=lines, delivery=option, payment_method=method, code=code, email=details.get("email", "")
+        )
+        errors = {}
+        if code and summary.discounts.code_error:
+            errors["discount_code"] = summary.discounts.code_error
+        if points:
+            balance = bonus.bonus_balance(request.user)
+            if not request.user.is_authenticated:
+                errors["points"] = "Sign in to spend bonus points."
+            elif points > balance:
+                errors["points"] = f"You have {balance} points; you cannot spend {points}."
+            elif points > summary.discounts.points_max:
+                errors["points"] = (
+                    f"At most {summary.discounts.points_max} points can be spent on this order "
+                    f"({Policy.load().bonus_spend_max_percent.normalize():f} % of the goods after discounts)."
+                )
+        return errors
+
+    return check
 
 
 def _review_context(request, cart, lines, *, changes=(), changed_ids=frozenset()):
     """Everything the review page shows, plus the token bound to exactly that (ORD-PRICE-LOCK)."""
     details = _details(request)
     policy = Policy.load()
-    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy)
+    region, option, payment, summary = resolve_details(details=details, lines=lines, policy=policy, with_estimate=True)
     if not payment.is_offered(details.get("payment_method", "")):
         raise CheckoutError(payment.reason_for(details.get("payment_method", "")), step="payment")
-    summary = checkout_summary(lines=lines, delivery=option, with_estimate=True, policy=policy)
-    token = checkout_token(cart=cart, lines=lines, details=details)
-    _save(request, shown=review_snapshot(lines))
+    token = checkout_token(cart=cart, lines=lines, details=details, summary=summary)
+    _save(request, shown=review_snapshot(lines), shown_discounts=discount_snapshot(summary))
     payment_label = next(c.label for c in payment.choices if c.method == details["payment_method"])
     return _ctx(
         "review",
@@ -178,6 +215,16 @@ def _review_context(request, cart, lines, *, changes=(), changed_ids=frozenset()
         changes=list(changes),
         changed_ids=set(changed_ids),
     )
+
+
+def _discount_changes(request, lines) -> list[str]:
+    """PAY-DISCOUNTS, ORD-PRICE-LOCK: how the discounts differ from what the review page showed."""
+    details = _details(request)
+    try:
+        _region, _option, _payment, summary = resolve_details(details=details, lines=lines)
+    except CheckoutError:
+        return []
+    return discount_changes(shown=_data(request).get("shown_discounts", []), summary=summary)
 
 
 def _back_to_step(request, exc: CheckoutError):
@@ -219,6 +266,7 @@ def checkout_confirm(request):
         if not lines:
             return _empty_cart_redirect(request)
         changes, changed_ids = cart_changes(shown=_data(request).get("shown", {}), lines=lines)
+        changes += _discount_changes(request, lines)
         if not changes:
             changes = [exc.message]
         try:
@@ -252,6 +300,21 @@ def order_list(request):
     return render(request, "orders/order_list.html", {"page": page, "orders": page.object_list})
 
 
+@login_required
+@require_GET
+def bonus_points(request):
+    """PAY-DISCOUNTS: the customer's bonus balance (the ledger's sum) and its history, order by order."""
+    return render(
+        request,
+        "orders/bonus_points.html",
+        {
+            "balance": bonus.bonus_balance(request.user),
+            "entries": bonus.bonus_history(request.user),
+            "policy": Policy.load(),
+        },
+    )
+
+
 def _order_page(request, number: str, *, placed: bool):
     order = selectors.order_for_page(request, number)
     estimate, estimate_firm = selectors.order_estimate(order)
@@ -265,6 +328,7 @@ def _order_page(request, number: str, *, placed: bool):
         {
             "order": order,
             "lines": list(order.lines.all()),
+            "discount_lines": list(order.discount_lines.all()) if order.discount.amount else [],  # PAY-DISCOUNTS
             "timeline": order.timeline,
             "estimate": estimate,
             "estimate_firm": estimate_firm,

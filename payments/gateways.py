@@ -45,9 +45,10 @@ def paypal_amount(order) -> dict:
     """The purchase unit's amount with a breakdown that adds up to the total exactly.
 
     item_total is the sum of the line prices PayPal shows (unit price × quantity), shipping is the
-    delivery cost, and the discount is whatever makes ``item_total + shipping − discount`` equal the
-    price-locked total (ORD-PRICE-LOCK) — normally the order's own discount. A total above the sum
-    (never expected) would go in ``handling``. PayPal rejects an order whose breakdown does not add up.
+    delivery cost; PAY-DISCOUNTS: ``discount`` is the order's discount on the goods (its discount lines
+    and points, to the kopeck as on the order page and the invoice) and ``shipping_discount`` the part
+    taken off delivery. Should the price-locked total (ORD-PRICE-LOCK) differ from that sum (never
+    expected), the gap goes in ``discount`` or ``handling``: PayPal rejects a breakdown that does not add up.
     """
     currency = str(order.total.currency)
     q = lambda value: quantize(value, currency)  # noqa: E731
@@ -56,15 +57,22 @@ def paypal_amount(order) -> dict:
     if not item_total:
         item_total = q(order.subtotal.amount)
     shipping = q(order.delivery_cost.amount)
-    gap = item_total + shipping - total
-    breakdown = {
-        "item_total": {"currency_code": currency, "value": str(q(item_total))},
-        "shipping": {"currency_code": currency, "value": str(shipping)},
-    }
+    shipping_discount = min(q(order.delivery_discount.amount), shipping)
+    discount = q(order.discount.amount) - shipping_discount
+    gap = item_total + shipping - shipping_discount - discount - total
+    handling = Decimal("0")
     if gap > 0:
-        breakdown["discount"] = {"currency_code": currency, "value": str(q(gap))}
+        discount += gap
     elif gap < 0:
-        breakdown["handling"] = {"currency_code": currency, "value": str(q(-gap))}
+        handling = -gap
+    amount = lambda value: {"currency_code": currency, "value": str(q(value))}  # noqa: E731
+    breakdown = {"item_total": amount(item_total), "shipping": amount(shipping)}
+    if discount > 0:
+        breakdown["discount"] = amount(discount)
+    if shipping_discount > 0:
+        breakdown["shipping_discount"] = amount(shipping_discount)
+    if handling > 0:
+        breakdown["handling"] = amount(handling)
     return {"currency_code": currency, "value": str(total), "breakdown": breakdown}
 
 

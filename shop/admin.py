@@ -114,6 +114,14 @@ class PolicyAdmin(admin.ModelAdmin):
                 "description": "SHIP-WITHIN-2BD (the work queue), SHIP-ADDRESS-CHANGE, DLV-ACCEPT-14D",
             },
         ),
+        (
+            "Bonus programme",
+            {
+                "fields": ["bonus_earn_percent", "bonus_spend_max_percent"],
+                "description": "PAY-DISCOUNTS: points customers earn and may spend (discounts themselves are under "
+                "Orders → Discounts).",
+            },
+        ),
         ("Warranty", {"fields": ["default_warranty_months"], "description": "REF-DEFECT"}),
         (
             "Security",

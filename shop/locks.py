@@ -3,7 +3,7 @@
 Lock order (always, in every service):
 
     WebhookEvent → Cart → CartLine → Order → OrderLine → Shipment → Payment → Refund → PayPalTracker
-        → CustomerStanding → Product → Email → PartnerNotice
+        → CustomerStanding → Discount → BonusAccount → Product → Email → PartnerNotice
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can
@@ -13,7 +13,10 @@ racing for the last units queue on the product rows in pk order. An order's line
 after it (a shipment adds to their shipped counters), then its parcels. A PayPal tracker (a shipment
 owed to PayPal) is locked alone by the worker that adds it. The outbox row and the partner notice
 come last: the worker sends an e-mail, or POSTs a notice to the fulfilment partner, holding only
-that row.
+that row. Discounts (usage limits, PAY-DISCOUNTS) are locked at confirmation after the cart, in pk order,
+so customers racing for the last use of a code queue on the discount row; the customer's bonus account
+comes next (points spent at confirmation, earned when the order completes, taken back when a refund is
+sent: always after the order, its payment and refund), and stock after both.
 
 Every lock is ``select_for_update(of=("self",))``: joined rows (``select_related``) are read,
 never locked by accident. SQLite has no row locks; there ``transaction_mode=IMMEDIATE``
@@ -94,6 +97,19 @@ def lock_paypal_tracker(tracker_id: int):
 def lock_products(product_ids: Iterable[int]) -> dict:
     """Products (stock) by pk, locked in pk order; after the order in the lock order."""
     return {p.pk: p for p in _lock_many("shop.Product", pk__in=list(product_ids))}
+
+
+def lock_discounts(discount_ids: Iterable[int]) -> dict:
+    """Discounts by pk, locked in pk order (PAY-DISCOUNTS usage limits); after the cart and the order."""
+    return {d.pk: d for d in _lock_many("orders.Discount", pk__in=list(discount_ids))}
+
+
+def lock_bonus_account(user_id: int):
+    """A customer's bonus account (PAY-DISCOUNTS), created if new; after the order, payment and refund."""
+    _require_transaction()
+    Account = _model("orders.BonusAccount")
+    Account.objects.get_or_create(user_id=user_id)
+    return Account.objects.select_for_update(of=("self",)).get(user_id=user_id)
 
 
 def lock_webhook_event(event_id: str, *, defaults: dict):

@@ -295,6 +295,26 @@ class Policy(models.Model):
         validators=[digits(20)],
         help_text="The bank's 20-digit correspondent account.",
     )
+    # PAY-DISCOUNTS: the bonus programme (1 point = 1 unit of the prices' currency).
+    bonus_earn_percent = models.DecimalField(
+        "bonus points earned (% of the goods)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A registered customer earns this share of what they paid for the goods as points when the order "
+        "is completed (whole points, rounded down). Taken back in proportion if the order is refunded. 0 turns "
+        "earning off.",
+    )
+    bonus_spend_max_percent = models.DecimalField(
+        "points may pay at most (% of the goods)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("30"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="At checkout a customer may spend points (1 point = 1 unit of currency) for up to this share of "
+        "the goods after discounts. Points spent come back if the order is cancelled.",
+    )
     # The fields below without a help text are read by no code yet, so the admin hides them (withdrawal
     # and claims will): give one a verbose name and help text when it is shown.
     # REF-WITHDRAW-30D

@@ -16,10 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
 
-from orders import events
+from orders import bonus, events
 from orders.access import order_link_for_email
 from orders.models import Order
 from shop.emails import email_queue
@@ -282,6 +283,10 @@ def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund
         payment_move(payment, target)
     order = refund.order
     events.refund_sent(order=order, amount=refund.amount, reference=refund.reference, actor=actor)
+    # PAY-DISCOUNTS: points earned on the order go back in the share refunded (bonus account locked
+    # after the order, payment and refund: shop.locks).
+    refunded = Refund.objects.filter(order_id=order.pk, status=RefundStatus.SENT).aggregate(s=Sum("amount"))["s"]
+    bonus.bonus_take_back_for_refunds(order=order, refunded=refunded or Decimal("0"))
     email_queue(
         to=order.email,
         language=order.language,

@@ -172,12 +172,12 @@ def _order_settle(order: Order, *, actor, note: str = "") -> None:
 
 
 def _parcel_value(shipment: Shipment, quantities: dict[int, int] | None = None) -> Money:
-    """Value of the parcel's units (or of ``quantities`` per order line) at the order's locked prices."""
+    """Value of the parcel's units (or of ``quantities`` per order line) at the locked prices, after discounts."""
     currency = shipment.order.total.currency
     total = Decimal("0")
     for parcel_line in shipment.lines.select_related("order_line"):
         qty = parcel_line.quantity if quantities is None else quantities.get(parcel_line.order_line_id, 0)
-        total += parcel_line.order_line.unit_price.amount * qty
+        total += parcel_line.order_line.net_value(qty) if qty else Decimal("0")  # after discounts (PAY-DISCOUNTS)
     return money(total, currency)
 
 
@@ -319,7 +319,7 @@ def delivery_record_handover(
             line.save(update_fields=["quantity_refused", "quantity_delivered"])
             kept += parcel_line.quantity - no
             if no:
-                value = money(line.unit_price.amount * no, line.unit_price.currency)
+                value = money(line.net_value(no), line.unit_price.currency)  # PAY-DISCOUNTS
                 RefusedItem.objects.create(attempt=attempt, order_line=line, quantity=no, value=value)
                 items.append({"line_id": line.pk, "product": line.product_name, "quantity": no, "value": value})
         refused_value = _parcel_value(shipment, refused) if refused else None

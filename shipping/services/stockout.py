@@ -244,7 +244,7 @@ def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *,
         line.quantity_cancelled += units
         line.quantity_short -= units
         line.save(update_fields=["quantity_cancelled", "quantity_short"])
-        value += line.unit_price.amount * units
+        value += line.net_value(units)  # PAY-DISCOUNTS: what these units cost after discounts
     # Never more than is owed (an order-wide discount): what is owed cannot go below zero.
     value = money(min(value, order_amount_due(order).amount), order.total.currency)
     events.stockout_part_cancelled(order=order, items=_items(rows), value=value, actor=actor)

@@ -175,6 +175,11 @@ def choose_payment(page: Page, method_label: str) -> None:
     expect_heading(page, _("Review your order"))
 
 
+def type_discount_code(page: Page, code: str) -> None:
+    """On the payment step (PAY-DISCOUNTS): type a discount code; "Review the order" sends it."""
+    page.get_by_label("Discount code").fill(code)
+
+
 def confirm_order(page: Page) -> str:
     """On the review step: press "Confirm order"; returns the new order's number."""
     page.get_by_role("button", name=_("Confirm order")).click()

@@ -683,13 +683,21 @@ def test_the_strictness_walk_catches_a_misspelled_field(specs, sdk, paypal_stand
 def test_the_shops_own_paypal_traffic_matches_the_specs(
     specs, client, paypal_standin, django_capture_on_commit_callbacks
 ):
-    """What payments/ really sends PayPal (start, return/capture, webhook check, refund) validates against the specs."""
+    """What payments/ really sends PayPal (start, return/capture, webhook check, refund) validates against the specs.
+
+    PAY-DISCOUNTS: the order carries a discount on the goods and one on delivery; the create request's
+    ``amount.breakdown`` (discount, shipping_discount) and item prices add up and validate.
+    """
+    from decimal import Decimal
+
     from django.urls import reverse
 
     from payments.services import refund_issue
     from tests.payments.payment_support import approve_and_return, make_order, rub, start_paypal
 
-    order = make_order()
+    order = make_order(lines=((Decimal("1999.99"), 3),), discount="350.07")
+    order.delivery_discount = rub("50.00")
+    order.save(update_fields=["delivery_discount", "delivery_discount_currency"])
     payment = start_paypal(client, order)
     with django_capture_on_commit_callbacks(execute=True):
         approve_and_return(client, paypal_standin, payment)
@@ -716,3 +724,8 @@ def test_the_shops_own_paypal_traffic_matches_the_specs(
         )
         checked.add(template)
     assert {ORDERS, VERIFY, REFUND} <= checked, f"the shop's flow sent bodies to {sorted(checked)} only"
+    [create] = [e for e in paypal_standin.requests() if e["method"] == "POST" and e["path"] == "/v2/checkout/orders"]
+    amount = create["body"]["purchase_units"][0]["amount"]
+    assert amount["value"] == "5999.90"
+    assert amount["breakdown"]["discount"]["value"] == "300.07"
+    assert amount["breakdown"]["shipping_discount"]["value"] == "50.00"

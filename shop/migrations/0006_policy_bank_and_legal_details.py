@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0004_security_link_valid_days'),
+        ('shop', '0005_policy_bonus'),
     ]
 
     operations = [

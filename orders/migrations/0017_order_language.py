@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_event_types_shipments'),
+        ('orders', '0016_discounts_and_bonus'),
     ]
 
     operations = [
