@@ -385,9 +385,7 @@ def discount_changes(*, shown: list[dict], summary: CheckoutSummary) -> list[str
     labels = {(b["id"], b["label"]) for b in shown}
     for key, after in now.items():
         if key not in labels:
-            messages.append(
-                f"The discount “{after.label}” (−{format_money(after.amount, currency)}) now applies."
-            )
+            messages.append(f"The discount “{after.label}” (−{format_money(after.amount, currency)}) now applies.")
     return messages
 
 
