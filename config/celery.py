@@ -42,6 +42,9 @@ app.conf.beat_schedule = {
         "task": "shipping.tasks.partner_notices_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    # REF-SLA: staff hear of refunds due within a business day and overdue ones (the service skips closed
+    # hours and sends one e-mail per day for the same cases).
+    "refunds-due-digest": {"task": "refunds.tasks.refunds_due_digest", "schedule": crontab(minute="*/30")},
     "payments-paypal-trackers-sweep": {
         "task": "payments.tasks.payments_paypal_trackers_sweep",
         "schedule": crontab(minute="*/5"),

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_filters",
+    "sorl.thumbnail",
+    "phonenumber_field",
     "shop",
     "orders",
     "payments",
@@ -230,14 +233,34 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Customers' claim photos and signed acts are private: they live outside MEDIA_ROOT (which is served
+# publicly for product pictures) and staff open them only through the admin.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Media: product pictures (Django's storage API; thumbnails by sorl-thumbnail) --------------
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The shop serves its own media files (config/urls.py) unless a web server in front does (SERVE_MEDIA=0).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Thumbnails are made on first use and remembered in the cache and the thumbnail_kvstore table.
+THUMBNAIL_PRESERVE_FORMAT = True
+THUMBNAIL_QUALITY = 85
+
+# --- Phone numbers (django-phonenumber-field): numbers without a country code are read as Russian ----
+PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONENUMBER_DEFAULT_REGION", "RU")
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
 # --- Money ----------------------------------------------------------------------------------
 CURRENCIES = ("RUB", "EUR", "USD")

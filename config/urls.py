@@ -1,5 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from shop import views as shop_views
 
 admin.site.site_header = "Shop administration"
 admin.site.site_title = "Shop admin"
@@ -10,8 +14,17 @@ urlpatterns = [
     path("accounts/", include("shop.account_urls")),
     path("checkout/", include("orders.checkout_urls")),
     path("orders/price/", include("orders.price_urls")),
+    path("orders/cases/", include("refunds.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
     path("shipping/", include("shipping.urls")),
+    path("favicon.ico", shop_views.favicon, name="favicon"),
     path("", include("shop.urls")),
 ]
+if settings.SERVE_MEDIA:
+    # Product pictures and their thumbnails (MEDIA_ROOT); a web server in front may serve them instead.
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler404 = "shop.views.page_not_found"
+handler500 = "shop.views.server_error"

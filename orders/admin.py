@@ -115,6 +115,15 @@ class OrderHoldInline(_ReadOnlyInline):
         return super().get_queryset(request).select_related("released_by")
 
 
+#: The hold kinds as staff say them (HoldKind's labels are the customer's words on the order page).
+STAFF_HOLD_LABELS = {
+    HoldKind.PRICE_CONFIRMATION: "Customer to confirm a corrected price",
+    HoldKind.FRAUD_REVIEW: "Card payment to check",
+    HoldKind.STOCK_DECISION: "Customer to choose: item unavailable",
+    HoldKind.CLAIM: "Return or claim open",
+}
+
+
 class OpenHoldFilter(admin.SimpleListFilter):
     """Orders waiting on something: one open hold kind, or any."""
 
@@ -122,7 +131,7 @@ class OpenHoldFilter(admin.SimpleListFilter):
     parameter_name = "hold"
 
     def lookups(self, request, model_admin):
-        return [("any", "Any hold"), *HoldKind.choices, ("none", "No hold")]
+        return [("any", "Any hold"), *STAFF_HOLD_LABELS.items(), ("none", "No hold")]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -140,7 +149,7 @@ class PriceCorrectionInline(_ReadOnlyInline):
     model = PriceCorrection
     fields = ["line", "old_unit_price", "new_unit_price", "created_at", "resolved", "accepted"]
     readonly_fields = fields
-    verbose_name_plural = "price corrections (ORD-PRICE-ERROR)"
+    verbose_name_plural = "price corrections"  # ORD-PRICE-ERROR
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("line")
@@ -158,19 +167,22 @@ class OrderEventInline(_ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
-def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, action, apply):
-    """The intermediate admin page of an action that needs a note: form, then ``apply(obj, data)``."""
+def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, action, apply, done_message):
+    """The intermediate admin page of an action that needs a note: form, then ``apply(obj, data)``.
+
+    ``done_message(obj)`` says what happened to each row ("Order RX-… is now cancelled …").
+    """
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
-        done, failed = 0, []
+        done, failed = [], []
         for obj in queryset:
             try:
                 apply(obj, form.cleaned_data)
-                done += 1
+                done.append(done_message(obj))
             except (TransitionNotAllowed, OrderActionError, ValueError) as exc:
                 failed.append(f"{obj}: {exc}")
-        if done:
-            modeladmin.message_user(request, f"{title}: done for {done}.", messages.SUCCESS)
+        for text in done:
+            modeladmin.message_user(request, text, messages.SUCCESS)
         for text in failed:
             modeladmin.message_user(request, text, messages.ERROR)
         return None
@@ -201,7 +213,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "total",
         "ship_by",
     ]
-    list_filter = ["status", "payment_status", OpenHoldFilter, "payment_method", "created_at", "region"]
+    # Regions: only those orders were placed to (the delivery territory), not every region on file.
+    list_filter = [
+        "status",
+        "payment_status",
+        OpenHoldFilter,
+        "payment_method",
+        "created_at",
+        ("region", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["number", "email", "phone", "full_name"]
     date_hierarchy = "created_at"
     list_per_page = 50
@@ -244,7 +264,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """Staff who may act on orders (the model's change permission)."""
         return request.user.has_perm("orders.change_order")
 
-    @admin.display(description="Pay on delivery (PAY-COD-RESTRICT)")
+    @admin.display(description="Pay on delivery")  # PAY-COD-RESTRICT
     def cod_standing(self, obj: Order):
         decision = standing.cod_decision(email=obj.email)
         row = CustomerStanding.objects.filter(email=obj.email.strip().lower()).only("pk").first()
@@ -369,7 +389,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except (TransitionNotAllowed, OrderActionError) as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.message_user(request, f"Order {order.number}: done.", messages.SUCCESS)
+            order.refresh_from_db(fields=["status"])
+            self.message_user(
+                request,
+                f"Card payment approved: order {order.number} is now {order.get_status_display().lower()}.",
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(self._change_url(order))
 
     def _object_page(self, request, order, form, *, title, submit):
@@ -399,7 +424,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- list actions -------------------------------------------------------------------------
-    @admin.action(description="Cancel order (ORD-REFUSE)…", permissions=["manage"])
+    @admin.action(description="Cancel order…", permissions=["manage"])  # ORD-REFUSE
     def cancel_orders(self, request, queryset):
         return _with_note_form(
             self,
@@ -413,9 +438,10 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             apply=lambda order, data: services.order_cancel(
                 order_id=order.pk, reason=data["reason"], actor=request.user
             ),
+            done_message=lambda order: f"Order {order.number} is now cancelled; the customer was e-mailed.",
         )
 
-    @admin.action(description="Approve card payment (PAY-FRAUD-CHECK)", permissions=["manage"])
+    @admin.action(description="Approve card payment", permissions=["manage"])  # PAY-FRAUD-CHECK
     def approve_card_payment(self, request, queryset):
         run_for_each(
             self,
@@ -426,7 +452,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             errors=(TransitionNotAllowed, OrderActionError),
         )
 
-    @admin.action(description="Mark a wrong price (ORD-PRICE-ERROR)…", permissions=["manage"])
+    @admin.action(description="Mark a wrong price…", permissions=["manage"])  # ORD-PRICE-ERROR
     def mark_wrong_price(self, request, queryset):
         orders = list(queryset[:2])
         if len(orders) != 1:
@@ -489,6 +515,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             intro="Pay on delivery becomes available again; earlier refusals and failed deliveries no longer count.",
             action="lift_restriction",
             apply=lambda row, data: standing.standing_lift(email=row.email, actor=request.user, note=data["note"]),
+            done_message=lambda row: f"Pay on delivery is available again to {row.email}.",
         )
 
     @admin.action(description="Mark misconduct…", permissions=["manage"])
@@ -504,13 +531,19 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             apply=lambda row, data: standing.standing_mark_misconduct(
                 email=row.email, note=data["note"], actor=request.user
             ),
+            done_message=lambda row: f"Misconduct recorded: pay on delivery is withdrawn from {row.email}.",
         )
 
     @admin.action(description="Recompute from order history", permissions=["manage"])
     def recompute(self, request, queryset):
-        for email in queryset.values_list("email", flat=True):
+        emails = list(queryset.values_list("email", flat=True))
+        for email in emails:
             standing.standing_recompute(email=email, actor=request.user)
-        self.message_user(request, "Recomputed.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Pay-on-delivery standing recomputed from order history for {len(emails)} customer(s).",
+            messages.SUCCESS,
+        )
 
 
 # --- PAY-DISCOUNTS ------------------------------------------------------------------------------

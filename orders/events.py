@@ -548,6 +548,76 @@ def paypal_tracker_failed(*, order: Order, shipment_id: int, tracking_number: st
     )
 
 
+# --- After-sale cases (refunds/services) ----------------------------------------------------
+def case_opened(*, order: Order, case_id: int, kind: str, label: str, refund_due_at=None, actor=None) -> OrderEvent:
+    """REF-*: a case was opened (by the customer, staff or the system); REF-SLA: with its refund due date."""
+    return _record(
+        order,
+        T.CASE_OPENED,
+        f"{label} (case {case_id}) opened.",
+        actor=actor,
+        customer_visible=True,
+        case_id=case_id,
+        kind=kind,
+        refund_due_at=refund_due_at,
+    )
+
+
+def case_moved(*, order: Order, case_id: int, source: str, target: str, label: str, note: str = "", actor=None):
+    """Written by ``refunds.lifecycle`` only: every status move of a case, with source and target."""
+    return _record(
+        order,
+        T.CASE_MOVED,
+        f"Case {case_id}: {label}." + (f" {note}" if note else ""),
+        actor=actor,
+        customer_visible=True,
+        case_id=case_id,
+        source=source,
+        target=target,
+    )
+
+
+def case_goods_received(*, order: Order, case_id: int, items: list[dict], refund_due_at=None, actor=None):
+    """REF-DEFECT, REF-WITHDRAW-30D: goods came back; the defect refund clock starts here."""
+    return _record(
+        order,
+        T.CASE_GOODS_RECEIVED,
+        f"Case {case_id}: returned goods received ({_units(items)}).",
+        actor=actor,
+        customer_visible=True,
+        case_id=case_id,
+        items=items,
+        refund_due_at=refund_due_at,
+    )
+
+
+def case_goods_settled(*, order: Order, case_id: int, product: str, restocked: int, written_off: int, actor=None):
+    """Staff put returned units back on the shelf or wrote them off."""
+    return _record(
+        order,
+        T.CASE_GOODS_SETTLED,
+        f"Case {case_id}: {product}: {restocked} back in stock, {written_off} written off.",
+        actor=actor,
+        case_id=case_id,
+        product=product,
+        restocked=restocked,
+        written_off=written_off,
+    )
+
+
+def case_replacement_ordered(*, order: Order, case_id: int, replacement_number: str, actor=None) -> OrderEvent:
+    """REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY, DLV-LOST: a new order at no charge replaces the goods."""
+    return _record(
+        order,
+        T.CASE_REPLACEMENT_ORDERED,
+        f"Case {case_id}: replacement order {replacement_number} created at no charge.",
+        actor=actor,
+        customer_visible=True,
+        case_id=case_id,
+        replacement=replacement_number,
+    )
+
+
 # --- PAY-DISCOUNTS --------------------------------------------------------------------------
 def bonus_points(*, order: Order, kind: str, points: int, balance: int, note: str = "") -> OrderEvent:
     """Written by ``orders.bonus`` for every ledger row of the order (earned, spent, returned, taken back)."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shop.delivery import DeliveryOption
+from shop.forms import phone_field
 from shop.models import Region
 
 from .checkout import PaymentChoices
 
-PHONE_DEFAULT_REGION = "RU"
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
 
 
@@ -37,12 +36,7 @@ class ContactForm(forms.Form):
             "invalid": _("Please enter a valid e-mail address, such as anna@example.com."),
         },
     )
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=40,
-        help_text=_("With the country code, or a Russian number such as 8 916 123-45-67."),
-        error_messages={"required": _("Please enter a phone number the courier can call.")},
-    )
+    phone = phone_field()
     address = forms.CharField(
         label=_("Street address"),
         max_length=500,
@@ -74,17 +68,8 @@ class ContactForm(forms.Form):
         return name
 
     def clean_phone(self) -> str:
-        """Stored normalised as E.164 (+79161234567), whatever way it was typed."""
-        raw = self.cleaned_data["phone"].strip()
-        try:
-            number = phonenumbers.parse(raw, PHONE_DEFAULT_REGION)
-        except phonenumbers.NumberParseException:
-            raise forms.ValidationError(_("This does not look like a phone number."))
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(
-                _("This phone number is not valid. Please check the digits and the country code.")
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        """Stored normalised as E.164 (+79161234567), whatever way it was typed (django-phonenumber-field)."""
+        return self.cleaned_data["phone"].as_e164
 
     def clean_address(self) -> str:
         address = self.cleaned_data["address"].strip()

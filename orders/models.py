@@ -308,6 +308,13 @@ class OrderEventType(models.TextChoices):
     PAYPAL_TRACKER_ADDED = "paypal_tracker_added", _("Tracking number added at PayPal")
     PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", _("PayPal refused the tracking number")
 
+    # REF-*: after-sale cases (refunds/services): opened, moved, goods back, a replacement order.
+    CASE_OPENED = "case_opened", "Case opened"
+    CASE_MOVED = "case_moved", "Case status"
+    CASE_GOODS_RECEIVED = "case_goods_received", "Returned goods received"
+    CASE_GOODS_SETTLED = "case_goods_settled", "Returned goods restocked or written off"
+    CASE_REPLACEMENT_ORDERED = "case_replacement_ordered", "Replacement order created"
+
     # PAY-DISCOUNTS (orders/bonus.py): points earned, spent, returned or taken back.
     BONUS_POINTS = "bonus_points", "Bonus points"
 

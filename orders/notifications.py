@@ -51,7 +51,7 @@ def paid_amount(order: Order) -> Money | None:
 def order_email_context(order: Order, **extra) -> dict:
     with translation.override(order.language):  # the payment purpose and VAT words, in the order's language
         instructions = payment_instructions(order)
-    lines = list(order.lines.all())
+    lines = list(order.lines.prefetch_related("product__images"))  # the pictures shown beside each line
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from shop.accounts import default_address
 from shop.delivery import DeliveryEstimate, delivery_estimate
 from shop.models import ON_DELIVERY_METHODS
 
@@ -15,9 +16,14 @@ CONTACT_FIELDS = ("full_name", "email", "phone", "address", "city", "postcode", 
 
 
 def last_order_contact(*, user) -> dict:
-    """Contact step pre-filled from the customer's last order (or their account, for a first order)."""
+    """Contact step pre-filled from the customer's default address (address book), else their last
+    order, else their account (name and e-mail, for a first order)."""
     if user is None or not user.is_authenticated:
         return {}
+    address = default_address(user)
+    if address is not None:
+        data = {name: getattr(address, name) for name in CONTACT_FIELDS if name not in {"email", "region", "phone"}}
+        return {**data, "email": user.email, "phone": address.phone.as_e164, "region": address.region_id}
     last = Order.objects.filter(user=user).order_by("-created_at", "-pk").first()
     if last is None:
         return {"full_name": user.get_full_name(), "email": user.email}

@@ -20,6 +20,7 @@ from djmoney.money import Money
 
 from shop import hooks
 from shop.calendar import BusinessCalendar
+from shop.cart import CartError, cart_add
 from shop.locks import lock_order
 from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
@@ -194,7 +195,7 @@ def order_fraud_approve(*, order_id: int, actor) -> Order:
 def order_fraud_reject(*, order_id: int, actor, note: str = "") -> Order:
     """PAY-FRAUD-CHECK: staff reject the card payment: the order is cancelled, the card refunded.
 
-    The refund is written in this transaction by the payments app's ``order_cancelled`` receiver.
+    The refund is written in this transaction by the refunds app's ``order_cancelled`` receiver (a fraud case).
     """
     with transaction.atomic():
         order = lock_order(order_id)
@@ -203,11 +204,15 @@ def order_fraud_reject(*, order_id: int, actor, note: str = "") -> Order:
                 "This order is not waiting for a fraud check.", code=OrderErrorCode.NOT_IN_FRAUD_REVIEW
             )
         events.fraud_review_rejected(order=order, note=note, actor=actor)
-        return _cancel_locked(order, reason=note or "The card payment could not be accepted.", actor=actor)
+        return _cancel_locked(
+            order, reason=note or "The card payment could not be accepted.", actor=actor, kind="fraud_cancel"
+        )
 
 
 # --- Cancellation ---------------------------------------------------------------------------
-def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
+def _cancel_locked(order: Order, *, reason: str, actor=None, kind: str = "staff_cancel") -> Order:
+    """``kind`` says why, for the refund case the refunds app opens (a ``refunds.CaseKind`` value:
+    staff_cancel, fraud_cancel, price_error, withdrawal)."""
     lifecycle.check(order, to=S.CANCELLED)
     if order.stock_taken:
         stock.release_stock(order=order, actor=actor)
@@ -227,12 +232,13 @@ def _cancel_locked(order: Order, *, reason: str, actor=None) -> Order:
     events.order_cancelled(order=order, reason=reason, actor=actor)
     notifications.order_cancelled_queue(order=order)
     bonus.bonus_return_spent(order=order)  # PAY-DISCOUNTS: points spent on it come back
-    # PAY-REFUND-SAME-WAY: the payments app writes a refund for anything captured, in this transaction.
-    hooks.run("order_cancelled", order.pk)
+    # PAY-REFUND-SAME-WAY: the refunds app opens a case of this kind and refunds anything captured
+    # through the payments app, in this transaction.
+    hooks.run("order_cancelled", order.pk, kind=kind)
     return order
 
 
-def order_cancel(*, order_id: int, reason: str = "", actor=None) -> Order:
+def order_cancel(*, order_id: int, reason: str = "", actor=None, kind: str = "staff_cancel") -> Order:
     """ORD-REFUSE: staff cancel an order (a reason is optional); stock goes back, money is refunded.
 
     Allowed from ``lifecycle.CANCELLABLE``. The customer is e-mailed (with the reason if given).
@@ -242,7 +248,7 @@ def order_cancel(*, order_id: int, reason: str = "", actor=None) -> Order:
         order = lock_order(order_id)
         if order.status == S.CANCELLED:
             return order
-        return _cancel_locked(order, reason=reason.strip(), actor=actor)
+        return _cancel_locked(order, reason=reason.strip(), actor=actor, kind=kind)
 
 
 # --- ORD-PRICE-ERROR ------------------------------------------------------------------------
@@ -371,14 +377,14 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
             )
         if not accept:
             events.price_error_declined(order=order, actor=actor)
-            return _cancel_locked(order, reason="You declined the corrected price.", actor=actor)
+            return _cancel_locked(order, reason="You declined the corrected price.", actor=actor, kind="price_error")
         old_total = order.total
         changed = _price_corrections_apply(order)
         events.price_error_accepted(order=order, old_total=old_total, new_total=order.total, lines=changed, actor=actor)
         holds.hold_release(order=order, kind=H.PRICE_CONFIRMATION, resolution="Customer accepted.", actor=actor)
         notifications.order_price_error_accepted_queue(order=order, old_total=old_total)
         if order.paid_at is not None and order.total < old_total:
-            hooks.run("order_refund_due", order.pk, (old_total - order.total).amount)
+            hooks.run("order_refund_due", order.pk, (old_total - order.total).amount, kind="price_error")
         order_ready_check(order, actor=actor)
         return order
 
@@ -399,6 +405,27 @@ def orders_cancel_unanswered_price_errors() -> int:
             if hold is None or hold.due_at is None or hold.due_at >= now:
                 continue
             events.price_error_timed_out(order=order)
-            _cancel_locked(order, reason="No answer to the corrected price in time.")
+            _cancel_locked(order, reason="No answer to the corrected price in time.", kind="price_error")
             cancelled += 1
     return cancelled
+
+
+def order_again(*, request, order: Order) -> tuple[list[str], list[str]]:
+    """ "Order again": the order's products go into the request's cart at today's prices (the cart always
+    shows current prices; ORD-PRICE-LOCK fixes them only at the next confirmation).
+
+    Returns (added, refused): the names added and, for each product that could not be added (no
+    longer sold, out of stock, fewer left), the reason. Each addition is its own cart write.
+    """
+    added, refused = [], []
+    for line in order.lines.select_related("product").order_by("pk"):
+        if line.product is None:
+            refused.append(f"“{line.product_name}” is no longer sold.")
+            continue
+        try:
+            cart_add(request=request, product_id=line.product_id, quantity=line.quantity)
+        except CartError as error:
+            refused.append(str(error))
+        else:
+            added.append(line.product.name)
+    return added, refused

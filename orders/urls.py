@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/placed/", views.order_placed, name="placed"),
     path("<str:number>/invoice.pdf", views.order_invoice, name="invoice"),
+    path("<str:number>/again/", views.order_again, name="again"),
 ]

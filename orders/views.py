@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.cart import cart_lines, get_cart
-from shop.delivery import delivery_options
+from shop.delivery import delivery_options, remember_region
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
-from . import access, bonus, selectors
+from . import access, bonus, selectors, services
 from .checkout import (
     CheckoutChanged,
     CheckoutError,
@@ -63,9 +63,9 @@ def _details(request) -> dict:
     return {**data.get("contact", {}), **data.get("delivery", {}), **data.get("payment", {})}
 
 
-def _cart_and_lines(request):
+def _cart_and_lines(request, *, with_pictures: bool = False):
     cart = get_cart(request)
-    return cart, cart_lines(cart)
+    return cart, cart_lines(cart, with_pictures=with_pictures)
 
 
 def _empty_cart_redirect(request):
@@ -93,6 +93,7 @@ def checkout_start(request):
         form = ContactForm(request.POST)
         if form.is_valid():
             _save(request, contact=form.session_data())
+            remember_region(request, form.cleaned_data["region"])  # the storefront's delivery promise
             return redirect("checkout:delivery")
     else:
         initial = _data(request).get("contact") or selectors.last_order_contact(user=request.user)
@@ -237,7 +238,7 @@ def _back_to_step(request, exc: CheckoutError):
 @require_GET
 def checkout_review(request):
     """(d) Review: lines, totals, processing and delivery dates, and the "Confirm order" button."""
-    cart, lines = _cart_and_lines(request)
+    cart, lines = _cart_and_lines(request, with_pictures=True)
     if not lines:
         return _empty_cart_redirect(request)
     try:
@@ -350,6 +351,18 @@ def order_detail(request, number: str):
 def order_placed(request, number: str):
     """The thank-you page: the order page with a confirmation banner."""
     return _order_page(request, number, placed=True)
+
+
+@require_POST
+def order_again(request, number: str):
+    """ "Order again": the order's products go into the cart at today's prices; the cart page says what."""
+    order = access.get_order_for_request(request, number)
+    added, refused = services.order_again(request=request, order=order)
+    if added:
+        messages.success(request, f"Added to your cart at today's prices: {', '.join(added)}.")
+    for reason in refused:
+        messages.error(request, f"Not added: {reason}")
+    return redirect("shop:cart")
 
 
 @require_GET

@@ -10,10 +10,8 @@ class PaymentsConfig(AppConfig):
 
         from . import ledger, services
 
-        # PAY-REFUND-SAME-WAY: money goes back when an order is cancelled (ORD-REFUSE, PAY-FRAUD-CHECK)
-        # or part of it is due back (ORD-PRICE-ERROR, SHIP-STOCKOUT). Both receivers are idempotent.
-        hooks.register("order_cancelled", services.refund_for_cancelled_order)
-        hooks.register("order_refund_due", services.refund_for_due_amount)
+        # Money going back for a cancellation or a part due back is received by the refunds app (each
+        # refund has its case: refunds/apps.py), which moves it through services.refund_issue.
         # DLV-HANDOVER: the courier took the money at the door (shipping records the handover).
         hooks.register("order_paid_at_door", services.payment_record_at_door)
         # What the customer owes changed (a fee, a cancelled part): the payment status follows.

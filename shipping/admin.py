@@ -73,7 +73,7 @@ class StockShortageInline(ReadOnlyAdminMixin, admin.TabularInline):
         "decided_by",
     ]
     readonly_fields = fields
-    verbose_name_plural = "unavailable items (SHIP-STOCKOUT)"
+    verbose_name_plural = "unavailable items"  # SHIP-STOCKOUT
     template = "admin/shipping/stockshortage/order_inline.html"
 
     def get_queryset(self, request):
@@ -657,7 +657,7 @@ class PartnerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
     fields = ["partner", "status", "attempts", "created_at", "delivered_at", "attempts_made", "notice_link"]
     readonly_fields = fields
-    verbose_name_plural = "fulfilment partner notices (SHIP-SUBCONTRACTOR)"
+    verbose_name_plural = "fulfilment partner notices"  # SHIP-SUBCONTRACTOR
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _can_view(request)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from .models import Policy
+from .models import Address, CustomerProfile, Policy
 
 
 def _send(to: str, template: str, context: dict) -> None:
@@ -74,3 +74,71 @@ def customer_activate(*, uidb64: str, token: str):
         user.is_active = True
         user.save(update_fields=["is_active"])
     return user
+
+
+# --- profile and address book --------------------------------------------------------------------
+def profile_update(*, user, first_name: str, last_name: str, phone) -> None:
+    """The customer's name (Django's user) and phone (their profile), in one transaction."""
+    with transaction.atomic():
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
+        CustomerProfile.objects.update_or_create(user=user, defaults={"phone": phone or ""})
+
+
+def _user_addresses(user):
+    # Lock the customer's addresses (pk order) so two tabs cannot leave two defaults or none.
+    return list(Address.objects.select_for_update().filter(user=user).order_by("pk"))
+
+
+def address_save(*, user, data: dict, address_id: int | None = None, make_default: bool = False) -> Address:
+    """Add (``address_id`` None) or change one of the customer's addresses; the first one is the default."""
+    with transaction.atomic():
+        addresses = _user_addresses(user)
+        if address_id is None:
+            address = Address(user=user)
+        else:
+            address = next((a for a in addresses if a.pk == address_id), None)
+            if address is None:
+                raise Address.DoesNotExist("No such address in this account.")
+        for name, value in data.items():
+            setattr(address, name, value)
+        becomes_default = make_default or not any(a.is_default for a in addresses if a.pk != address.pk)
+        if becomes_default:
+            Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
+        address.is_default = address.is_default or becomes_default
+        address.save()
+        return address
+
+
+def address_make_default(*, user, address_id: int) -> Address:
+    with transaction.atomic():
+        addresses = _user_addresses(user)
+        address = next((a for a in addresses if a.pk == address_id), None)
+        if address is None:
+            raise Address.DoesNotExist("No such address in this account.")
+        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
+        address.is_default = True
+        address.save(update_fields=["is_default"])
+        return address
+
+
+def address_delete(*, user, address_id: int) -> None:
+    """Remove one address; if it was the default, the oldest remaining one becomes the default."""
+    with transaction.atomic():
+        addresses = _user_addresses(user)
+        address = next((a for a in addresses if a.pk == address_id), None)
+        if address is None:
+            raise Address.DoesNotExist("No such address in this account.")
+        address.delete()
+        rest = [a for a in addresses if a.pk != address_id]
+        if address.is_default and rest:
+            rest[0].is_default = True
+            rest[0].save(update_fields=["is_default"])
+
+
+def default_address(user) -> Address | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        Address.objects.filter(user=user, is_default=True, region__in_territory=True).select_related("region").first()
+    )

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from modeltranslation.admin import TranslationAdmin
+from sorl.thumbnail.admin import AdminImageMixin
 
 from .admin_tools import ReadOnlyAdminMixin
 from .emails import email_resend
@@ -23,6 +24,7 @@ from .models import (
     Email,
     Policy,
     Product,
+    ProductImage,
     Region,
 )
 from .selectors import LOW_STOCK
@@ -32,9 +34,8 @@ from .selectors import LOW_STOCK
 class PolicyAdmin(admin.ModelAdmin):
     """A singleton: the changelist opens the one object; it can be changed, never added twice or deleted."""
 
-    # Only the numbers some code reads: a field nothing reads yet (the stock-out answer, the
-    # collection window, withdrawal and claim refunds) is shown, with its help text, by the change
-    # that starts reading it. tests/shop/test_admin_shop.py lists the hidden ones.
+    # Only the numbers some code reads: a field nothing reads yet is shown, with its help text, by the
+    # change that starts reading it. tests/shop/test_admin_shop.py lists the hidden ones.
     fieldsets = [
         (
             "The shop",
@@ -122,7 +123,21 @@ class PolicyAdmin(admin.ModelAdmin):
                 "Orders → Discounts).",
             },
         ),
-        ("Warranty", {"fields": ["default_warranty_months"], "description": "REF-DEFECT"}),
+        (
+            "Withdrawal, claims and refunds",
+            {
+                "fields": [
+                    "withdraw_days",
+                    "withdraw_refund_days",
+                    "default_warranty_months",
+                    "defect_refund_days",
+                    "wrong_item_refund_days",
+                    "short_delivery_refund_days",
+                ],
+                "description": "REF-WITHDRAW-30D, REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY, REF-SLA: calendar "
+                "days, counted in the shop's time zone.",
+            },
+        ),
         (
             "Security",
             {"fields": ["link_valid_days"], "description": "How long links sent to customers by e-mail work."},
@@ -174,9 +189,18 @@ class StockStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProductImageInline(AdminImageMixin, admin.TabularInline):
+    """The product's pictures: the lowest position is the main one (catalogue card, cart, e-mails)."""
+
+    model = ProductImage
+    extra = 1
+    fields = ["image", "alt_text", "position"]
+
+
 @admin.register(Product)
 class ProductAdmin(TranslationAdmin):
     form = ProductAdminForm
+    inlines = [ProductImageInline]
     list_display = ["name", "sku", "category", "price", "stock", "is_active", "warranty_months"]
     list_filter = ["category", "is_active", StockStatusFilter]
     list_select_related = ["category"]
@@ -192,8 +216,24 @@ class RegionAdmin(TranslationAdmin):
     list_filter = ["in_territory"]
     search_fields = ["name", "code"]
 
+    def get_search_results(self, request, queryset, search_term):
+        """ORD-TERRITORY: where a delivery rate's region is chosen, only the delivery territory is offered."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "deliveryrate":
+            queryset = queryset.filter(in_territory=True)
+        return queryset, may_have_duplicates
 
-class DeliveryRateInline(admin.TabularInline):
+
+class TerritoryRegionMixin:
+    """ORD-TERRITORY: a region outside the delivery territory is not offered as a choice."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = Region.objects.filter(in_territory=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DeliveryRateInline(TerritoryRegionMixin, admin.TabularInline):
     model = DeliveryRate
     extra = 0
     autocomplete_fields = ["region"]
@@ -219,7 +259,7 @@ class DeliveryMethodAdmin(TranslationAdmin):
 
 
 @admin.register(DeliveryRate)
-class DeliveryRateAdmin(admin.ModelAdmin):
+class DeliveryRateAdmin(TerritoryRegionMixin, admin.ModelAdmin):
     list_display = ["region", "method", "price"]
     list_filter = ["method", "region__in_territory"]
     list_select_related = ["region", "method"]

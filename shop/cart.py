@@ -54,11 +54,14 @@ def get_cart(request, *, create: bool = False) -> Cart | None:
     return cart
 
 
-def cart_lines(cart: Cart | None) -> list[CartLine]:
-    """Lines with their products in one query."""
+def cart_lines(cart: Cart | None, *, with_pictures: bool = False) -> list[CartLine]:
+    """Lines with their products in one query (and their pictures in one more, for pages that show them)."""
     if cart is None:
         return []
-    return list(cart.lines.select_related("product", "product__category").order_by("added_at", "pk"))
+    lines = cart.lines.select_related("product", "product__category").order_by("added_at", "pk")
+    if with_pictures:
+        lines = lines.prefetch_related("product__images")
+    return list(lines)
 
 
 def lines_total(lines: list[CartLine]) -> Money:

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from djmoney.money import Money
 
 from .calendar import BusinessCalendar
-from .models import DeliveryMethod, DeliveryRate, Policy, Region
+from .models import Address, DeliveryMethod, DeliveryRate, Policy, Region
 
 
 class DeliveryUnavailable(Exception):
@@ -123,4 +123,104 @@ def delivery_estimate(
         delivery_to=day(p_max + days_max),
         processing_days_min=p_min,
         processing_days_max=p_max,
+    )
+
+
+# --- the delivery promise on product pages and in the cart --------------------------------------
+#: Where the storefront remembers the customer's delivery region (set by the checkout's contact step).
+REGION_SESSION_KEY = "delivery_region"
+
+
+def remember_region(request, region: Region | int) -> None:
+    request.session[REGION_SESSION_KEY] = getattr(region, "pk", region)
+
+
+@dataclass(frozen=True)
+class DeliveryPromise:
+    """ "Order in the next 2 h 10 min → ships by Tue 15 Dec → arrives 24 Dec – 7 Jan by air mail".
+
+    ``order_by``: until when an order placed now keeps this promise (the end of business hours of
+    the day it would be processed); ``left``: how long until then.
+    """
+
+    order_by: dt.datetime
+    left: dt.timedelta
+    ships_by: dt.date
+    arrives_from: dt.date
+    arrives_to: dt.date
+    method: DeliveryMethod
+    region: Region | None
+
+    @property
+    def left_label(self) -> str:
+        minutes = max(1, int(self.left.total_seconds() // 60))
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+    @property
+    def is_soon(self) -> bool:
+        """The cut-off is less than a day away: say "in the next …" rather than the date."""
+        return self.left < dt.timedelta(hours=24)
+
+
+def _promise_method(region: Region | None) -> DeliveryMethod | None:
+    if region is not None:
+        options = delivery_options(region=region)
+        if options:
+            return options[0].method
+    return DeliveryMethod.objects.filter(is_active=True).order_by("-is_default", "position", "name").first()
+
+
+def customer_region(request) -> Region | None:
+    """The region the customer last chose at checkout in this session, else their default address's
+    region (address book), if it is in the territory; None when not known."""
+    region_id = request.session.get(REGION_SESSION_KEY) if hasattr(request, "session") else None
+    if region_id:
+        return Region.objects.filter(pk=region_id, in_territory=True).first()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Region.objects.filter(
+            in_territory=True, pk__in=Address.objects.filter(user=user, is_default=True).values("region")
+        ).first()
+    return None
+
+
+def delivery_promise(
+    *,
+    now: dt.datetime,
+    region: Region | None = None,
+    policy: Policy | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> DeliveryPromise | None:
+    """What an order placed ``now`` is promised, from the business calendar and the Policy.
+
+    SHIP-WITHIN-2BD: it ships by Policy.ship_within_days business days after it is placed (counted
+    from the next opening when the shop is closed, SHIP-BUSINESS-HOURS). The arrival window is the
+    one the order acknowledgement gives (``delivery_estimate``: processing, then the method's days)
+    for the region's default method (air mail, SHIP-METHODS), or the shop's default method when the
+    region is not known. None when no delivery method is active.
+    """
+    policy = policy or Policy.load()
+    calendar = calendar or BusinessCalendar.current(policy)
+    method = _promise_method(region)
+    if method is None:
+        return None
+    opening = calendar.local(calendar.next_opening(now))
+    order_by = dt.datetime.combine(opening.date(), calendar.closes, tzinfo=calendar.tz)
+    ships_by = calendar.local(calendar.add_business_days(now, policy.ship_within_days)).date()
+    estimate = delivery_estimate(
+        start=now,
+        days_min=method.delivery_days_min,
+        days_max=method.delivery_days_max,
+        policy=policy,
+        calendar=calendar,
+    )
+    return DeliveryPromise(
+        order_by=order_by,
+        left=order_by - now,
+        ships_by=ships_by,
+        arrives_from=max(estimate.delivery_from, ships_by),
+        arrives_to=estimate.delivery_to,
+        method=method,
+        region=region,
     )

@@ -6,8 +6,63 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
-from .models import PaymentMethod, Product
+from .models import Address, PaymentMethod, Product, Region
+
+PHONE_HELP = "With the country code, or a Russian number such as 8 916 123-45-67."
+
+
+def phone_field(*, required: bool = True, label: str = "Phone") -> PhoneNumberField:
+    """ORD-FIELDS: the one phone field of every form (django-phonenumber-field, numbers without a country
+    code read as PHONENUMBER_DEFAULT_REGION); the cleaned value is a PhoneNumber (``.as_e164``)."""
+    return PhoneNumberField(
+        label=label,
+        required=required,
+        help_text=PHONE_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={
+            "required": "Please enter a phone number the courier can call.",
+            "invalid": "This does not look like a phone number. Please check the digits and the country code.",
+        },
+    )
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    phone = phone_field(required=False)
+
+
+class AddressForm(forms.ModelForm):
+    """An address-book entry: the same rules as checkout's contact step (ORD-FIELDS, ORD-TERRITORY)."""
+
+    phone = phone_field()
+    region = forms.ModelChoiceField(
+        label="Region",
+        # ORD-TERRITORY: only the delivery territory can be chosen.
+        queryset=Region.objects.filter(in_territory=True).order_by("name"),
+        empty_label="Choose a region",
+        error_messages={
+            "required": "Please choose the region to deliver to.",
+            "invalid_choice": "We do not deliver to that region. Please choose one from the list.",
+        },
+    )
+    make_default = forms.BooleanField(label="Use as my default address", required=False)
+
+    class Meta:
+        model = Address
+        fields = ["full_name", "phone", "address", "city", "postcode", "region"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "full_name": {"required": "Please enter the recipient's full name."},
+            "address": {"required": "Please enter the street, house and flat."},
+            "city": {"required": "Please enter the city or town."},
+            "postcode": {"required": "Please enter the postcode."},
+        }
+
+    def address_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class RegisterForm(UserCreationForm):

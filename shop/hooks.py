@@ -5,7 +5,7 @@ must reach a higher app (an order was paid, so fulfilment must hear of it; an or
 so paid money must go back), the lower app calls ``hooks.run("order_cancelled", order_id)`` and
 the higher app registers a receiver in its ``AppConfig.ready()``::
 
-    hooks.register("order_cancelled", payments.services.refund_for_cancelled_order)
+    hooks.register("order_cancelled", refunds.services.cancelled_order_refund)
 
 Known hook names are listed in ``HOOKS`` so a typo fails loudly. Receivers take ids, never model
 instances, and run **inside the caller's transaction**: what they owe (a refund to send, a partner
@@ -25,10 +25,12 @@ HOOKS = {
     # order_id: paid (or confirmed, paid on delivery) and past every hold — fulfilment writes its
     # partner notice (SHIP-SUBCONTRACTOR); runs once per order
     "order_ready",
-    # order_id: staff or the system cancelled the order — paid money goes back (ORD-REFUSE)
+    # order_id, kind= (a refunds.CaseKind value: staff_cancel, fraud_cancel, price_error, withdrawal):
+    # staff, the customer or the system cancelled the order — paid money goes back (ORD-REFUSE)
     "order_cancelled",
-    # order_id, amount (Decimal), optional key= and reason=: part of a paid order's value must go back
-    # (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-ACCEPT-14D); the key makes a second run refund nothing
+    # order_id, amount (Decimal), optional key=, reason= and kind= (a refunds.CaseKind value): part of a
+    # paid order's value must go back (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-INSPECT, DLV-ACCEPT-14D);
+    # the key makes a second run refund nothing
     "order_refund_due",
     # order_id, missing ({line_id: units}): the (locked) order is short and its stock-decision hold is
     # open — fulfilment records the shortage and e-mails the customer their choices (SHIP-STOCKOUT)

@@ -2,8 +2,8 @@
 
 Lock order (always, in every service):
 
-    WebhookEvent → Cart → CartLine → Order → OrderLine → Shipment → Payment → Refund → PayPalTracker
-        → CustomerStanding → Discount → BonusAccount → Product → Email → PartnerNotice
+    WebhookEvent → Cart → CartLine → Order → Case → OrderLine → Shipment → Payment → Refund
+        → PayPalTracker → CustomerStanding → Discount → BonusAccount → Product → Email → PartnerNotice
 
 Several rows of one model are locked in primary-key order. A service that touches an order's money
 locks the order first, so everything that changes one order queues on one row and two services can
@@ -65,6 +65,15 @@ def lock_shipment(shipment_id: int, *, order_id: int | None = None):
     if order_id is not None:
         rows = rows.filter(order_id=order_id)
     return rows.get(pk=shipment_id)
+
+
+def lock_case(case_id: int):
+    """One after-sale case (refunds.Case); the caller locked its order first. A case's refund then
+    locks the order's payments (refunds.services.case_refund), so two refunds of one order queue on the
+    order row and never exceed what was captured (PAY-REFUND-SAME-WAY). A case is locked right after its
+    order, before the order's lines (goods coming back add to their returned counters)."""
+    _require_transaction()
+    return _model("refunds.Case").objects.select_for_update(of=("self",)).get(pk=case_id)
 
 
 def lock_payment(payment_id: int):

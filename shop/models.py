@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 def digits(low: int, high: int | None = None) -> RegexValidator:
@@ -315,11 +316,19 @@ class Policy(models.Model):
         help_text="At checkout a customer may spend points (1 point = 1 unit of currency) for up to this share of "
         "the goods after discounts. Points spent come back if the order is cancelled.",
     )
-    # The fields below without a help text are read by no code yet, so the admin hides them (withdrawal
-    # and claims will): give one a verbose name and help text when it is shown.
-    # REF-WITHDRAW-30D
-    withdraw_days = models.PositiveSmallIntegerField(default=30)
-    withdraw_refund_days = models.PositiveSmallIntegerField(default=3)
+    # REF-WITHDRAW-30D (calendar days, as the rule says; refunds/rules.py)
+    withdraw_days = models.PositiveSmallIntegerField(
+        "days to withdraw from a purchase",
+        default=30,
+        help_text="A customer may withdraw from an order until the end of this many calendar days after placing "
+        "it; the order page says the date.",
+    )
+    withdraw_refund_days = models.PositiveSmallIntegerField(
+        "withdrawal refund due within (days)",
+        default=3,
+        help_text="What was paid is refunded at once and no later than this many calendar days after the "
+        "customer withdrew.",
+    )
     # REF-DEFECT, REF-WRONG-ITEM, REF-SHORT-DELIVERY
     default_warranty_months = models.PositiveSmallIntegerField(
         "default warranty (months)",
@@ -327,9 +336,21 @@ class Policy(models.Model):
         help_text="The page of a product with no warranty of its own says defects may be claimed within this many "
         "months.",
     )
-    defect_refund_days = models.PositiveSmallIntegerField(default=10)
-    wrong_item_refund_days = models.PositiveSmallIntegerField(default=10)
-    short_delivery_refund_days = models.PositiveSmallIntegerField(default=10)
+    defect_refund_days = models.PositiveSmallIntegerField(
+        "defect refund due within (days)",
+        default=10,
+        help_text="A refund for a defect is due this many calendar days after the shop records receiving the goods.",
+    )
+    wrong_item_refund_days = models.PositiveSmallIntegerField(
+        "wrong items refund due within (days)",
+        default=10,
+        help_text="A refund for wrong items is due this many calendar days after the customer's claim.",
+    )
+    short_delivery_refund_days = models.PositiveSmallIntegerField(
+        "missing items refund due within (days)",
+        default=10,
+        help_text="A refund for missing items is due this many calendar days after the customer's claim.",
+    )
 
     class Meta:
         verbose_name = "store policy"
@@ -405,7 +426,13 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["category", "is_active"])]
+        indexes = [
+            models.Index(fields=["category", "is_active"]),
+            # The catalogue's sort orders (shop.filters.SORTS) over active products.
+            models.Index(fields=["is_active", "price", "id"], name="shop_product_by_price"),
+            models.Index(fields=["is_active", "name", "id"], name="shop_product_by_name"),
+            models.Index(fields=["is_active", "-created_at", "-id"], name="shop_product_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -415,6 +442,37 @@ class Product(models.Model):
 
     def payment_method_labels(self) -> list[str]:
         return [PaymentMethod(m).label for m in self.payment_methods if m in PaymentMethod.values]
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    return f"products/{instance.product.slug}/{filename}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product, stored through Django's storage API; the lowest position is the main one.
+
+    Thumbnails are made by sorl-thumbnail on first use; a replaced or deleted picture's file and its
+    thumbnails are removed (shop.signals).
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField("picture", upload_to=product_image_path)
+    alt_text = models.CharField(
+        "alt text",
+        max_length=200,
+        help_text="What the picture shows, read aloud to customers who cannot see it (e.g. “Sturman 8x42 binoculars, "
+        "side view”).",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="The picture with the lowest number is the main one."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "picture"
+
+    def __str__(self) -> str:
+        return self.alt_text
 
 
 class Region(models.Model):
@@ -476,6 +534,43 @@ class DeliveryRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} to {self.region}: {self.price}"
+
+
+class CustomerProfile(models.Model):
+    """What a customer keeps in their account besides Django's user: a phone number (name and e-mail are
+    the user's own fields)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    phone = PhoneNumberField("phone", blank=True, help_text="The courier calls this number; checkout fills it in.")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Address(models.Model):
+    """An address in a customer's address book; the default one fills in checkout (ORD-FIELDS, ORD-TERRITORY)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    full_name = models.CharField("full name of the recipient", max_length=200)
+    phone = PhoneNumberField("phone")
+    address = models.CharField("street address", max_length=500)
+    city = models.CharField("city", max_length=120)
+    postcode = models.CharField("postcode", max_length=20)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    is_default = models.BooleanField("default address", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "pk"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.address}, {self.postcode} {self.city}"
 
 
 class Cart(models.Model):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext, ngettext
 
-from .models import Category, Product
+from .filters import ProductFilter
+from .models import Category, Product, ProductImage
 
 #: A product with this many or fewer left is shown as "Only N left".
 LOW_STOCK = 5
@@ -17,23 +17,23 @@ def category_list() -> list[Category]:
     return list(Category.objects.all())
 
 
-def product_list(*, category: Category | None = None, query: str = "") -> QuerySet[Product]:
-    """Active products, optionally in one category and/or whose name contains ``query``."""
-    products = Product.objects.active().select_related("category")
-    if category is not None:
-        products = products.filter(category=category)
-    query = query.strip()
-    if query:  # the name in any language: a Russian shopper types Latin brand names too
-        found = Q()
-        for code, _name in settings.LANGUAGES:
-            found |= Q(**{f"name_{code}__icontains": query})
-        products = products.filter(found)
-    return products.order_by("name", "pk")
+def _with_pictures(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")))
+
+
+def catalogue_products() -> QuerySet[Product]:
+    """Every active product with its category and pictures: what the catalogue filters (shop.filters)."""
+    return _with_pictures(Product.objects.active().select_related("category"))
+
+
+def product_catalogue(*, params) -> ProductFilter:
+    """The catalogue as the query string asks (search, category, price, stock, sort): ``.qs`` is the list."""
+    return ProductFilter(params, queryset=catalogue_products(), categories=category_list())
 
 
 def product_get(*, slug: str) -> Product:
-    """An active product by slug, or 404 (an inactive product is not for sale)."""
-    return get_object_or_404(Product.objects.active().select_related("category"), slug=slug)
+    """An active product by slug with its pictures, or 404 (an inactive product is not for sale)."""
+    return get_object_or_404(catalogue_products(), slug=slug)
 
 
 def stock_status(product: Product) -> tuple[str, str]:

@@ -8,18 +8,28 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import cart as cart_services
 from . import selectors
-from .accounts import customer_activate, customer_register
-from .forms import RegisterForm
-from .models import Category, Policy
+from .accounts import (
+    address_delete,
+    address_make_default,
+    address_save,
+    customer_activate,
+    customer_register,
+    profile_update,
+)
+from .delivery import customer_region, delivery_promise
+from .forms import AddressForm, ProfileForm, RegisterForm
+from .models import Address, CustomerProfile, Policy
 
 PRODUCTS_PER_PAGE = 12
 
@@ -31,21 +41,21 @@ def _with_stock_status(products):
 
 
 def product_list(request: HttpRequest) -> HttpResponse:
-    category = None
-    category_slug = request.GET.get("category", "").strip()
-    if category_slug:
-        category = get_object_or_404(Category, slug=category_slug)
-    query = request.GET.get("q", "").strip()[:100]
-    paginator = Paginator(selectors.product_list(category=category, query=query), PRODUCTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    """The catalogue: search, filters and sort from the query string (shop.filters), 12 a page."""
+    catalogue = selectors.product_catalogue(params=request.GET)
+    if "category" in catalogue.errors:
+        raise Http404("No such category.")
+    page = Paginator(catalogue.qs, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
     _with_stock_status(page.object_list)
+    query = catalogue.form.cleaned_data.get("q", "")
     return render(
         request,
         "shop/product_list.html",
         {
-            "categories": selectors.category_list(),
-            "category": category,
+            "categories": catalogue.categories,
+            "category": catalogue.chosen_category,
             "query": query,
+            "filter_form": catalogue.form,
             "page": page,
             "products": page.object_list,
         },
@@ -55,7 +65,16 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get(slug=slug)
     _with_stock_status([product])
-    return render(request, "shop/product_detail.html", {"product": product})
+    return render(request, "shop/product_detail.html", {"product": product, **_promise(request)})
+
+
+def _promise(request: HttpRequest) -> dict:
+    """The delivery promise, and the Policy it read (the page's ``policy``: read once, not twice)."""
+    policy = Policy.load()
+    return {
+        "promise": delivery_promise(now=timezone.now(), region=customer_region(request), policy=policy),
+        "policy": policy,
+    }
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -69,7 +88,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    lines = cart_services.cart_lines(cart_services.get_cart(request))
+    lines = cart_services.cart_lines(cart_services.get_cart(request), with_pictures=True)
     rows = []
     for line in lines:
         css, text = selectors.stock_status(line.product)
@@ -91,6 +110,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
             "total": cart_services.lines_total(lines),
             "count": sum(line.quantity for line in lines),
             "has_problem": any(row["problem"] for row in rows),
+            **(_promise(request) if rows else {}),
         },
     )
 
@@ -183,7 +203,68 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "shop/account.html", {"account_user": request.user})
+    profile = CustomerProfile.objects.filter(user=request.user).first()
+    addresses = list(Address.objects.filter(user=request.user).select_related("region"))
+    return render(
+        request, "shop/account.html", {"account_user": request.user, "profile": profile, "addresses": addresses}
+    )
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """Name and phone; bad input is shown next to the field and nothing is saved."""
+    profile = CustomerProfile.objects.filter(user=request.user).first()
+    initial = {
+        "first_name": request.user.first_name,
+        "last_name": request.user.last_name,
+        "phone": profile.phone if profile else "",
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "Your name and phone are saved.")
+        return redirect("account")
+    return render(request, "shop/profile_form.html", {"form": form})
+
+
+@login_required
+def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add an address (``pk`` None) or change one of the customer's own."""
+    instance = get_object_or_404(Address, pk=pk, user=request.user) if pk is not None else None
+    form = AddressForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        address = address_save(
+            user=request.user,
+            data=form.address_data(),
+            address_id=pk,
+            make_default=form.cleaned_data["make_default"],
+        )
+        default = " It is your default address." if address.is_default else ""
+        messages.success(request, f"Address “{address.address}, {address.city}” is saved.{default}")
+        return redirect("account")
+    return render(request, "shop/address_form.html", {"form": form, "address": instance})
+
+
+@login_required
+@require_POST
+def address_default(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        address = address_make_default(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404("No such address.")
+    messages.success(request, f"“{address.address}, {address.city}” is now your default address.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def address_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        address_delete(user=request.user, address_id=pk)
+    except Address.DoesNotExist:
+        raise Http404("No such address.")
+    messages.success(request, "The address is removed from your address book.")
+    return redirect("account")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -196,3 +277,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         self.extra_email_context = {"site_name": Policy.load().shop_name}
         return super().form_valid(form)
+
+
+# --- error pages and the favicon ------------------------------------------------------------------
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """The shop's own 404 page: where to go from here."""
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The shop's own 500 page. Rendered without the context processors' database reads (the
+    database may be what failed), so it needs only the template."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever a page links: the shop's icon in static files."""
+    return redirect(static("favicon.ico"), permanent=False)

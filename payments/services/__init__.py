@@ -39,8 +39,6 @@ from .paypal import (
 from .refunds import (
     refund_bank_details_submit,
     refund_fail,
-    refund_for_cancelled_order,
-    refund_for_due_amount,
     refund_issue,
     refund_mark_sent,
     refund_paypal_record,
@@ -79,8 +77,6 @@ __all__ = [
     "paypal_trackers_resend_stuck",
     "refund_bank_details_submit",
     "refund_fail",
-    "refund_for_cancelled_order",
-    "refund_for_due_amount",
     "refund_issue",
     "refund_mark_sent",
     "refund_paypal_record",

@@ -155,6 +155,6 @@ def fraud_review_reject(*, order_id: int, actor, note: str = "") -> Order:
     """Staff reject the card payment: the order is cancelled and the money goes back to the card.
 
     The refund row is written in the same transaction by the ``order_cancelled`` hook
-    (``refund_for_cancelled_order``); PayPal is asked after commit.
+    (the refunds app's ``cancelled_order_refund``, through a fraud-cancellation case); PayPal is asked after commit.
     """
     return order_services.order_fraud_reject(order_id=order_id, actor=actor, note=note)

@@ -1,7 +1,8 @@
 """Refunds out (PAY-REFUND-SAME-WAY): money goes back the way it came, never above what was captured.
 
 A refund is an obligation: its row is written in the transaction that decides it (a cancellation
-runs the ``order_cancelled`` hook inside its own transaction), the PayPal call happens after
+runs the ``order_cancelled`` hook inside its own transaction, and the refunds app's receiver opens
+the case that calls ``refund_issue``), the PayPal call happens after
 commit in ``payments.tasks.payments_refund_send`` (Celery's retry options), and
 ``refunds_resend_stuck`` (beat) queues again any PayPal refund still *requested* past a margin.
 Locks: order, payment, refund (``shop.locks``). Every status change goes through ``payments.lifecycle``.
@@ -22,7 +23,6 @@ from djmoney.money import Money
 
 from orders import bonus, events
 from orders.access import order_link_for_email
-from orders.models import Order
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
 from shop.money import format_money, money
@@ -297,44 +297,7 @@ def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund
     return refund
 
 
-# --- Hook receivers (registered in PaymentsConfig.ready) ------------------------------------
-def refund_for_cancelled_order(order_id: int) -> list[Refund]:
-    """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK): refund everything captured. Safe to run twice.
-
-    Runs inside the cancellation's transaction: the refund rows commit with the cancellation.
-    """
-    refunds = []
-    with transaction.atomic():
-        order = lock_order(order_id)
-        for payment in lock_payments(order_id=order_id, status__in=CAPTURED_STATUSES):
-            payment.order = order
-            key = f"{order.number}-cancel-{payment.pk}"
-            existing = Refund.objects.filter(idempotency_key=key).first()
-            if existing is not None:
-                refunds.append(existing)
-                continue
-            if payment.refundable.amount > 0:
-                refunds.append(
-                    _refund_create(payment, amount=payment.refundable, reason="Order cancelled.", actor=None, key=key)
-                )
-    return refunds
-
-
-def refund_for_due_amount(order_id: int, amount, *, key: str = "", reason: str = "") -> Refund | None:
-    """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-ACCEPT-14D): refund that part of a paid order.
-
-    Running the hook twice for the same order state refunds once: the key is made of the order,
-    the amount and the order's current total (which a further correction would change). A caller
-    that knows what the refund is for passes its own ``key`` (e.g. ``not-collected:<parcel>``).
-    """
-    order = Order.objects.get(pk=order_id)
-    amount = money(amount, order.total.currency)
-    if amount.amount <= 0:
-        return None
-    key = f"{order.number}-{key}" if key else f"{order.number}-due-{amount.amount}-{order.total.amount}"
-    return refund_issue(order_id=order_id, amount=amount, reason=reason or "Part of the order refunded.", key=key)
-
-
+# --- The sweep -------------------------------------------------------------------------------
 def refunds_resend_stuck(*, margin_seconds: int = SWEEP_MARGIN_SECONDS, limit: int = 100) -> int:
     """The sweep: PayPal refunds still *requested* past the margin (the process died after the commit,
     the broker was down, PayPal was down through every retry) are queued again, same request id."""

@@ -344,6 +344,7 @@ def delivery_record_handover(
                     refused_value.amount,
                     key=f"refused:{attempt.pk}",
                     reason="Items refused at delivery (DLV-INSPECT).",
+                    kind="refused_at_door",  # a refunds.CaseKind: the desk sees it as such
                 )
         shipment_move(shipment, S.DELIVERED if kept else S.REFUSED)
         if kept:
@@ -671,5 +672,6 @@ def _not_collected_refund(order: Order, shipment: Shipment) -> Money | None:
         refund.amount,
         key=key,
         reason="Not collected in time: the goods, less the delivery cost (DLV-ACCEPT-14D).",
+        kind="not_collected",  # a refunds.CaseKind: the desk sees it as such
     )
     return refund

@@ -40,6 +40,7 @@ from orders.access import order_link_for_email
 from orders.models import AdjustmentKind, HoldKind, Order, OrderHold
 from orders.notifications import order_email_queue, shop_local
 from orders.pricing import order_amount_due
+from refunds.models import CaseKind
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.errors import ServiceError
@@ -216,7 +217,10 @@ def _decide(order: Order, hold: OrderHold, rows: list[StockShortage], *, choice:
         events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
     if choice == C.CANCEL_ALL:
         order_services.order_cancel(
-            order_id=order.pk, reason="The whole order was cancelled as chosen: an item is unavailable.", actor=actor
+            order_id=order.pk,
+            reason="The whole order was cancelled as chosen: an item is unavailable.",
+            actor=actor,
+            kind=CaseKind.STOCKOUT_CANCEL,
         )
         return
     if choice == C.CANCEL_MISSING:
@@ -236,7 +240,12 @@ def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *,
     lines = {line.pk: line for line in order.lines.all()}
     cancel = {row.order_line_id: min(row.quantity_missing, lines[row.order_line_id].quantity_short) for row in rows}
     if sum(line.quantity_open for line in lines.values()) <= sum(cancel.values()):
-        order_services.order_cancel(order_id=order.pk, reason="None of the items ordered is available.", actor=actor)
+        order_services.order_cancel(
+            order_id=order.pk,
+            reason="None of the items ordered is available.",
+            actor=actor,
+            kind=CaseKind.STOCKOUT_CANCEL,
+        )
         return False
     value = Decimal("0")
     for line_id, units in sorted(cancel.items()):
@@ -261,7 +270,9 @@ def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *,
         )
         if order.paid_at is not None:
             # PAY-REFUND-SAME-WAY: the payments app writes the refund in this transaction.
-            hooks.run("order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}")
+            hooks.run(
+                "order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}", kind=CaseKind.STOCKOUT_CANCEL
+            )
             refund = value
     _email(
         order,

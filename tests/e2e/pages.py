@@ -76,7 +76,7 @@ def open_catalogue(page: Page, base_url: str) -> None:
 
 
 def search(page: Page, words: str) -> None:
-    page.get_by_label(_("Search by name")).fill(words)
+    page.get_by_label(_("Search"), exact=True).fill(words)
     page.get_by_role("button", name=_("Search"), exact=True).click()
 
 
@@ -315,3 +315,38 @@ def admin_submit_record(page: Page, outcome: str) -> None:
 def email_links(message: mail.EmailMessage) -> list[str]:
     """The http(s) links in an e-mail's text part."""
     return re.findall(r"https?://\S+", message.body)
+
+
+# --- phone layout and accessibility ----------------------------------------------------------
+PHONE = {"width": 390, "height": 844}
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def load_axe(page: Page) -> None:
+    """Make axe-core (tests/e2e/vendor/axe.min.js) available on every page this tab opens next.
+
+    An init script is evaluated by the browser itself, so the shop's Content-Security-Policy (scripts
+    only from its own static files) stays as it is for the page under test.
+    """
+    page.add_init_script(path=str(AXE_JS))
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the document is wider than the viewport (0: nothing scrolls sideways)."""
+    return page.evaluate("() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+
+
+def serious_axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the current page, one line each."""
+    violations = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => {
+                    const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ");
+                    return `${v.impact} ${v.id}: ${v.help} — ${where}`;
+                });
+        }"""
+    )
+    return violations

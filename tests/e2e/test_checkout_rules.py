@@ -49,7 +49,7 @@ def test_bad_checkout_input_shows_messages_next_to_the_fields_and_creates_no_ord
     expected = {
         "Full name of the recipient": "Please enter the recipient's full name.",
         "E-mail": "Please enter a valid e-mail address, such as anna@example.com.",
-        "Phone": "This phone number is not valid. Please check the digits and the country code.",
+        "Phone": "This does not look like a phone number. Please check the digits and the country code.",
         "Postcode": "Please enter a valid postcode, such as 101000.",
         "Region": "Please choose the region to deliver to.",
     }

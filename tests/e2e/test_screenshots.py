@@ -1,6 +1,7 @@
 """README screenshots: ``make screenshots`` (or ``SHOP_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_screenshots.py``).
 
-Walks the demo shop like the journeys do and writes ``docs/screenshots/*.png`` at 1280×900.
+Walks the demo shop like the journeys do and writes ``docs/screenshots/*.png`` at 1280×900 (and one
+at a phone's 390×844).
 Without ``SHOP_SCREENSHOTS=1`` the test is skipped on purpose: it rewrites files in the
 repository, so an ordinary test run must not touch them.
 """
@@ -69,6 +70,8 @@ def _readme_screenshots(page, shop):
     pages.log_in(page, shop, "customer", "customer-demo-2026")
     pages.open_product(page, shop, sturman)
     written.append(_shot(page, "02-product"))
+    page.set_viewport_size(pages.PHONE)  # the same product page on a phone: picture, price, delivery promise
+    written.append(_shot_here(page, "10-phone-product"))
     pages.add_this_product(page, 1)
     pages.add_to_cart(page, shop, kit, 2)
     pages.add_to_cart(page, shop, strap, 1)

@@ -46,5 +46,5 @@ def isolate_hooks(
     calls: list[tuple] = []
     monkeypatch.setattr(hooks, "_receivers", defaultdict(list))
     for name in names:
-        hooks.register(name, lambda *args, _name=name: calls.append((_name, *args)))
+        hooks.register(name, lambda *args, _name=name, **kwargs: calls.append((_name, *args)))
     return calls

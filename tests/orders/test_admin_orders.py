@@ -73,7 +73,9 @@ def test_ord_refuse_cancel_action_with_intermediate_reason_page(staff_client, dj
             follow=True,
         )
     text = response.content.decode()
-    assert "Cancel orders: done for 2." in text
+    # The message says what happened to each order, not "done".
+    assert f"Order {first.number} is now cancelled; the customer was e-mailed." in text
+    assert f"Order {second.number} is now cancelled; the customer was e-mailed." in text
     assert "cannot move from &#x27;shipped&#x27;" in text
     assert set(Order.objects.filter(status="cancelled").values_list("pk", flat=True)) == {first.pk, second.pk}
     assert len(mail.outbox) == 2
@@ -100,8 +102,13 @@ def test_pay_fraud_check_staff_approve_action_and_button_release_the_hold(staff_
 
     change = reverse("admin:orders_order_change", args=[other.pk])
     assert "Approve card payment" in staff_client.get(change).content.decode()
-    staff_client.post(reverse("admin:orders_order_move", args=[other.pk, "approve"]))
+    moved = staff_client.post(reverse("admin:orders_order_move", args=[other.pk, "approve"]), follow=True)
     assert holds.open_kinds(other) == set()
+    other.refresh_from_db()
+    # The message says what happened, in the status's words.
+    assert f"Card payment approved: order {other.number} is now {other.get_status_display().lower()}." in (
+        moved.content.decode()
+    )
     assert "Approve card payment" not in staff_client.get(change).content.decode()
     assert card.number not in staff_client.get(_changelist(), {"hold": HoldKind.FRAUD_REVIEW}).content.decode()
 

@@ -40,7 +40,7 @@ def test_ship_subcontractor_order_page_shows_every_try_of_the_partner_notice(
     with django_assert_max_num_queries(40):
         page = staff_client.get(reverse("admin:orders_order_change", args=[order.pk]))
     html = page.content.decode()
-    assert "Fulfilment partner notices (SHIP-SUBCONTRACTOR)" in html
+    assert "Fulfilment partner notices" in html and "(SHIP-SUBCONTRACTOR)" not in html
     assert html.count("HTTP 503") == 2 and "<td>202</td>" in html
     assert "Delivered (partner answered 2xx)" in html
     assert "Sent to the fulfilment partner Courier Partner LLC (e-mail and endpoint)." in html

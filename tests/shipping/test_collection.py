@@ -98,7 +98,9 @@ def test_dlv_accept_14d_expiry_on_day_15_refuses_and_refunds_goods_less_delivery
     assert (line.quantity_refused, line.quantity_delivered) == (1, 0)
     [refund] = Refund.objects.filter(order=order)
     assert refund.amount == rub("4990.00")  # the 5340.00 paid less 350.00 delivery
-    assert refund.idempotency_key == f"{order.number}-not-collected:{shipment.pk}"
+    # The refund belongs to a not-collected case (refunds), keyed by the parcel (REF-SLA).
+    [case] = refund.cases.all()
+    assert case.kind == "not_collected" and case.key == f"due:{order.number}-not-collected:{shipment.pk}"
     [adjustment] = OrderAdjustment.objects.filter(order=order)
     assert adjustment.kind == AdjustmentKind.NOT_COLLECTED and adjustment.amount == rub("-4990.00")
     email = Email.objects.get(key=f"parcel-not-collected:{shipment.pk}")
@@ -109,12 +111,12 @@ def test_dlv_accept_14d_expiry_on_day_15_refuses_and_refunds_goods_less_delivery
 
 def test_dlv_accept_14d_refund_hook_run_twice_refunds_once():
     """The refund key (not-collected:<parcel>) makes a repeated order_refund_due a no-op."""
-    from payments.services import refund_for_due_amount
+    from refunds.services import due_amount_refund
 
     order = _paid_order()
     shipment = _waiting(order)
     _run(tasks.shipments_expire_uncollected, at(20, 0, 10))
-    again = refund_for_due_amount(order.pk, rub("4990.00").amount, key=f"not-collected:{shipment.pk}")
+    again = due_amount_refund(order.pk, rub("4990.00").amount, key=f"not-collected:{shipment.pk}", kind="not_collected")
     assert Refund.objects.filter(order=order).count() == 1 and again.order_id == order.pk
 
 

@@ -93,7 +93,9 @@ def test_dlv_inspect_items_refused_from_a_prepaid_order_are_refunded_once(staff)
 
     order.refresh_from_db()
     [refund] = Refund.objects.filter(order=order)
-    assert refund.amount == rub("1000.00") and refund.idempotency_key.endswith(f"refused:{attempt.pk}")
+    [case] = refund.cases.all()  # a refused-at-door case (refunds), keyed by the attempt
+    assert refund.amount == rub("1000.00") and case.kind == "refused_at_door"
+    assert case.key.endswith(f"refused:{attempt.pk}")
     assert order_amount_due(order) == order.total - rub("1000.00")
     assert order.status == Order.Status.COMPLETED
     # Paid by bank transfer: the refund waits for the customer's account (PAY-REFUND-SAME-WAY).

@@ -29,6 +29,7 @@ from shop.models import (
     Product,
     Region,
 )
+from shop.pictures import demo_alt_text, demo_picture, product_picture_set
 
 ALL = [m.value for m in PaymentMethod]
 DEMO_PARTNER_EMAIL = "fulfilment-partner@example.com"
@@ -534,7 +535,7 @@ class Command(BaseCommand):
 
     def _products(self, categories: dict[str, Category]) -> None:
         for category, name, sku, price, stock, warranty, methods, description in PRODUCTS:
-            Product.objects.update_or_create(
+            product, _ = Product.objects.update_or_create(
                 sku=sku,
                 defaults={
                     "category": categories[category],
@@ -549,6 +550,16 @@ class Command(BaseCommand):
                     "payment_methods": list(methods),
                 },
             )
+            # A picture drawn by code (no downloads), unless this product already has its drawing.
+            alt_text = demo_alt_text(name=name, category_slug=category)
+            main = product.images.filter(position=0).first()
+            if main is None or main.alt_text != alt_text or not main.image.storage.exists(main.image.name):
+                product_picture_set(
+                    product=product,
+                    content=demo_picture(name=name, category_slug=category),
+                    filename=f"{product.slug}.png",
+                    alt_text=alt_text,
+                )
 
     def _regions(self) -> dict[str, Region]:
         result = {}

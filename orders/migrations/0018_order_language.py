@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0016_discounts_and_bonus'),
+        ('orders', '0017_case_event_types'),
     ]
 
     operations = [

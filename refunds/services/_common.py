@@ -1,0 +1,59 @@
+"""What every case service shares: the error callers catch, the case lock and the case e-mail."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from orders.access import order_link_for_email
+from orders.models import Order
+from shop.emails import email_queue
+from shop.errors import ServiceError
+from shop.locks import lock_case, lock_order
+
+from ..models import Case
+
+
+class CaseErrorCode(models.TextChoices):
+    UNKNOWN_LINE = "unknown_line", "Line not in the order"
+    BAD_QUANTITY = "bad_quantity", "Quantity out of range"
+    NO_LINES = "no_lines", "No lines chosen"
+    REMEDY_REQUIRED = "remedy_required", "Remedy not chosen"
+    REMEDY_NOT_OFFERED = "remedy_not_offered", "Remedy not offered for this case"
+    REASON_REQUIRED = "reason_required", "Reason missing"
+    NOT_OPEN = "not_open", "Case closed"
+    NOT_ACCEPTED = "not_accepted", "Case not accepted"
+    WITHDRAWAL_ENDED = "withdrawal_ended", "Withdrawal period over"
+    WARRANTY_ENDED = "warranty_ended", "Warranty over"
+    NOT_DELIVERED = "not_delivered", "Goods not delivered"
+    NOT_ALLOWED = "not_allowed", "Not allowed in this state"
+    NOTHING_TO_REFUND = "nothing_to_refund", "Nothing to refund"
+    REFUND_ABOVE_VALUE = "refund_above_value", "More than the case is worth"
+    ALREADY_REPLACED = "already_replaced", "Replacement exists"
+
+
+class CaseError(ServiceError):
+    """A case action was refused; nothing changed. ``field`` names the form field it is about."""
+
+    def __init__(self, message: str, *, code: str, field: str = ""):
+        super().__init__(message, code=code)
+        self.field = field
+
+
+def lock_case_with_order(case_id: int) -> Case:
+    """The case and its order, locked in the one lock order (``shop.locks``): the order first."""
+    order_id = Case.objects.values_list("order_id", flat=True).get(pk=case_id)
+    order = lock_order(order_id)
+    case = lock_case(case_id)
+    case.order = order
+    return case
+
+
+def case_email(case: Case, *, step: str, order: Order | None = None, **extra) -> None:
+    """Every step of a case e-mails the customer (templates/emails/case_update.*), once per step."""
+    order = order or case.order
+    email_queue(
+        to=order.email,
+        template="case_update",
+        context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **extra},
+        key=f"case-{step}:{case.pk}" + (f":{extra['step_key']}" if "step_key" in extra else ""),
+    )

@@ -1,0 +1,87 @@
+"""Hook receivers (registered in ``RefundsConfig.ready``): every path that gives money back opens a
+case here, so the refund desk sees all money owed back in one place (REF-SLA).
+
+They run inside the caller's transaction (a cancellation, a price answer, a stock-out outcome, a
+refusal at the door, a parcel not collected): the case and its refund row commit with the change.
+Both are idempotent by key: a second run finds the case and sends nothing more.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from orders.models import Order
+from shop.money import money
+
+from ..models import Case, CaseKind, CaseStatus
+from ._common import lock_case_with_order
+from .cases import _order_refundable, _resolve_locked, case_open, case_refund
+
+#: The kinds a cancellation may carry (``hooks.run("order_cancelled", order_id, kind=...)``).
+CANCEL_KINDS = frozenset(
+    {CaseKind.STAFF_CANCEL, CaseKind.FRAUD_CANCEL, CaseKind.PRICE_ERROR, CaseKind.WITHDRAWAL, CaseKind.STOCKOUT_CANCEL}
+)
+
+
+def cancellation_key(order_id: int, kind: str) -> str:
+    # A withdrawal opened its case before cancelling (refunds.services.customer): the same key finds it.
+    return f"withdrawal:{order_id}" if kind == CaseKind.WITHDRAWAL else f"cancel:{order_id}"
+
+
+def _refund_and_resolve(case: Case) -> None:
+    with transaction.atomic():
+        refund = case_refund(case_id=case.pk)
+        locked = lock_case_with_order(case.pk)
+        if locked.status in (CaseStatus.REQUESTED, CaseStatus.ACCEPTED):
+            note = "Refunded." if refund is not None else "Nothing was paid: nothing to refund."
+            _resolve_locked(locked, actor=None, remedy=locked.remedy or Case.Remedy.REFUND, note=note)
+
+
+def cancelled_order_refund(order_id: int, *, kind: str = CaseKind.STAFF_CANCEL, reason: str = "") -> Case | None:
+    """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK, ORD-PRICE-ERROR, REF-WITHDRAW-30D): refund all
+    that was captured, through a case of the cancellation's kind. None when nothing was paid."""
+    if kind not in CANCEL_KINDS:
+        raise ValueError(f"Not a cancellation kind: {kind!r}")
+    order = Order.objects.get(pk=order_id)
+    key = cancellation_key(order_id, kind)
+    case = Case.objects.filter(key=key).first()
+    if case is None:
+        left = _order_refundable(order)
+        if left <= 0:
+            return None
+        case = case_open(
+            order_id=order_id,
+            kind=kind,
+            statement=reason or order.cancel_reason,
+            amount=money(left, order.total.currency),
+            key=key,
+        )
+    elif case.amount is None or case.amount.amount <= 0:
+        left = _order_refundable(order)
+        if left <= 0:
+            return case
+        Case.objects.filter(pk=case.pk).update(amount=money(left, order.total.currency))
+    _refund_and_resolve(case)
+    return case
+
+
+def due_amount_refund(order_id: int, amount, *, key: str = "", reason: str = "", kind: str = CaseKind.PRICE_ERROR):
+    """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-INSPECT, DLV-ACCEPT-14D): part of a paid
+    order goes back, through a case of ``kind``. The ``key`` (the caller's, else the order's number,
+    the amount and the order's current total) makes a second run refund nothing."""
+    order = Order.objects.get(pk=order_id)
+    amount = money(Decimal(str(amount)), order.total.currency)
+    if amount.amount <= 0:
+        return None
+    key = f"{order.number}-{key}" if key else f"{order.number}-due-{amount.amount}-{order.total.amount}"
+    case = case_open(
+        order_id=order_id,
+        kind=kind,
+        statement=reason or CaseKind(kind).label,
+        amount=amount,
+        key=f"due:{key}",
+    )
+    _refund_and_resolve(case)
+    return case.refunds.order_by("-pk").first()
