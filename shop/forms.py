@@ -10,10 +10,10 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from .models import Address, PaymentMethod, Product, Region
 
-PHONE_HELP = "With the country code, or a Russian number such as 8 916 123-45-67."
+PHONE_HELP = _("With the country code, or a Russian number such as 8 916 123-45-67.")
 
 
-def phone_field(*, required: bool = True, label: str = "Phone") -> PhoneNumberField:
+def phone_field(*, required: bool = True, label: str = _("Phone")) -> PhoneNumberField:
     """ORD-FIELDS: the one phone field of every form (django-phonenumber-field, numbers without a country
     code read as PHONENUMBER_DEFAULT_REGION); the cleaned value is a PhoneNumber (``.as_e164``)."""
     return PhoneNumberField(
@@ -22,8 +22,8 @@ def phone_field(*, required: bool = True, label: str = "Phone") -> PhoneNumberFi
         help_text=PHONE_HELP,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         error_messages={
-            "required": "Please enter a phone number the courier can call.",
-            "invalid": "This does not look like a phone number. Please check the digits and the country code.",
+            "required": _("Please enter a phone number the courier can call."),
+            "invalid": _("This does not look like a phone number. Please check the digits and the country code."),
         },
     )
 
