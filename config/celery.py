@@ -36,6 +36,9 @@ app.conf.beat_schedule = {
         "task": "shipping.tasks.shipments_expire_uncollected",
         "schedule": crontab(minute=17),
     },
+    # DLV-LATE: the shop opens an investigation itself for parcels late by the Policy's margin (a day's work:
+    # hourly is plenty; batched and idempotent).
+    "shipping-late-parcels": {"task": "shipping.tasks.parcels_investigate_late", "schedule": crontab(minute=27)},
     # SHIP-WITHIN-2BD: the staff digest of orders at risk or overdue (the service skips closed hours).
     "shipping-ship-by-digest": {"task": "shipping.tasks.shipping_ship_by_digest", "schedule": crontab(minute="*/15")},
     "shipping-partner-notices-sweep": {

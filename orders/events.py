@@ -481,6 +481,48 @@ def redelivery_arranged(*, order: Order, shipment_id: int, kind: str, fee, key: 
     )
 
 
+# --- Parcel claims (shipping/services/parcels.py) ------------------------------------------
+def discrepancy_act(*, order: Order, shipment_id: int, act_id: int, missing: list[dict], actor=None) -> OrderEvent:
+    """REF-SHORT-DELIVERY: an Act of Discrepancy was drawn up at the handover of a parcel."""
+    what = ", ".join(f"{m['product']} × {m['quantity']}" for m in missing) or "none missing"
+    return _record(
+        order,
+        T.DISCREPANCY_ACT,
+        f"Act of Discrepancy for parcel {shipment_id}: {what}.",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        act_id=act_id,
+        missing=missing,
+    )
+
+
+def parcel_lost(*, order: Order, shipment_id: int, reference: str, actor=None) -> OrderEvent:
+    """DLV-LOST: the carrier confirmed the parcel lost (``reference``: their confirmation)."""
+    return _record(
+        order,
+        T.PARCEL_LOST,
+        f"The carrier confirmed parcel {shipment_id} lost. You choose a replacement or a refund.",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        reference=reference,
+    )
+
+
+def parcel_reship(*, order: Order, shipment_id: int, reason: str, actor=None) -> OrderEvent:
+    """DLV-LATE / DLV-LOST: the goods of a parcel are packed and sent again at no charge."""
+    return _record(
+        order,
+        T.PARCEL_RESHIP,
+        f"The goods of parcel {shipment_id} will be sent again at no charge ({reason}).",
+        actor=actor,
+        customer_visible=True,
+        shipment_id=shipment_id,
+        reason=reason,
+    )
+
+
 # --- SHIP-SUBCONTRACTOR (shipping/services/partners.py) -------------------------------------
 def partner_notified(*, order: Order, partner: str, email_id: int, notice_id: int | None) -> OrderEvent:
     """The order's details went to the fulfilment partner: an e-mail, and a notice where it has an endpoint."""

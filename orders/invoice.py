@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
 from django.utils import translation
 
 from shop.calendar import BusinessCalendar
 from shop.models import Policy
+from shop.pdf import render_pdf
 
 from .models import Order
 from .payment_instructions import payment_instructions
@@ -29,8 +29,5 @@ def invoice_context(order: Order) -> dict:
 
 def invoice_pdf(order: Order) -> bytes:
     """The invoice as PDF bytes. DejaVu fonts carry Cyrillic and the rouble sign."""
-    import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
-
     with translation.override(order.language):  # the language the customer ordered in
-        html = render_to_string("pdf/invoice.html", invoice_context(order))
-    return weasyprint.HTML(string=html).write_pdf()
+        return render_pdf("pdf/invoice.html", invoice_context(order))

@@ -298,6 +298,10 @@ class OrderEventType(models.TextChoices):
     AWAITING_COLLECTION = "awaiting_collection", _("Parcel awaiting collection")
     NOT_COLLECTED = "not_collected", _("Parcel not collected in time")
     REDELIVERY_ARRANGED = "redelivery_arranged", _("Re-delivery or address change arranged")
+    # Written by shipping/services/parcels.py (REF-SHORT-DELIVERY, DLV-LATE, DLV-LOST).
+    DISCREPANCY_ACT = "discrepancy_act", _("Act of Discrepancy drawn up")
+    PARCEL_LOST = "parcel_lost", _("Parcel lost in transit")
+    PARCEL_RESHIP = "parcel_reship", _("Parcel to be sent again")
 
     # SHIP-SUBCONTRACTOR (shipping/services/partners.py): the fulfilment partner is told of the order.
     PARTNER_NOTIFIED = "partner_notified", _("Sent to the fulfilment partner")

@@ -76,10 +76,28 @@ def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs)
     return email
 
 
-def order_email_queue(*, order: Order, kind: str, template: str, key: str | None, **extra) -> Email:
+def order_email_queue(
+    *,
+    order: Order,
+    kind: str,
+    template: str,
+    key: str | None,
+    attachment_builder: str = "",
+    attachment_ref: str = "",
+    **extra,
+) -> Email:
     """An e-mail about the order that another app owns (its template), with the shared order context;
-    recorded on the order's timeline once (``key`` makes it idempotent)."""
-    return _queue(order, kind=kind, template=template, key=key, context=order_email_context(order, **extra))
+    recorded on the order's timeline once (``key`` makes it idempotent). An attachment is built by the
+    worker at send time by the builder registered under ``attachment_builder``."""
+    return _queue(
+        order,
+        kind=kind,
+        template=template,
+        key=key,
+        context=order_email_context(order, **extra),
+        attachment_builder=attachment_builder,
+        attachment_ref=attachment_ref,
+    )
 
 
 def order_acknowledgement_queue(*, order: Order) -> Email:

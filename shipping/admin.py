@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import F
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import F, Prefetch
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,12 +19,16 @@ from orders import services as order_services
 from orders.admin import OrderAdmin
 from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
+from refunds.models import Case, CaseKind, CaseStatus
 from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+from shop.errors import ServiceError
 
+from .claim_forms import ActForm, ActScanForm, LossForm, SettleForm
 from .errors import ShipmentError
 from .forms import AwaitingCollectionForm, FailureForm, HandoverForm, RedeliveryForm, ShipmentCreateForm
 from .lifecycle import SHIPMENT_LIFECYCLE
 from .models import (
+    ActOfDiscrepancy,
     DeliveryAttempt,
     DeliveryOutcome,
     FulfilmentPartner,
@@ -33,11 +37,12 @@ from .models import (
     ShipByAlert,
     ShipByState,
     Shipment,
+    ShortDeliveryClaim,
     StockoutVia,
     StockShortage,
     WorkQueueOrder,
 )
-from .services import delivery, packing, partners, queue, shipments, stockout
+from .services import acts, delivery, packing, parcels, partners, queue, shipments, stockout
 from .services.stockout import StockoutError
 from .stockout_forms import StockoutDateForm, StockoutPhoneForm, StockoutReportForm
 
@@ -294,7 +299,21 @@ class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("method").prefetch_related("lines__order_line")
+        handovers = DeliveryAttempt.objects.filter(outcome=DeliveryOutcome.DELIVERED).select_related("discrepancy_act")
+        open_cases = Case.objects.filter(
+            kind__in=(CaseKind.LATE_PARCEL, CaseKind.LOST_PARCEL),
+            status__in=(CaseStatus.REQUESTED, CaseStatus.ACCEPTED),
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("method")
+            .prefetch_related(
+                "lines__order_line",
+                Prefetch("attempts", queryset=handovers, to_attr="handovers"),
+                Prefetch("cases", queryset=open_cases.order_by("pk"), to_attr="open_parcel_cases"),
+            )
+        )
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
@@ -308,7 +327,25 @@ class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
         ]
         if obj.status in (Shipment.Status.SHIPPED, Shipment.Status.FAILED):
             links.append((reverse("admin:shipping_deliveryattempt_redelivery", args=[obj.pk]), "Re-delivery / address"))
+        links.extend(_claim_links(obj))
         return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
+
+
+def _claim_links(obj: Shipment) -> list[tuple[str, str]]:
+    """REF-SHORT-DELIVERY, DLV-LATE, DLV-LOST: the parcel's claim actions on the order page."""
+    links = []
+    for attempt in getattr(obj, "handovers", ()):
+        act = getattr(attempt, "discrepancy_act", None)
+        if act is None:
+            links.append((reverse("admin:shipping_actofdiscrepancy_draw_up", args=[attempt.pk]), "Act of Discrepancy"))
+        else:
+            links.append((reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]), f"Act {act.number}"))
+    if obj.status != Shipment.Status.LOST and SHIPMENT_LIFECYCLE.can_move(obj, Shipment.Status.LOST):
+        links.append((reverse("admin:shipping_shipment_lost", args=[obj.pk]), "Carrier confirmed loss"))
+    for case in getattr(obj, "open_parcel_cases", ()):
+        label = "Close the investigation" if case.kind == CaseKind.LATE_PARCEL else "Record the customer's choice"
+        links.append((reverse("admin:shipping_shipment_settle", args=[case.pk]), f"{label} (case {case.pk})"))
+    return links
 
 
 _RECORD_LABELS = {
@@ -794,14 +831,59 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         own = [
             path(
                 "create/<int:order_id>/",
                 self.admin_site.admin_view(self.create_view),
                 name="shipping_shipment_create",
-            )
+            ),
+            path("lost/<int:shipment_id>/", view(self.lost_view), name="shipping_shipment_lost"),
+            path("settle/<int:case_id>/", view(self.settle_view), name="shipping_shipment_settle"),
         ]
         return own + super().get_urls()
+
+    def _order_page(self, request, order, form, *, title, submit):
+        return self.admin_site._registry[Order]._object_page(request, order, form, title=title, submit=submit)
+
+    def lost_view(self, request, shipment_id: int):
+        """DLV-LOST: staff record the carrier's confirmation; the customer is e-mailed the choice."""
+        if not _can_record(request):
+            raise PermissionDenied
+        shipment = get_object_or_404(Shipment.objects.select_related("order"), pk=shipment_id)
+        form = LossForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                case = parcels.parcel_confirm_lost(
+                    shipment_id=shipment.pk, reference=form.cleaned_data["reference"], actor=request.user
+                )
+            except parcels.ParcelClaimError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                self.message_user(
+                    request, f"Parcel {shipment.pk} lost (case {case.pk}); the customer was e-mailed to choose."
+                )
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
+        title = f"Parcel {shipment.pk} of {shipment.order.number}: the carrier confirmed the loss"
+        return self._order_page(request, shipment.order, form, title=title, submit="Record the loss")
+
+    def settle_view(self, request, case_id: int):
+        """DLV-LATE: re-ship at no charge or refund in full; DLV-LOST: the customer's choice, as staff record it."""
+        if not request.user.has_perm("refunds.change_case"):
+            raise PermissionDenied
+        case = get_object_or_404(Case.objects.select_related("order"), pk=case_id)
+        form = SettleForm(request.POST or None, kind=case.kind)
+        if request.method == "POST" and form.is_valid():
+            try:
+                parcels.parcel_claim_settle(case_id=case.pk, remedy=form.cleaned_data["remedy"], actor=request.user)
+            except (parcels.ParcelClaimError, ServiceError) as exc:
+                form.add_error("remedy" if getattr(exc, "field", None) == "remedy" else None, str(exc))
+            else:
+                self.message_user(request, f"Case {case.pk} closed; the customer was e-mailed.")
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[case.order_id]))
+        what = "late parcel" if case.kind == CaseKind.LATE_PARCEL else "lost parcel"
+        title = f"Case {case.pk} ({what}, parcel {case.shipment_id}) of {case.order.number}"
+        return self._order_page(request, case.order, form, title=title, submit="Close the case")
 
     def create_view(self, request, order_id: int):
         """SHIP-METHODS: a parcel leaves with the quantities given; refusals appear next to their field."""
@@ -829,3 +911,168 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
         return self.admin_site._registry[Order]._object_page(
             request, order, form, title=f"Create shipment for order {order.number}", submit="Ship"
         )
+
+
+# ===============================================================================
+# REF-SHORT-DELIVERY: Acts of Discrepancy and short-delivery claims without one
+# =============================================================================================
+@admin.register(ActOfDiscrepancy)
+class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Acts are drawn up from a handover on the order's page (Parcels: "Act of Discrepancy"), never edited;
+    here they are printed and their signed scan uploaded."""
+
+    list_display = ["number", "order", "shipment", "created_at", "place", "signed"]
+    list_select_related = ["order", "shipment"]
+    search_fields = ["order__number", "shipment__tracking_number"]
+    fields = ["number", "order", "shipment", "attempt", "place", "note", "lines_table", "created_at", "created_by"]
+    readonly_fields = fields
+    change_form_template = "admin/shipping/actofdiscrepancy/change_form.html"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or _can_record(request)
+
+    @admin.display(description="signed scan", boolean=True)
+    def signed(self, obj: ActOfDiscrepancy) -> bool:
+        return bool(obj.scan)
+
+    @admin.display(description="ordered vs handed over")
+    def lines_table(self, obj: ActOfDiscrepancy):
+        rows = (
+            (r.order_line.product_name, r.quantity_expected, r.quantity_handed_over, r.quantity_missing)
+            for r in obj.lines.select_related("order_line")
+        )
+        return format_html_join(
+            "", "<div>{}: {} in the parcel, {} handed over, <strong>{} missing</strong></div>", rows
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        own = [
+            path("draw-up/<int:attempt_id>/", view(self.draw_up_view), name="shipping_actofdiscrepancy_draw_up"),
+            path("<int:act_id>/pdf/", view(self.pdf_view), name="shipping_actofdiscrepancy_pdf"),
+            path("<int:act_id>/scan/", view(self.scan_view), name="shipping_actofdiscrepancy_scan"),
+            path("<int:act_id>/scan/file/", view(self.scan_file_view), name="shipping_actofdiscrepancy_scan_file"),
+        ]
+        return own + super().get_urls()
+
+    def _act(self, request, act_id) -> ActOfDiscrepancy:
+        if not _can_record(request):
+            raise PermissionDenied
+        return get_object_or_404(ActOfDiscrepancy.objects.select_related("order", "shipment", "attempt"), pk=act_id)
+
+    def _order_page(self, request, order, form, *, title, submit):
+        return self.admin_site._registry[Order]._object_page(request, order, form, title=title, submit=submit)
+
+    def draw_up_view(self, request, attempt_id: int):
+        if not _can_record(request):
+            raise PermissionDenied
+        attempt = get_object_or_404(
+            DeliveryAttempt.objects.select_related("order", "shipment"),
+            pk=attempt_id,
+            outcome=DeliveryOutcome.DELIVERED,
+        )
+        form = ActForm(request.POST or None, attempt=attempt)
+        if request.method == "POST" and form.is_valid():
+            try:
+                act = acts.act_draw_up(
+                    attempt_id=attempt.pk,
+                    handed_over=form.handed_over(),
+                    place=form.cleaned_data["place"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except acts.ActError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                self.message_user(
+                    request, f"{act.number} drawn up and e-mailed. Print it, have it signed, upload the scan."
+                )
+                return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
+        title = f"Act of Discrepancy for parcel {attempt.shipment_id} of {attempt.order.number}"
+        return self._order_page(request, attempt.order, form, title=title, submit="Draw up the act")
+
+    def pdf_view(self, request, act_id: int):
+        act = self._act(request, act_id)
+        return _pdf_response(acts.act_pdf(act), f"act-of-discrepancy-{act.number}.pdf")
+
+    def scan_view(self, request, act_id: int):
+        act = self._act(request, act_id)
+        form = ActScanForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                acts.act_attach_scan(act_id=act.pk, scan=form.cleaned_data["scan"], actor=request.user)
+            except acts.ActError as exc:
+                form.add_error("scan", str(exc))
+            else:
+                self.message_user(request, f"{act.number}: the signed scan is stored.")
+                return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
+        title = f"{act.number}: upload the signed scan"
+        return self._order_page(request, act.order, form, title=title, submit="Upload")
+
+    def scan_file_view(self, request, act_id: int):
+        """The signed scan, to staff only (media is never served publicly)."""
+        act = self._act(request, act_id)
+        if not act.scan:
+            raise Http404("No scan uploaded yet.")
+        return FileResponse(act.scan.open("rb"), as_attachment=False, filename=act.scan.name.rsplit("/", 1)[-1])
+
+
+@admin.register(ShortDeliveryClaim)
+class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """REF-SHORT-DELIVERY: short-delivery cases; one without an Act of Discrepancy is flagged and may be declined."""
+
+    list_display = ["pk", "order", "shipment", "status", "created_at", "act_flag"]
+    list_filter = ["status"]
+    list_select_related = ["order"]
+    search_fields = ["order__number"]
+    actions = ["send_replacement", "decline_without_act"]
+    fields = ["order", "shipment", "status", "statement", "created_at", "decline_reason"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        acts_of_order = ActOfDiscrepancy.objects.filter(order_id=models.OuterRef("order_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(kind=CaseKind.SHORT_DELIVERY)
+            .annotate(has_act=models.Exists(acts_of_order))
+        )
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("refunds.view_case")
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("refunds.view_case")
+
+    def has_decline_permission(self, request) -> bool:
+        return request.user.has_perm("refunds.change_case")
+
+    @admin.display(description="Act of Discrepancy", ordering="has_act")
+    def act_flag(self, obj):
+        if obj.has_act:
+            return format_html('<span class="act-ok">{}</span>', "✔ act drawn up")
+        return format_html('<strong class="act-missing" style="color:#b00">{}</strong>', "⚠ no act: may be declined")
+
+    @admin.action(description="Send the missing items in a replacement order (no charge)", permissions=["decline"])
+    def send_replacement(self, request, queryset):
+        for case_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                replacement = parcels.short_delivery_replace(case_id=case_id, actor=request.user)
+            except ServiceError as exc:
+                self.message_user(request, f"Case {case_id}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Case {case_id}: replacement order {replacement.number} is in the work queue."
+                )
+
+    @admin.action(description="Decline: no Act of Discrepancy (the customer is e-mailed)", permissions=["decline"])
+    def decline_without_act(self, request, queryset):
+        declined = 0
+        for case_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                parcels.short_delivery_decline_without_act(case_id=case_id, actor=request.user)
+                declined += 1
+            except ServiceError as exc:  # an act exists, or the case is no longer open: said, nothing changed
+                self.message_user(request, f"Case {case_id}: {exc}", messages.ERROR)
+        if declined:
+            self.message_user(request, f"Declined for lack of an act: {declined} case(s); the customers were e-mailed.")

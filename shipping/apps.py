@@ -8,10 +8,13 @@ class ShippingConfig(AppConfig):
     def ready(self) -> None:
         # Hook receivers (shop/hooks.py) are registered here, one line each, with the rule they serve.
         from shop import hooks
+        from shop.emails import register_attachment_builder
 
-        from .services import partners, stockout
+        from .services import acts, partners, stockout
 
         # SHIP-STOCKOUT: a paid order found the shelf short — record the shortage, e-mail the choices.
         hooks.register("order_stock_short", stockout.stockout_record)
         # SHIP-SUBCONTRACTOR: a ready order's partner is e-mailed and (endpoint) owed a signed POST.
         hooks.register("order_ready", partners.partner_notify)
+        # REF-SHORT-DELIVERY: the Act of Discrepancy PDF attached to the customer's e-mail.
+        register_attachment_builder(acts.ACT_BUILDER, acts.act_attachment)

@@ -18,14 +18,16 @@ __all__ = ["SHIPMENT_TRANSITIONS", "TransitionNotAllowed", "shipment_move"]
 SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
     # DLV-HANDOVER / DLV-INSPECT: handed over (some items may be refused), or every item refused;
     # DLV-FAILED: an attempt failed; DLV-ACCEPT-14D: it waits at a pick-up point.
-    S.SHIPPED: {S.DELIVERED, S.REFUSED, S.FAILED, S.AWAITING_COLLECTION},
+    # DLV-LOST: the carrier confirmed a loss, or staff gave a late parcel up and sent it again (DLV-LATE).
+    S.SHIPPED: {S.DELIVERED, S.REFUSED, S.FAILED, S.AWAITING_COLLECTION, S.LOST},
     # SHIP-ADDRESS-CHANGE: staff arrange a re-delivery (on its way again); or the next attempt's outcome.
-    S.FAILED: {S.SHIPPED, S.DELIVERED, S.REFUSED, S.AWAITING_COLLECTION},
+    S.FAILED: {S.SHIPPED, S.DELIVERED, S.REFUSED, S.AWAITING_COLLECTION, S.LOST},
     # DLV-ACCEPT-14D: collected (handed over) or not collected in time.
-    S.AWAITING_COLLECTION: {S.DELIVERED, S.REFUSED, S.NOT_COLLECTED},
+    S.AWAITING_COLLECTION: {S.DELIVERED, S.REFUSED, S.NOT_COLLECTED, S.LOST},
     S.DELIVERED: set(),
     S.REFUSED: set(),
     S.NOT_COLLECTED: set(),
+    S.LOST: set(),
 }
 
 SHIPMENT_LIFECYCLE = Lifecycle(SHIPMENT_TRANSITIONS)

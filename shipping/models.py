@@ -18,6 +18,8 @@ from djmoney.models.fields import MoneyField
 from encrypted_fields.fields import EncryptedCharField
 
 from orders.models import Order
+from refunds.models import Case
+from shop.storage import private_storage
 
 
 def partner_endpoint_schemes() -> list[str]:
@@ -72,6 +74,8 @@ class ShipmentStatus(models.TextChoices):
     FAILED = "failed", _("Delivery failed")
     NOT_COLLECTED = "not_collected", _("Not collected in time")
     REFUSED = "refused", _("Refused")
+    # DLV-LOST: the carrier confirmed the loss, or the shop gave a late parcel up and sent it again (DLV-LATE).
+    LOST = "lost", _("Lost in transit")
 
 
 class Shipment(models.Model):
@@ -95,6 +99,23 @@ class Shipment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # DLV-LATE: the day the shop opens an investigation itself if the parcel is still on its way
+    # (``expected_to`` plus ``Policy.late_parcel_margin_days`` business days), stored and indexed.
+    investigate_on = models.DateField("investigated by the shop from", null=True, blank=True)
+    # DLV-LOST: the carrier's confirmation of the loss (shipping.services.parcels.parcel_confirm_lost).
+    lost_at = models.DateTimeField("loss confirmed at", null=True, blank=True)
+    loss_reference = models.CharField("carrier's loss confirmation", max_length=200, blank=True)
+    # DLV-LATE / DLV-LOST re-ship: staff asked to send the goods again; the next parcel of the order
+    # (packed and shipped as usual) is its re-shipment and points back here.
+    reship_requested_at = models.DateTimeField(null=True, blank=True)
+    reshipment_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reshipments",
+        help_text="The lost or late parcel this one replaces, sent at no charge (DLV-LATE, DLV-LOST).",
+    )
 
     class Meta:
         ordering = ["shipped_at", "pk"]
@@ -103,7 +124,13 @@ class Shipment(models.Model):
                 fields=["collect_by"],
                 condition=Q(status=ShipmentStatus.AWAITING_COLLECTION),
                 name="shipment_collect_by_idx",
-            )
+            ),
+            # DLV-LATE: the periodic task's one query (parcels still on their way past the margin).
+            models.Index(
+                fields=["investigate_on"],
+                condition=Q(status=ShipmentStatus.SHIPPED),
+                name="shipment_investigate_on_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -311,6 +338,108 @@ class RefusedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.product_name} refused ({self.value})"
+
+
+# --- REF-SHORT-DELIVERY: the Act of Discrepancy drawn up at a handover ------------------------------
+ACT_SCAN_MAX_BYTES = 10 * 1024 * 1024
+ACT_SCAN_TYPES = {".pdf": b"%PDF-", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff"}
+
+
+def validate_act_scan(upload) -> None:
+    """REF-SHORT-DELIVERY: the signed act's scan is a PDF, PNG or JPEG (by its content, not only its
+    name) of at most 10 MB."""
+    import os
+
+    if upload.size > ACT_SCAN_MAX_BYTES:
+        raise ValidationError("The scan is larger than 10 MB; scan at a lower resolution.", code="too_large")
+    ext = os.path.splitext(upload.name or "")[1].lower()
+    magic = ACT_SCAN_TYPES.get(ext)
+    if magic is None:
+        raise ValidationError("Upload the scan as a PDF, PNG or JPEG file.", code="bad_type")
+    upload.seek(0)
+    head = upload.read(len(magic))
+    upload.seek(0)
+    if head != magic:
+        raise ValidationError(f"This file is not a {ext[1:].upper()} file.", code="bad_type")
+
+
+def act_scan_path(act: ActOfDiscrepancy, filename: str) -> str:
+    import os
+
+    return f"acts/{act.order_id}/act-{act.pk}-signed{os.path.splitext(filename)[1].lower()}"
+
+
+class ActOfDiscrepancy(models.Model):
+    """REF-SHORT-DELIVERY: what the parcel should have held against what was handed over, per line,
+    signed at the handover by the recipient and the courier (the PDF is printed, the signed scan uploaded)."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="discrepancy_acts")
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="discrepancy_acts")
+    attempt = models.OneToOneField(
+        DeliveryAttempt, on_delete=models.PROTECT, related_name="discrepancy_act", help_text="The handover."
+    )
+    place = models.CharField(max_length=300, help_text="Where the parcel was handed over.")
+    note = models.TextField(blank=True, help_text="Wrong items received, the state of the packaging, …")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scan = models.FileField(
+        "signed scan",
+        upload_to=act_scan_path,
+        storage=private_storage,
+        blank=True,
+        validators=[validate_act_scan],
+        max_length=200,
+    )
+    scan_uploaded_at = models.DateTimeField(null=True, blank=True)
+    scan_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "act of discrepancy"
+        verbose_name_plural = "acts of discrepancy"
+
+    def __str__(self) -> str:
+        return f"Act of Discrepancy {self.pk} (parcel {self.shipment_id})"
+
+    @property
+    def number(self) -> str:
+        return f"AD-{self.pk:06d}"
+
+
+class ActLine(models.Model):
+    """One line of an act: units the parcel should have held and units handed over (wrong items count 0)."""
+
+    act = models.ForeignKey(ActOfDiscrepancy, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    quantity_expected = models.PositiveIntegerField("in the parcel")
+    quantity_handed_over = models.PositiveIntegerField("handed over")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["act", "order_line"], name="actline_once_per_act"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.product_name}: {self.quantity_handed_over} of {self.quantity_expected}"
+
+    @property
+    def quantity_missing(self) -> int:
+        return max(self.quantity_expected - self.quantity_handed_over, 0)
+
+
+class ShortDeliveryClaim(Case):
+    """REF-SHORT-DELIVERY: the short-delivery cases, as the fulfilment desk sees them: flagged when no act
+    was drawn up, and declinable for that reason (shipping/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "short-delivery claim"
+        verbose_name_plural = "short-delivery claims (acts)"
 
 
 # --- The staff work queue and the ship-by digest (SHIP-BUSINESS-HOURS, SHIP-WITHIN-2BD) ---------

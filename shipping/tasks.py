@@ -5,7 +5,7 @@ from django.conf import settings
 
 from shop.obligations import SWEEP_MARGIN_SECONDS
 
-from .services import delivery, partners, queue, stockout
+from .services import delivery, parcels, partners, queue, stockout
 
 
 @shared_task
@@ -24,6 +24,12 @@ def shipments_remind_collection() -> int:
 def shipments_expire_uncollected() -> int:
     """DLV-ACCEPT-14D: periodic (config/celery.py beat); parcels past collect-by: refused, paid goods refunded."""
     return delivery.shipments_expire_uncollected()
+
+
+@shared_task
+def parcels_investigate_late() -> int:
+    """DLV-LATE: periodic (beat); opens an investigation for parcels still on their way past the margin."""
+    return parcels.parcels_investigate_late()
 
 
 @shared_task

@@ -111,8 +111,9 @@ class PolicyAdmin(admin.ModelAdmin):
                     "redelivery_fee",
                     "accept_within_days",
                     "collect_reminder_days",
+                    "late_parcel_margin_days",
                 ],
-                "description": "SHIP-WITHIN-2BD (the work queue), SHIP-ADDRESS-CHANGE, DLV-ACCEPT-14D",
+                "description": "SHIP-WITHIN-2BD (the work queue), SHIP-ADDRESS-CHANGE, DLV-ACCEPT-14D, DLV-LATE",
             },
         ),
         (

@@ -296,6 +296,13 @@ class Policy(models.Model):
         validators=[digits(20)],
         help_text="The bank's 20-digit correspondent account.",
     )
+    # DLV-LATE
+    late_parcel_margin_days = models.PositiveSmallIntegerField(
+        "open a late-parcel investigation this many business days after the expected window",
+        default=2,
+        help_text="A customer may report a parcel as not arrived the day after its expected delivery window ends. "
+        "If nobody has, the shop opens the investigation itself this many business days after the window.",
+    )
     # PAY-DISCOUNTS: the bonus programme (1 point = 1 unit of the prices' currency).
     bonus_earn_percent = models.DecimalField(
         "bonus points earned (% of the goods)",

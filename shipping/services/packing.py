@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from orders import events, holds, lifecycle
 from orders.models import HoldKind, Order, OrderStatus
@@ -20,6 +19,7 @@ from shop.calendar import BusinessCalendar
 from shop.emails import email_queue
 from shop.locks import lock_order
 from shop.models import Email, Policy
+from shop.pdf import render_pdf
 
 from .queue import open_holds_prefetch
 
@@ -76,8 +76,6 @@ def _slip(order: Order, calendar: BusinessCalendar) -> dict:
 
 def packing_slips_pdf(*, order_ids: Iterable[int]) -> bytes:
     """One PDF, a page per order (soonest ship-by first). ORD-INSERTS: an opted-out order says so plainly."""
-    import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
-
     orders = (
         Order.objects.filter(pk__in=list(order_ids))
         .select_related("region", "delivery_method")
@@ -88,5 +86,4 @@ def packing_slips_pdf(*, order_ids: Iterable[int]) -> bytes:
     slips = [_slip(order, calendar) for order in orders]
     if not slips:
         raise ValueError("No orders to print.")
-    html = render_to_string("pdf/packing_slip.html", {"slips": slips, "policy": Policy.load()})
-    return weasyprint.HTML(string=html).write_pdf()
+    return render_pdf("pdf/packing_slip.html", {"slips": slips, "policy": Policy.load()})

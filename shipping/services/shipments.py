@@ -27,7 +27,7 @@ from orders.notifications import order_email_queue, shop_local
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.locks import lock_order, lock_order_lines
-from shop.models import DeliveryMethod, Email
+from shop.models import DeliveryMethod, Email, Policy
 
 from .. import tracking
 from ..errors import ShipmentError
@@ -54,6 +54,16 @@ def expected_window(*, shipped_at: dt.datetime, days_min: int, days_max: int, ca
         return calendar.local(calendar.add_business_days(shipped_at, n)).date()
 
     return day(days_min), day(days_max)
+
+
+def investigate_on_for(expected_to: dt.date, *, calendar: BusinessCalendar | None = None) -> dt.date:
+    """DLV-LATE: the day the shop opens an investigation itself: ``Policy.late_parcel_margin_days``
+    business days after the window's last day (0: the day after it)."""
+    calendar = calendar or BusinessCalendar.current()
+    margin = Policy.load().late_parcel_margin_days
+    if margin == 0:
+        return expected_to + dt.timedelta(days=1)
+    return calendar.add_business_days_to_date(expected_to, margin)
 
 
 def _target_status(order: Order, *, left_after: int) -> str | None:
@@ -151,6 +161,11 @@ def shipment_create(*, order_id: int, method_id: int, tracking_number: str, line
         shipped_at=now,
         expected_from=expected_from,
         expected_to=expected_to,
+        investigate_on=investigate_on_for(expected_to),  # DLV-LATE
+        # DLV-LATE / DLV-LOST: the parcel staff asked to send again, if any, is replaced by this one.
+        reshipment_of=Shipment.objects.filter(order=order, reship_requested_at__isnull=False, reshipments__isnull=True)
+        .order_by("pk")
+        .first(),
         created_by=actor,
     )
     ShipmentLine.objects.bulk_create(

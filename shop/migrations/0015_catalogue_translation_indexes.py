@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0013_catalogue_translations'),
+        ('shop', '0014_catalogue_translations'),
     ]
 
     operations = [

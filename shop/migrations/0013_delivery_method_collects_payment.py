@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0011_policy_bank_and_legal_details'),
+        ('shop', '0012_policy_bank_and_legal_details'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0017_case_event_types'),
+        ('orders', '0018_parcel_claim_event_types'),
     ]
 
     operations = [

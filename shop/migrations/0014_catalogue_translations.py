@@ -21,7 +21,7 @@ def copy_into_english(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shop", "0012_delivery_method_collects_payment"),
+        ("shop", "0013_delivery_method_collects_payment"),
     ]
 
     operations = [

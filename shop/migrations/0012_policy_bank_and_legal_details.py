@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0010_refunds_policy_help'),
+        ('shop', '0011_late_parcel_margin'),
     ]
 
     operations = [
