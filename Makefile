@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ADDR   ?= 127.0.0.1:8000
 
-.PHONY: help install run test test-unit test-integration lint format migrate clean
+.PHONY: help install run test test-unit test-integration lint format migrate clean messages
 
 help:
 	@echo "make run    install (once), migrate, load demo data, start web + worker + beat on http://127.0.0.1:8000/"
@@ -26,7 +26,12 @@ $(STAMP): pyproject.toml requirements.lock | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The Russian translations: locale/*/LC_MESSAGES/django.po are committed, the .mo files compiled here (gettext's msgfmt).
+MO := locale/ru/LC_MESSAGES/django.mo
+$(MO): locale/ru/LC_MESSAGES/django.po | $(STAMP)
+	$(PY) manage.py compilemessages --ignore=.venv
+
+install: $(STAMP) $(MO)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -55,6 +60,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# After wrapping new strings: update the .po files, translate, `make install` compiles them.
+messages: install
+	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=tests --ignore=staticfiles
 
 clean:
 	rm -rf var/celery staticfiles test-artifacts .pytest_cache

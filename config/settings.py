@@ -55,6 +55,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: catalogue fields per language (shop/translation.py)
     "shop.admin_apps.ShopAdminConfig",  # django.contrib.admin with the second-factor login (shop.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "shop.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: the header switch's cookie, else the browser's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,6 +111,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.shop",
             ],
+            # {% trans %} everywhere; {{ value|money }}: money the one way of the active language (shop.money)
+            "builtins": ["django.templatetags.i18n", "shop.templatetags.shop_format"],
         },
     },
 ]
@@ -212,6 +216,15 @@ LOGOUT_REDIRECT_URL = "shop:product_list"
 
 # --- I18N / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates one way per language, the same in the shop, e-mails, PDFs and the admin (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
+# Catalogue content (names, descriptions, categories, delivery methods, regions) per language; an
+# empty translation falls back to the other language, English first.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en", "ru")}
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the header switch remembers the choice for a year
 # Storage is in UTC; the shop's own time zone (business hours, holidays) lives in the Policy.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True

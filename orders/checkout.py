@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from shop import hooks
@@ -29,10 +31,12 @@ from shop.models import (
     PREPAID_METHODS,
     Cart,
     CartLine,
+    DeliveryMethod,
     PaymentMethod,
     Policy,
     Region,
 )
+from shop.money import format_money
 
 from . import bonus, events
 from .discounts import (
@@ -88,14 +92,6 @@ class CheckoutChanged(CheckoutError):
         super().__init__(message, step="review")
 
 
-# --- money ------------------------------------------------------------------------------------
-def format_money_amount(amount: Decimal, currency: str) -> str:
-    """60000 RUB → "60,000 RUB" (cents only when there are any)."""
-    amount = Decimal(amount)
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{text} {currency}"
-
-
 # --- payment methods --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PaymentChoice:
@@ -135,6 +131,7 @@ def offered_payment_methods(
     order_total: Money,
     email: str = "",
     policy: Policy | None = None,
+    delivery_method: DeliveryMethod | None = None,
 ) -> PaymentChoices:
     """Every payment method with whether it is offered for this cart, and why not.
 
@@ -144,6 +141,8 @@ def offered_payment_methods(
     The amount compared is the order's total *including delivery* — what the courier would have
     to collect at the door; the shop's risk is the whole sum, not just the goods.
     PAY-COD-RESTRICT: withdrawn too when the customer's standing forbids paying on delivery.
+    And only with a delivery method whose carrier can collect money at the door
+    (``DeliveryMethod.collects_payment``: an express service usually cannot).
     """
     policy = policy or Policy.load()
     lines = list(lines)
@@ -157,33 +156,45 @@ def offered_payment_methods(
 
     cod_reason = ""
     threshold_amount = Decimal(policy.prepay_threshold_amount)
-    if order_total.amount >= threshold_amount:
-        limit = format_money_amount(threshold_amount, str(order_total.currency))
-        cod_reason = f"orders of {limit} or more must be prepaid."
+    if delivery_method is not None and not delivery_method.collects_payment:
+        cod_reason = _(
+            "%(method)s cannot collect money at the door; choose another delivery method to pay on delivery."
+        ) % {"method": delivery_method.name}
+    elif order_total.amount >= threshold_amount:
+        limit = format_money(threshold_amount, order_total.currency)
+        cod_reason = _("orders of %(limit)s or more must be prepaid.") % {"limit": limit}
     elif item_count >= policy.prepay_threshold_items:
-        cod_reason = f"orders of {policy.prepay_threshold_items} or more items must be prepaid."
+        cod_reason = _("orders of %(count)s or more items must be prepaid.") % {"count": policy.prepay_threshold_items}
     elif email:
         decision = cod_decision(email=email)
         if not decision.allowed:
-            cod_reason = decision.reason or "paying on delivery has been withdrawn from your account."
+            cod_reason = decision.reason or _("paying on delivery has been withdrawn from your account.")
 
     choices = []
     for method in PaymentMethod:
         refusing = allowed_by[method.value]
         if refusing:
             names = ", ".join(f"“{name}”" for name in refusing)
-            reason = f"{method.label} is not available: {names} cannot be paid this way."
+            reason = _("%(method)s is not available: %(names)s cannot be paid this way.") % {
+                "method": method.label,
+                "names": names,
+            }
             choices.append(PaymentChoice(method.value, method.label, False, reason))
         elif method.value in ON_DELIVERY_METHODS and cod_reason:
             choices.append(
-                PaymentChoice(method.value, method.label, False, f"{method.label} is not available: {cod_reason}")
+                PaymentChoice(
+                    method.value,
+                    method.label,
+                    False,
+                    _("%(method)s is not available: %(reason)s") % {"method": method.label, "reason": cod_reason},
+                )
             )
         else:
             choices.append(PaymentChoice(method.value, method.label, True))
 
     blocked = ""
     if lines and not any(not allowed_by[m.value] for m in PaymentMethod):
-        blocked = (
+        blocked = _(
             "The products in your cart have no payment method in common, so they cannot be bought in one "
             "order. Please order them separately."
         )
@@ -363,20 +374,18 @@ def discount_changes(*, shown: list[dict], summary: CheckoutSummary) -> list[str
     currency = summary.currency
     for before in shown:
         after = now.get((before["id"], before["label"]))
-        old = format_money_amount(Decimal(before["amount"]), currency)
+        old = format_money(Decimal(before["amount"]), currency)
         if after is None:
             messages.append(
                 f"The discount “{before['label']}” (−{old}) no longer applies: it has ended or been used up."
             )
         elif after.amount != Decimal(before["amount"]):
-            new = format_money_amount(after.amount, currency)
+            new = format_money(after.amount, currency)
             messages.append(f"The discount “{before['label']}” changed from −{old} to −{new}.")
     labels = {(b["id"], b["label"]) for b in shown}
     for key, after in now.items():
         if key not in labels:
-            messages.append(
-                f"The discount “{after.label}” (−{format_money_amount(after.amount, currency)}) now applies."
-            )
+            messages.append(f"The discount “{after.label}” (−{format_money(after.amount, currency)}) now applies.")
     return messages
 
 
@@ -404,8 +413,8 @@ def cart_changes(*, shown: dict[str, dict], lines: list[CartLine]) -> tuple[list
             continue
         price = line.product.price
         if Decimal(before["price"]) != price.amount or before["currency"] != str(price.currency):
-            old = format_money_amount(Decimal(before["price"]), before["currency"])
-            new = format_money_amount(price.amount, str(price.currency))
+            old = format_money(Decimal(before["price"]), before["currency"])
+            new = format_money(price)
             messages.append(f"The price of “{line.product.name}” changed from {old} to {new}.")
             changed.add(line.product_id)
         if before["quantity"] != line.quantity:
@@ -447,7 +456,9 @@ def resolve_details(*, details: dict, lines: list[CartLine], policy: Policy | No
     # (that discount depends on the method being offered, not the other way round).
     running = candidate_discounts(code=d["discount_code"])
     base = checkout_summary(lines=lines, delivery=option, policy=policy, discounts=running, **benefits(d))
-    payment = offered_payment_methods(lines=lines, order_total=base.total, email=d["email"], policy=policy)
+    payment = offered_payment_methods(
+        lines=lines, order_total=base.total, email=d["email"], policy=policy, delivery_method=option.method
+    )
     summary = base
     if d["payment_method"] or with_estimate:
         summary = checkout_summary(
@@ -496,6 +507,11 @@ def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order
     return order
 
 
+def order_language() -> str:
+    """The active language (LocaleMiddleware: the header switch's choice, else the browser's) as one of LANGUAGES."""
+    return translation.get_supported_language_variant(translation.get_language() or settings.LANGUAGE_CODE)
+
+
 def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     # Serialise every confirmation of this cart: the second click waits here for the first.
     locked_cart = lock_cart(pk=cart.pk)
@@ -540,6 +556,7 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
         delivery_method=option.method,
         payment_method=method,
         no_marketing_inserts=d["no_marketing_inserts"],
+        language=order_language(),
         subtotal=summary.subtotal,
         delivery_cost=option.price,
         discount=summary.discount,

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+
 from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
 
 T = OrderEvent.Type
@@ -32,7 +35,7 @@ def _jsonable(value):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Promise):  # Promise: a translatable label (gettext_lazy)
         return str(value)
     if hasattr(value, "amount") and hasattr(value, "currency"):  # Money
         return {"amount": str(value.amount), "currency": str(value.currency)}
@@ -223,7 +226,7 @@ def stockout_date_set(*, order: Order, new_date, actor=None) -> OrderEvent:
     return _record(
         order,
         T.STOCKOUT_DATE_SET,
-        f"The unavailable items will ship by {new_date:%d %b %Y}.",
+        f"The unavailable items will ship by {date_format(new_date)}.",
         actor=actor,
         customer_visible=True,
         new_date=new_date,

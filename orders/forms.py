@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from shop.delivery import DeliveryOption
 from shop.forms import phone_field
@@ -24,44 +25,46 @@ class ContactForm(forms.Form):
     """ORD-FIELDS: name, e-mail, phone and an address inside the territory (ORD-TERRITORY)."""
 
     full_name = forms.CharField(
-        label="Full name of the recipient",
+        label=_("Full name of the recipient"),
         max_length=200,
-        error_messages={"required": "Please enter the recipient's full name."},
+        error_messages={"required": _("Please enter the recipient's full name.")},
     )
     email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         error_messages={
-            "required": "Please enter your e-mail address.",
-            "invalid": "Please enter a valid e-mail address, such as anna@example.com.",
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter a valid e-mail address, such as anna@example.com."),
         },
     )
     phone = phone_field()
     address = forms.CharField(
-        label="Street address",
+        label=_("Street address"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Please enter the street, house and flat."},
+        error_messages={"required": _("Please enter the street, house and flat.")},
     )
-    city = forms.CharField(label="City", max_length=120, error_messages={"required": "Please enter the city or town."})
+    city = forms.CharField(
+        label=_("City"), max_length=120, error_messages={"required": _("Please enter the city or town.")}
+    )
     postcode = forms.CharField(
-        label="Postcode", max_length=20, error_messages={"required": "Please enter the postcode."}
+        label=_("Postcode"), max_length=20, error_messages={"required": _("Please enter the postcode.")}
     )
     region = TerritoryChoiceField(
-        label="Region",
+        label=_("Region"),
         # ORD-TERRITORY: only regions staff list as the delivery territory can be chosen; a
         # tampered id of any other region fails with the message below.
         queryset=Region.objects.filter(in_territory=True).order_by("name"),
-        empty_label="Choose a region",
+        empty_label=_("Choose a region"),
         error_messages={
-            "required": "Please choose the region to deliver to.",
-            "invalid_choice": "We do not deliver to that region. Please choose one from the list.",
+            "required": _("Please choose the region to deliver to."),
+            "invalid_choice": _("We do not deliver to that region. Please choose one from the list."),
         },
     )
 
     def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())
         if not name:
-            raise forms.ValidationError("Please enter the recipient's full name.")
+            raise forms.ValidationError(_("Please enter the recipient's full name."))
         return name
 
     def clean_phone(self) -> str:
@@ -71,19 +74,19 @@ class ContactForm(forms.Form):
     def clean_address(self) -> str:
         address = self.cleaned_data["address"].strip()
         if not address:
-            raise forms.ValidationError("Please enter the street, house and flat.")
+            raise forms.ValidationError(_("Please enter the street, house and flat."))
         return address
 
     def clean_city(self) -> str:
         city = " ".join(self.cleaned_data["city"].split())
         if not city:
-            raise forms.ValidationError("Please enter the city or town.")
+            raise forms.ValidationError(_("Please enter the city or town."))
         return city
 
     def clean_postcode(self) -> str:
         postcode = self.cleaned_data["postcode"].strip().upper()
         if not _POSTCODE.match(postcode):
-            raise forms.ValidationError("Please enter a valid postcode, such as 101000.")
+            raise forms.ValidationError(_("Please enter a valid postcode, such as 101000."))
         return postcode
 
     def session_data(self) -> dict:
@@ -96,12 +99,14 @@ class DeliveryForm(forms.Form):
     """SHIP-METHODS: the methods delivering to the chosen region, air mail preselected."""
 
     delivery_method = forms.TypedChoiceField(
-        label="Delivery method",
+        label=_("Delivery method"),
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Please choose a delivery method.",
-            "invalid_choice": "That delivery method is not available for your region. Please choose one of the list.",
+            "required": _("Please choose a delivery method."),
+            "invalid_choice": _(
+                "That delivery method is not available for your region. Please choose one of the list."
+            ),
         },
     )
 
@@ -119,22 +124,22 @@ class PaymentForm(forms.Form):
     """PAY-METHODS-PER-PRODUCT, PAY-PREPAY-THRESHOLD, PAY-COD-RESTRICT: only offered methods validate."""
 
     payment_method = forms.ChoiceField(
-        label="Payment method",
+        label=_("Payment method"),
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Please choose how you will pay.",
-            "invalid_choice": "That payment method is not available for this order.",
+            "required": _("Please choose how you will pay."),
+            "invalid_choice": _("That payment method is not available for this order."),
         },
     )
     # ORD-INSERTS
-    no_marketing_inserts = forms.BooleanField(label="Don't put marketing inserts in my parcel", required=False)
+    no_marketing_inserts = forms.BooleanField(label=_("Don't put marketing inserts in my parcel"), required=False)
     # PAY-DISCOUNTS: a code and bonus points; ``check`` says what is wrong with them, next to the field.
-    discount_code = forms.CharField(label="Discount code", max_length=40, required=False)
+    discount_code = forms.CharField(label=_("Discount code"), max_length=40, required=False)
     points = forms.IntegerField(
-        label="Bonus points to spend",
+        label=_("Bonus points to spend"),
         required=False,
         min_value=0,
-        error_messages={"min_value": "Points cannot be negative.", "invalid": "Enter a whole number of points."},
+        error_messages={"min_value": _("Points cannot be negative."), "invalid": _("Enter a whole number of points.")},
     )
 
     def __init__(self, *args, payment: PaymentChoices, check=None, **kwargs):

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from shop.models import PaymentMethod
@@ -20,15 +21,15 @@ class OrderStatus(models.TextChoices):
     confirmation, fraud review, stock decision, a claim) is an ``OrderHold`` row, not a status.
     """
 
-    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    PROCESSING = "processing", "Processing"
-    PACKED = "packed", "Packed"
-    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Arrived, awaiting collection"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUSED = "refused", "Refused at delivery"
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PROCESSING = "processing", _("Processing")
+    PACKED = "packed", _("Packed")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Arrived, awaiting collection")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUSED = "refused", _("Refused at delivery")
 
 
 #: SHIP-BUSINESS-HOURS: the statuses the warehouse still works on (the staff work queue, the ship-by
@@ -43,12 +44,12 @@ class PaymentStatus(models.TextChoices):
     refund changes (Saleor keeps ``charge_status`` apart from ``status`` the same way).
     """
 
-    UNPAID = "unpaid", "Not paid"
-    PARTIALLY_PAID = "partially_paid", "Partly paid"
-    PAID = "paid", "Paid"
-    OVERPAID = "overpaid", "Paid more than the total"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
-    REFUNDED = "refunded", "Refunded"
+    UNPAID = "unpaid", _("Not paid")
+    PARTIALLY_PAID = "partially_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    OVERPAID = "overpaid", _("Paid more than the total")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partly refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 def derive_payment_status(*, total: Decimal, captured: Decimal, refunded: Decimal) -> str:
@@ -112,6 +113,8 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, db_index=True)
     # ORD-INSERTS
     no_marketing_inserts = models.BooleanField(default=False)
+    # The language the customer ordered in: its e-mails and PDFs are written in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     # ORD-PRICE-LOCK: copied at confirmation; nothing later changes them (except an accepted
     # ORD-PRICE-ERROR correction, which is an event of its own).
@@ -157,6 +160,12 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def region_name(self) -> str:
+        """The region in the language the order was placed in, so the address is in one script whatever
+        language the page, e-mail or PDF is read in (no "125009 Москва, Moscow")."""
+        return getattr(self.region, f"name_{self.language}", None) or self.region.name
 
 
 class OrderLine(models.Model):
@@ -245,63 +254,63 @@ class OrderEventType(models.TextChoices):
     One function per type in orders/events.py writes it (Saleor's ``OrderEvents``).
     """
 
-    PLACED = "placed", "Order placed"
-    READY = "ready", "Ready to fulfil"
-    STAFF_NOTE = "staff_note", "Staff note"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    CANCELLED = "cancelled", "Cancelled"
-    PAID = "paid", "Payment confirmed"
-    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
-    HOLD_OPENED = "hold_opened", "Hold opened"
-    HOLD_RELEASED = "hold_released", "Hold released"
-    STOCK_TAKEN = "stock_taken", "Stock reserved"
-    STOCK_RELEASED = "stock_released", "Stock returned"
-    STOCK_SHORT = "stock_short", "Stock short"
+    PLACED = "placed", _("Order placed")
+    READY = "ready", _("Ready to fulfil")
+    STAFF_NOTE = "staff_note", _("Staff note")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    CANCELLED = "cancelled", _("Cancelled")
+    PAID = "paid", _("Payment confirmed")
+    PAYMENT_STATUS_CHANGED = "payment_status_changed", _("Payment status changed")
+    HOLD_OPENED = "hold_opened", _("Hold opened")
+    HOLD_RELEASED = "hold_released", _("Hold released")
+    STOCK_TAKEN = "stock_taken", _("Stock reserved")
+    STOCK_RELEASED = "stock_released", _("Stock returned")
+    STOCK_SHORT = "stock_short", _("Stock short")
     # SHIP-STOCKOUT: the customer's choice and its outcomes (shipping/services/stockout.py).
-    STOCKOUT_CHOSEN = "stockout_chosen", "Choice for unavailable items"
-    STOCKOUT_TIMED_OUT = "stockout_timed_out", "No choice for unavailable items in time"
-    STOCKOUT_PART_CANCELLED = "stockout_part_cancelled", "Unavailable items cancelled"
-    STOCKOUT_DATE_SET = "stockout_date_set", "Date set for the unavailable items"
-    STOCKOUT_MISSING_RESERVED = "stockout_missing_reserved", "Unavailable items arrived"
-    ADJUSTED = "adjusted", "Amount owed changed"
-    PRICE_ERROR_MARKED = "price_error_marked", "Price corrected"
-    PRICE_ERROR_ACCEPTED = "price_error_accepted", "Corrected price accepted"
-    PRICE_ERROR_DECLINED = "price_error_declined", "Corrected price declined"
-    PRICE_ERROR_TIMED_OUT = "price_error_timed_out", "Corrected price not answered in time"
-    FRAUD_REVIEW_APPROVED = "fraud_review_approved", "Card payment approved"
-    FRAUD_REVIEW_REJECTED = "fraud_review_rejected", "Card payment rejected"
-    EMAIL_QUEUED = "email_queued", "E-mail queued"
-    PAYMENT_STARTED = "payment_started", "Payment started"
-    PAYMENT_MOVED = "payment_moved", "Payment status"
-    PAYMENT_RECEIVED_AT_DOOR = "payment_confirmed", "Paid at the door"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    PAYMENT_REVIEW = "payment_review", "Payment held for review"
-    REFUND_REQUESTED = "refund_requested", "Refund started"
-    REFUND_MOVED = "refund_moved", "Refund status"
-    REFUND_SENT = "refund_sent", "Refund sent"
-    REFUND_FAILED = "refund_failed", "Refund failed"
-    REFUND_BANK_DETAILS = "refund_bank_details", "Refund bank account received"
+    STOCKOUT_CHOSEN = "stockout_chosen", _("Choice for unavailable items")
+    STOCKOUT_TIMED_OUT = "stockout_timed_out", _("No choice for unavailable items in time")
+    STOCKOUT_PART_CANCELLED = "stockout_part_cancelled", _("Unavailable items cancelled")
+    STOCKOUT_DATE_SET = "stockout_date_set", _("Date set for the unavailable items")
+    STOCKOUT_MISSING_RESERVED = "stockout_missing_reserved", _("Unavailable items arrived")
+    ADJUSTED = "adjusted", _("Amount owed changed")
+    PRICE_ERROR_MARKED = "price_error_marked", _("Price corrected")
+    PRICE_ERROR_ACCEPTED = "price_error_accepted", _("Corrected price accepted")
+    PRICE_ERROR_DECLINED = "price_error_declined", _("Corrected price declined")
+    PRICE_ERROR_TIMED_OUT = "price_error_timed_out", _("Corrected price not answered in time")
+    FRAUD_REVIEW_APPROVED = "fraud_review_approved", _("Card payment approved")
+    FRAUD_REVIEW_REJECTED = "fraud_review_rejected", _("Card payment rejected")
+    EMAIL_QUEUED = "email_queued", _("E-mail queued")
+    PAYMENT_STARTED = "payment_started", _("Payment started")
+    PAYMENT_MOVED = "payment_moved", _("Payment status")
+    PAYMENT_RECEIVED_AT_DOOR = "payment_confirmed", _("Paid at the door")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_REVIEW = "payment_review", _("Payment held for review")
+    REFUND_REQUESTED = "refund_requested", _("Refund started")
+    REFUND_MOVED = "refund_moved", _("Refund status")
+    REFUND_SENT = "refund_sent", _("Refund sent")
+    REFUND_FAILED = "refund_failed", _("Refund failed")
+    REFUND_BANK_DETAILS = "refund_bank_details", _("Refund bank account received")
     # Written by the delivery side (fulfilment issue); read by PAY-COD-RESTRICT (orders/standing.py).
-    ITEMS_REFUSED = "items_refused", "Items refused at delivery"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    ITEMS_REFUSED = "items_refused", _("Items refused at delivery")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
     # Written by shipping/services/delivery.py (DLV-HANDOVER, DLV-ACCEPT-14D, SHIP-ADDRESS-CHANGE).
-    HANDED_OVER = "handed_over", "Parcel handed over"
-    AWAITING_COLLECTION = "awaiting_collection", "Parcel awaiting collection"
-    NOT_COLLECTED = "not_collected", "Parcel not collected in time"
-    REDELIVERY_ARRANGED = "redelivery_arranged", "Re-delivery or address change arranged"
+    HANDED_OVER = "handed_over", _("Parcel handed over")
+    AWAITING_COLLECTION = "awaiting_collection", _("Parcel awaiting collection")
+    NOT_COLLECTED = "not_collected", _("Parcel not collected in time")
+    REDELIVERY_ARRANGED = "redelivery_arranged", _("Re-delivery or address change arranged")
     # Written by shipping/services/parcels.py (REF-SHORT-DELIVERY, DLV-LATE, DLV-LOST).
-    DISCREPANCY_ACT = "discrepancy_act", "Act of Discrepancy drawn up"
-    PARCEL_LOST = "parcel_lost", "Parcel lost in transit"
-    PARCEL_RESHIP = "parcel_reship", "Parcel to be sent again"
+    DISCREPANCY_ACT = "discrepancy_act", _("Act of Discrepancy drawn up")
+    PARCEL_LOST = "parcel_lost", _("Parcel lost in transit")
+    PARCEL_RESHIP = "parcel_reship", _("Parcel to be sent again")
 
     # SHIP-SUBCONTRACTOR (shipping/services/partners.py): the fulfilment partner is told of the order.
-    PARTNER_NOTIFIED = "partner_notified", "Sent to the fulfilment partner"
-    PARTNER_NOTICE_DELIVERED = "partner_notice_delivered", "Fulfilment partner confirmed receipt"
+    PARTNER_NOTIFIED = "partner_notified", _("Sent to the fulfilment partner")
+    PARTNER_NOTICE_DELIVERED = "partner_notice_delivered", _("Fulfilment partner confirmed receipt")
 
     # SHIP-NOTICES: a parcel left (shipping.services.shipments); PayPal was told its tracking number.
-    SHIPMENT_SENT = "shipment_sent", "Parcel shipped"
-    PAYPAL_TRACKER_ADDED = "paypal_tracker_added", "Tracking number added at PayPal"
-    PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", "PayPal refused the tracking number"
+    SHIPMENT_SENT = "shipment_sent", _("Parcel shipped")
+    PAYPAL_TRACKER_ADDED = "paypal_tracker_added", _("Tracking number added at PayPal")
+    PAYPAL_TRACKER_FAILED = "paypal_tracker_failed", _("PayPal refused the tracking number")
 
     # REF-*: after-sale cases (refunds/services): opened, moved, goods back, a replacement order.
     CASE_OPENED = "case_opened", "Case opened"
@@ -377,7 +386,7 @@ class AdjustmentKind(models.TextChoices):
     NOT_COLLECTED = "not_collected", "Not collected"  # DLV-ACCEPT-14D: goods back, delivery kept
     # DLV-INSPECT: items refused at handover are not owed. Not CANCELLED_PART: those never left the
     # warehouse (SHIP-STOCKOUT); refused ones went out and came back, and claims tell the two apart.
-    REFUSED_AT_DOOR = "refused_at_door", "Refused at delivery"
+    REFUSED_AT_DOOR = "refused_at_door", _("Refused at delivery")
 
 
 class OrderAdjustment(models.Model):

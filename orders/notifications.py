@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import translation
 from djmoney.money import Money
 
 from shop.calendar import BusinessCalendar
@@ -22,6 +23,7 @@ from . import events, holds
 from .access import order_link_for_email
 from .invoice import invoice_pdf
 from .models import HoldKind, Order, OrderEvent
+from .payment_instructions import payment_instructions
 from .pricing import order_total_with
 from .selectors import order_estimate
 
@@ -47,6 +49,8 @@ def paid_amount(order: Order) -> Money | None:
 
 
 def order_email_context(order: Order, **extra) -> dict:
+    with translation.override(order.language):  # the payment purpose and VAT words, in the order's language
+        instructions = payment_instructions(order)
     lines = list(order.lines.prefetch_related("product__images"))  # the pictures shown beside each line
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
@@ -59,13 +63,14 @@ def order_email_context(order: Order, **extra) -> dict:
         "order_url": order_link_for_email(order),
         "paid_at_local": shop_local(order.paid_at),
         "paid_amount": paid_amount(order),
+        **instructions,
         **extra,
     }
 
 
 def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs) -> Email:
     is_new = key is None or not Email.objects.filter(key=key).exists()
-    email = email_queue(to=order.email, template=template, key=key, **kwargs)
+    email = email_queue(to=order.email, template=template, key=key, language=order.language, **kwargs)
     if is_new:
         events.email_queued(order=order, kind=kind, email_id=email.pk)
     return email

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop.cart import cart_lines, get_cart
@@ -35,9 +36,15 @@ from .checkout import (
 from .forms import ContactForm, DeliveryForm, PaymentForm
 from .invoice import invoice_pdf
 from .models import Order
+from .payment_instructions import payment_instructions
 
 SESSION_KEY = "checkout"
-STEPS = (("start", "Contact & address"), ("delivery", "Delivery"), ("payment", "Payment"), ("review", "Review"))
+STEPS = (
+    ("start", _("Contact & address")),
+    ("delivery", _("Delivery")),
+    ("payment", _("Payment")),
+    ("review", _("Review")),
+)
 
 
 # --- session helpers -----------------------------------------------------------------------------
@@ -62,7 +69,7 @@ def _cart_and_lines(request, *, with_pictures: bool = False):
 
 
 def _empty_cart_redirect(request):
-    messages.error(request, "Your cart is empty, so there is nothing to check out.")
+    messages.error(request, _("Your cart is empty, so there is nothing to check out."))
     return redirect("shop:cart")
 
 
@@ -106,7 +113,7 @@ def checkout_delivery(request):
         return _empty_cart_redirect(request)
     region = _region(request)
     if region is None:
-        messages.error(request, "Please enter your contact details and delivery address first.")
+        messages.error(request, _("Please enter your contact details and delivery address first."))
         return redirect("checkout:start")
     options = delivery_options(region=region)
     if request.method == "POST":
@@ -330,6 +337,7 @@ def _order_page(request, number: str, *, placed: bool):
             "refunds": refunds,
             "pay_url": pay_url,
             "placed": placed,
+            **payment_instructions(order),
         },
     )
 

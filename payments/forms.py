@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _SWIFT = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
@@ -29,19 +30,19 @@ class RefundAccountForm(forms.Form):
     """
 
     account_holder = forms.CharField(
-        label="Account holder", max_length=200, help_text="The name on the account, as the bank has it."
+        label=_("Account holder"), max_length=200, help_text=_("The name on the account, as the bank has it.")
     )
     account_number = forms.CharField(
-        label="Account number or IBAN", max_length=50, help_text="20 digits for a Russian bank, or an IBAN."
+        label=_("Account number or IBAN"), max_length=50, help_text=_("20 digits for a Russian bank, or an IBAN.")
     )
     bank_bic = forms.CharField(
-        label="BIC / SWIFT", max_length=20, help_text="9 digits for a Russian bank, or the SWIFT code."
+        label=_("BIC / SWIFT"), max_length=20, help_text=_("9 digits for a Russian bank, or the SWIFT code.")
     )
 
     def clean_account_holder(self):
         holder = " ".join(self.cleaned_data["account_holder"].split())
         if len(holder) < 3 or not re.search(r"[^\W\d_]", holder):
-            raise forms.ValidationError("Enter the account holder's full name.")
+            raise forms.ValidationError(_("Enter the account holder's full name."))
         return holder
 
     def clean_account_number(self):
@@ -51,7 +52,7 @@ class RefundAccountForm(forms.Form):
                 raise forms.ValidationError(f"A Russian account number has 20 digits; this one has {len(number)}.")
             return number
         if not iban_valid(number):
-            raise forms.ValidationError("Enter 20 digits (Russian account) or a valid IBAN.")
+            raise forms.ValidationError(_("Enter 20 digits (Russian account) or a valid IBAN."))
         return number
 
     def clean_bank_bic(self):
@@ -71,25 +72,25 @@ class RefundAccountForm(forms.Form):
 class BankTransferForm(forms.Form):
     """PAY-PREPAID-FIRST: staff record the funds credited for a bank-transfer order."""
 
-    amount = forms.DecimalField(label="Amount credited", max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    credited_on = forms.DateField(label="Date credited", widget=forms.DateInput(attrs={"type": "date"}))
-    reference = forms.CharField(label="Transfer reference", max_length=100)
+    amount = forms.DecimalField(label=_("Amount credited"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    credited_on = forms.DateField(label=_("Date credited"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Transfer reference"), max_length=100)
 
     def clean_credited_on(self):
         day = self.cleaned_data["credited_on"]
         if day > timezone.localdate():
-            raise forms.ValidationError("The funds cannot be credited in the future.")
+            raise forms.ValidationError(_("The funds cannot be credited in the future."))
         return day
 
 
 class RefundSentForm(forms.Form):
     """Staff made the refund transfer (or card refund at the terminal) and record its reference."""
 
-    reference = forms.CharField(label="Transfer reference", max_length=100)
+    reference = forms.CharField(label=_("Transfer reference"), max_length=100)
 
 
 class RefundIssueForm(forms.Form):
     """Staff refund part or all of what was paid (PAY-REFUND-SAME-WAY decides how)."""
 
-    amount = forms.DecimalField(label="Amount", max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    reason = forms.CharField(label="Reason", max_length=300)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)

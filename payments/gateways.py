@@ -114,6 +114,8 @@ def paypal_order_body(*, order, payment, return_url: str, cancel_url: str, brand
             "paypal": {
                 "experience_context": {
                     "brand_name": brand_name[:127],
+                    # PayPal's pages speak the language the customer ordered in.
+                    "locale": {"ru": "ru-RU"}.get(order.language, "en-US"),
                     "shipping_preference": "NO_SHIPPING",
                     "user_action": "PAY_NOW",
                     "landing_page": landing,

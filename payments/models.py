@@ -6,6 +6,7 @@ what was captured (PAY-REFUND-SAME-WAY): ``payment_refunded_le_captured``.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from encrypted_fields.fields import EncryptedCharField
 
@@ -15,20 +16,20 @@ from shop.models import PaymentMethod
 
 class Gateway(models.TextChoices):
     PAYPAL = "paypal", "PayPal"  # PayPal wallet and bank cards online (PayPal processes the card)
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    COURIER = "courier", "Paid to the courier"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    COURIER = "courier", _("Paid to the courier")
 
 
 class PaymentStatus(models.TextChoices):
-    CREATED = "created", "Created, waiting for the customer"
-    APPROVED = "approved", "Approved by the customer, not captured yet"
-    PENDING = "pending", "Captured, pending at the gateway"
-    COMPLETED = "completed", "Completed"
-    DENIED = "denied", "Denied"
-    FAILED = "failed", "Failed or expired"
-    REVIEW = "review", "Held for staff review"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
+    CREATED = "created", _("Created, waiting for the customer")
+    APPROVED = "approved", _("Approved by the customer, not captured yet")
+    PENDING = "pending", _("Captured, pending at the gateway")
+    COMPLETED = "completed", _("Completed")
+    DENIED = "denied", _("Denied")
+    FAILED = "failed", _("Failed or expired")
+    REVIEW = "review", _("Held for staff review")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 #: Not confirmed yet: the reconciliation looks these up at PayPal (PAY-PAYPAL).
@@ -99,20 +100,20 @@ class Payment(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    AWAITING_BANK_DETAILS = "awaiting_bank_details", "Waiting for the customer's bank account"
-    PENDING = "pending", "Pending (to be transferred / pending at the gateway)"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    REQUESTED = "requested", _("Requested")
+    AWAITING_BANK_DETAILS = "awaiting_bank_details", _("Waiting for the customer's bank account")
+    PENDING = "pending", _("Pending (to be transferred / pending at the gateway)")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class RefundWay(models.TextChoices):
     """PAY-REFUND-SAME-WAY: back through PayPal (PayPal and cards) or to a bank account (COD, transfer)."""
 
-    PAYPAL = "paypal", "PayPal / card refund"
-    BANK_ACCOUNT = "bank_account", "Transfer to the customer's bank account"
+    PAYPAL = "paypal", _("PayPal / card refund")
+    BANK_ACCOUNT = "bank_account", _("Transfer to the customer's bank account")
     # Card paid to the courier: staff refund it to the card through the acquiring bank's terminal.
-    CARD_TERMINAL = "card_terminal", "Card refund through the acquiring terminal"
+    CARD_TERMINAL = "card_terminal", _("Card refund through the acquiring terminal")
 
 
 class Refund(models.Model):
@@ -218,9 +219,9 @@ class BankTransferOrder(Order):
 
 # --- PayPal trackers (SHIP-NOTICES; written when shipping.services.shipments sends a tracked parcel) --
 class PayPalTrackerStatus(models.TextChoices):
-    PENDING = "pending", "Pending: to be added at PayPal"
-    ADDED = "added", "Added at PayPal"
-    FAILED = "failed", "Refused by PayPal"
+    PENDING = "pending", _("Pending: to be added at PayPal")
+    ADDED = "added", _("Added at PayPal")
+    FAILED = "failed", _("Refused by PayPal")
 
 
 class PayPalTracker(models.Model):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,19 +54,21 @@ def paypal_return(request):
     except paypal.PayPalUnavailable:
         messages.warning(
             request,
-            "PayPal has not confirmed your payment yet. We will confirm it shortly and e-mail you; "
-            "there is no need to pay again.",
+            _(
+                "PayPal has not confirmed your payment yet. We will confirm it shortly and e-mail you; "
+                "there is no need to pay again."
+            ),
         )
         return redirect(payment.order.get_absolute_url())
     status = payment.status
     if status in {payment.Status.COMPLETED, payment.Status.PARTIALLY_REFUNDED, payment.Status.REFUNDED}:
-        messages.success(request, "Payment received. Thank you!")
+        messages.success(request, _("Payment received. Thank you!"))
     elif status in {payment.Status.PENDING, payment.Status.REVIEW}:
-        messages.info(request, "Payment received by PayPal; we will confirm it shortly and e-mail you.")
+        messages.info(request, _("Payment received by PayPal; we will confirm it shortly and e-mail you."))
     elif status in {payment.Status.CREATED, payment.Status.APPROVED}:
-        messages.warning(request, "The payment is not completed yet. Please try again.")
+        messages.warning(request, _("The payment is not completed yet. Please try again."))
     else:
-        messages.error(request, "PayPal did not accept the payment. You can try again.")
+        messages.error(request, _("PayPal did not accept the payment. You can try again."))
     return redirect(payment.order.get_absolute_url())
 
 
@@ -75,7 +78,7 @@ def paypal_cancel(request):
     payment = _payment_for_browser(request)
     messages.info(
         request,
-        "You cancelled the payment at PayPal. Your order is waiting for it: press “Pay with PayPal” to try again.",
+        _("You cancelled the payment at PayPal. Your order is waiting for it: press “Pay with PayPal” to try again."),
     )
     return redirect(payment.order.get_absolute_url())
 
@@ -130,7 +133,7 @@ def refund_account(request, number):
                 bic=form.cleaned_data["bank_bic"],
                 actor=request.user if request.user.is_authenticated else None,
             )
-            messages.success(request, "Thank you. We will transfer the refund to this account and e-mail you.")
+            messages.success(request, _("Thank you. We will transfer the refund to this account and e-mail you."))
             return redirect(order.get_absolute_url())
     else:
         form = RefundAccountForm()

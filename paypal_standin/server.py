@@ -45,8 +45,11 @@ import json
 import re
 import threading
 import traceback
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from shop.money import format_money
 
 from . import signing, webhooks
 from .state import ApiError, ControlError, Delivery, Response, StandinState, now_iso, transmission_headers
@@ -325,10 +328,14 @@ class StandinHandler(BaseHTTPRequestHandler):
         with self.state.lock:
             order = self.state.orders.get(token)
             snapshot = self.state.order_snapshot(token) if order else None
+            requested = (order or {}).get("payment_source_requested") or {}
         if snapshot is None:
             self._send_page(404, "Order not found", "<p>This PayPal checkout link is not valid.</p>")
             return
-        self._send_page(200, "Pay with PayPal", approval_page(snapshot))
+        experience = (requested.get("paypal") or {}).get("experience_context") or {}
+        card = experience.get("landing_page") == "GUEST_CHECKOUT"
+        title = "Pay by bank card (processed by PayPal)" if card else "Pay with PayPal"
+        self._send_page(200, title, approval_page(snapshot, experience=experience))
 
     def _form_token(self) -> str:
         form = parse_qs(self.raw_body.decode("utf-8", "replace"))
@@ -480,11 +487,21 @@ button.cancel {{ background: #fff; color: #0070ba; }}
 """
 
 
-def approval_page(order: dict) -> str:
+def approval_page(order: dict, *, experience: dict | None = None) -> str:
+    """The buyer's page: the amount written as the shop writes it in the buyer's language (PayPal formats
+    by the ``experience_context.locale`` the merchant sends), and for a card payment who processes it."""
+    experience = experience or {}
     unit = order["purchase_units"][0]
     amount = unit["amount"]
-    total = sum(float(u["amount"]["value"]) for u in order["purchase_units"])
-    value = amount["value"] if len(order["purchase_units"]) == 1 else f"{total:.2f}"
+    total = sum(Decimal(u["amount"]["value"]) for u in order["purchase_units"])
+    shown = format_money(total, amount["currency_code"], language=experience.get("locale") or "en")
+    card = ""
+    if experience.get("landing_page") == "GUEST_CHECKOUT":
+        brand = html.escape(experience.get("brand_name") or "the shop")
+        card = (
+            '<p data-testid="processor">Your bank card is processed by PayPal on behalf of '
+            f"{brand}; the shop never sees the card number. You do not need a PayPal account.</p>"
+        )
     payee = unit.get("payee", {}).get("email_address", "")
     description = unit.get("description") or unit.get("invoice_id") or unit.get("reference_id")
     token = html.escape(order["id"])
@@ -498,7 +515,8 @@ def approval_page(order: dict) -> str:
     else:
         actions = f"<p>This payment is already {html.escape(order['status'].lower())}.</p>"
     return f"""<p>Review your payment</p>
-<p class="amount" data-testid="amount">{html.escape(value)} {html.escape(amount["currency_code"])}</p>
+<p class="amount" data-testid="amount">{html.escape(shown)}</p>
+{card}
 <dl>
 <dt>Pay to</dt><dd data-testid="payee">{html.escape(payee)}</dd>
 <dt>For</dt><dd>{html.escape(str(description))}</dd>

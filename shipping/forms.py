@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Order
 from shop.models import DeliveryMethod
@@ -16,31 +17,35 @@ _NOTE = {"required": False, "max_length": 300, "widget": forms.TextInput(attrs={
 
 def _when() -> forms.DateTimeField:
     return forms.DateTimeField(
-        label="When", required=False, help_text="Leave empty for now. Shop time, e.g. 2026-06-05 14:30."
+        label=_("When"), required=False, help_text=_("Leave empty for now. Shop time, e.g. 2026-06-05 14:30.")
     )
 
 
 class HandoverForm(forms.Form):
     """DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK; one "refused" field per order line in the parcel."""
 
-    recipient_kind = forms.ChoiceField(label="Received by", choices=RecipientKind.choices)
+    recipient_kind = forms.ChoiceField(label=_("Received by"), choices=RecipientKind.choices)
     recipient_name = forms.CharField(
-        label="Recipient's name",
+        label=_("Recipient's name"),
         required=False,
         max_length=200,
-        help_text="Required unless the customer received it. For a person with the order number: the name they gave.",
+        help_text=_(
+            "Required unless the customer received it. For a person with the order number: the name they gave."
+        ),
     )
     id_document_type = forms.ChoiceField(
-        label="Identity document", choices=[("", "—"), *IdDocumentType.choices], required=False
+        label=_("Identity document"), choices=[("", "—"), *IdDocumentType.choices], required=False
     )
     id_document_number = forms.CharField(
-        label="Document number",
+        label=_("Document number"),
         required=False,
         max_length=64,
-        help_text="Prepaid orders only (DLV-ID-CHECK). Stored encrypted; shown masked.",
+        help_text=_("Prepaid orders only (DLV-ID-CHECK). Stored encrypted; shown masked."),
     )
-    id_document_checked = forms.BooleanField(label="Identity document checked (card paid at the door)", required=False)
-    card_unnamed = forms.BooleanField(label="The card paid at the door carries no name", required=False)
+    id_document_checked = forms.BooleanField(
+        label=_("Identity document checked (card paid at the door)"), required=False
+    )
+    card_unnamed = forms.BooleanField(label=_("The card paid at the door carries no name"), required=False)
     at = _when()
     note = forms.CharField(**_NOTE)
 
@@ -73,8 +78,8 @@ class FailureForm(forms.Form):
 class AwaitingCollectionForm(forms.Form):
     """DLV-ACCEPT-14D: the moment it arrived starts the collection window."""
 
-    at = forms.DateTimeField(label="Arrived", required=False, help_text="Leave empty for now.")
-    pickup_point = forms.CharField(label="Pick-up point", required=False, max_length=300)
+    at = forms.DateTimeField(label=_("Arrived"), required=False, help_text=_("Leave empty for now."))
+    pickup_point = forms.CharField(label=_("Pick-up point"), required=False, max_length=300)
     note = forms.CharField(**_NOTE)
 
 
@@ -84,7 +89,7 @@ class RedeliveryForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[(REDELIVERY, "Re-delivery after a failed attempt"), (ADDRESS_CHANGE, "Address change")]
     )
-    address = forms.CharField(required=False, max_length=300, help_text="Address change only.")
+    address = forms.CharField(required=False, max_length=300, help_text=_("Address change only."))
     city = forms.CharField(required=False, max_length=120)
     postcode = forms.CharField(required=False, max_length=20)
 
@@ -96,7 +101,7 @@ class ShipmentCreateForm(forms.Form):
     tracking_number = forms.CharField(
         required=False,
         max_length=60,
-        help_text="Required for express couriers; checked against the carrier's format.",
+        help_text=_("Required for express couriers; checked against the carrier's format."),
     )
 
     def __init__(self, *args, order: Order, **kwargs):

@@ -13,6 +13,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from encrypted_fields.fields import EncryptedCharField
 
@@ -67,14 +68,14 @@ class FulfilmentPartner(models.Model):
 
 class ShipmentStatus(models.TextChoices):
     # The allowed moves are in shipping/lifecycle.py (one table).
-    SHIPPED = "shipped", "On its way"
-    AWAITING_COLLECTION = "awaiting_collection", "Waiting at the pick-up point"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Delivery failed"
-    NOT_COLLECTED = "not_collected", "Not collected in time"
-    REFUSED = "refused", "Refused"
+    SHIPPED = "shipped", _("On its way")
+    AWAITING_COLLECTION = "awaiting_collection", _("Waiting at the pick-up point")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Delivery failed")
+    NOT_COLLECTED = "not_collected", _("Not collected in time")
+    REFUSED = "refused", _("Refused")
     # DLV-LOST: the carrier confirmed the loss, or the shop gave a late parcel up and sent it again (DLV-LATE).
-    LOST = "lost", "Lost in transit"
+    LOST = "lost", _("Lost in transit")
 
 
 class Shipment(models.Model):
@@ -157,15 +158,15 @@ class ShipmentLine(models.Model):
 
 # --- SHIP-STOCKOUT: the customer's choice when items are unavailable (shipping/services/stockout.py) ---
 class StockoutChoice(models.TextChoices):
-    CANCEL_ALL = "cancel_all", "Cancel the whole order"
-    CANCEL_MISSING = "cancel_missing", "Cancel the unavailable items, send the rest"
-    SPLIT = "split", "Send what is available now, the rest later"
+    CANCEL_ALL = "cancel_all", _("Cancel the whole order")
+    CANCEL_MISSING = "cancel_missing", _("Cancel the unavailable items, send the rest")
+    SPLIT = "split", _("Send what is available now, the rest later")
 
 
 class StockoutVia(models.TextChoices):
-    LINK = "link", "Link in the e-mail"
-    PHONE = "phone", "By phone (recorded by staff)"
-    TIMEOUT = "timeout", "No answer in time"
+    LINK = "link", _("Link in the e-mail")
+    PHONE = "phone", _("By phone (recorded by staff)")
+    TIMEOUT = "timeout", _("No answer in time")
 
 
 class StockShortage(models.Model):
@@ -205,25 +206,25 @@ class StockShortage(models.Model):
 # Written only by shipping/services/delivery.py.
 # =============================================================================================
 class DeliveryOutcome(models.TextChoices):
-    DELIVERED = "delivered", "Handed over"
-    FAILED = "failed", "Delivery failed"
-    AWAITING_COLLECTION = "awaiting_collection", "Arrived at a pick-up point"
+    DELIVERED = "delivered", _("Handed over")
+    FAILED = "failed", _("Delivery failed")
+    AWAITING_COLLECTION = "awaiting_collection", _("Arrived at a pick-up point")
 
 
 class AttemptSource(models.TextChoices):
-    STAFF = "staff", "Staff"
-    PARTNER = "partner", "Courier partner (callback)"
+    STAFF = "staff", _("Staff")
+    PARTNER = "partner", _("Courier partner (callback)")
 
 
 class FailureCause(models.TextChoices):
     """DLV-FAILED: why a delivery failed. ``BEYOND_SHOP_CONTROL`` says which count for PAY-COD-RESTRICT (b)."""
 
-    CUSTOMER_ABSENT = "customer_absent", "Customer absent"
-    REFUSED_PARCEL = "refused_parcel", "Customer refused the parcel"
-    WRONG_ADDRESS = "wrong_address", "Wrong or incomplete address"
-    CUSTOMER_UNREACHABLE = "customer_unreachable", "Customer not reachable by phone"
-    CARRIER_FAULT = "carrier_fault", "Carrier's fault"
-    DAMAGED_IN_TRANSIT = "damaged_in_transit", "Damaged in transit"
+    CUSTOMER_ABSENT = "customer_absent", _("Customer absent")
+    REFUSED_PARCEL = "refused_parcel", _("Customer refused the parcel")
+    WRONG_ADDRESS = "wrong_address", _("Wrong or incomplete address")
+    CUSTOMER_UNREACHABLE = "customer_unreachable", _("Customer not reachable by phone")
+    CARRIER_FAULT = "carrier_fault", _("Carrier's fault")
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", _("Damaged in transit")
 
 
 #: PAY-COD-RESTRICT (b), SHIP-ADDRESS-CHANGE ("a wrong or incomplete address is the customer's risk"):
@@ -241,19 +242,19 @@ BEYOND_SHOP_CONTROL = frozenset(
 class RecipientKind(models.TextChoices):
     """DLV-HANDOVER: who received the parcel."""
 
-    CUSTOMER = "customer", "The customer"
-    NAMED_RECIPIENT = "named_recipient", "The named recipient"
+    CUSTOMER = "customer", _("The customer")
+    NAMED_RECIPIENT = "named_recipient", _("The named recipient")
     # Cash orders only: a person who gave the order number and the recipient's name and paid in full.
-    ORDER_NUMBER_HOLDER = "order_number_holder", "A person with the order number (cash order, paid in full)"
+    ORDER_NUMBER_HOLDER = "order_number_holder", _("A person with the order number (cash order, paid in full)")
 
 
 class IdDocumentType(models.TextChoices):
     """DLV-ID-CHECK: the document the recipient of a prepaid order showed."""
 
-    PASSPORT = "passport", "Passport"
-    FOREIGN_PASSPORT = "foreign_passport", "International passport"
-    DRIVING_LICENCE = "driving_licence", "Driving licence"
-    OTHER = "other", "Other identity document"
+    PASSPORT = "passport", _("Passport")
+    FOREIGN_PASSPORT = "foreign_passport", _("International passport")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    OTHER = "other", _("Other identity document")
 
 
 def mask_document_number(number: str) -> str:
@@ -454,10 +455,10 @@ class WorkQueueOrder(Order):
 class ShipByState(models.TextChoices):
     """Where an open order stands against its ship-by moment (shipping.services.queue.QueueClock.state_of)."""
 
-    ON_TRACK = "on_track", "On track"
-    DUE_TODAY = "due_today", "Due today"
-    AT_RISK = "at_risk", "At risk"
-    OVERDUE = "overdue", "Overdue"
+    ON_TRACK = "on_track", _("On track")
+    DUE_TODAY = "due_today", _("Due today")
+    AT_RISK = "at_risk", _("At risk")
+    OVERDUE = "overdue", _("Overdue")
 
 
 class ShipByAlert(models.Model):
@@ -486,8 +487,8 @@ class ShipByAlert(models.Model):
 
 
 class PartnerNoticeStatus(models.TextChoices):
-    PENDING = "pending", "Not answered yet"
-    DELIVERED = "delivered", "Delivered (partner answered 2xx)"
+    PENDING = "pending", _("Not answered yet")
+    DELIVERED = "delivered", _("Delivered (partner answered 2xx)")
 
 
 class PartnerNotice(models.Model):

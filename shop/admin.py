@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from modeltranslation.admin import TranslationAdmin
 from sorl.thumbnail.admin import AdminImageMixin
 
 from .admin_tools import ReadOnlyAdminMixin
@@ -41,6 +42,28 @@ class PolicyAdmin(admin.ModelAdmin):
             {
                 "fields": ["shop_name", "legal_name", "shop_address", "shop_email", "shop_phone", "currency"],
                 "description": "How the shop presents itself on its pages, in e-mails and on invoices.",
+            },
+        ),
+        (
+            "Seller's legal details and VAT",
+            {
+                "fields": ["seller_inn", "seller_kpp", "seller_ogrn", "vat_rate", "vat_exempt_reason"],
+                "description": "Printed on every invoice with the legal name and postal address above.",
+            },
+        ),
+        (
+            "Bank details for bank transfers",
+            {
+                "fields": [
+                    "bank_recipient",
+                    "bank_account",
+                    "bank_name",
+                    "bank_bic",
+                    "bank_correspondent_account",
+                ],
+                "description": "A customer paying by bank transfer sees these, with the payment purpose and a QR "
+                "code their banking app reads (GOST R 56042-2014), on the order page, in the acknowledgement "
+                "and on the invoice. The recipient's INN and KPP are the seller's.",
             },
         ),
         (
@@ -143,7 +166,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(TranslationAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -176,7 +199,7 @@ class ProductImageInline(AdminImageMixin, admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TranslationAdmin):
     form = ProductAdminForm
     inlines = [ProductImageInline]
     list_display = ["name", "sku", "category", "price", "stock", "is_active", "warranty_months"]
@@ -189,7 +212,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(TranslationAdmin):
     list_display = ["name", "code", "in_territory"]
     list_filter = ["in_territory"]
     search_fields = ["name", "code"]
@@ -218,7 +241,7 @@ class DeliveryRateInline(TerritoryRegionMixin, admin.TabularInline):
 
 
 @admin.register(DeliveryMethod)
-class DeliveryMethodAdmin(admin.ModelAdmin):
+class DeliveryMethodAdmin(TranslationAdmin):
     list_display = [
         "name",
         "code",
@@ -228,9 +251,10 @@ class DeliveryMethodAdmin(admin.ModelAdmin):
         "delivery_days_min",
         "delivery_days_max",
         "requires_tracking",
+        "collects_payment",
         "position",
     ]
-    list_filter = ["is_active", "requires_tracking"]
+    list_filter = ["is_active", "requires_tracking", "collects_payment"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [DeliveryRateInline]
 

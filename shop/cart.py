@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import ngettext
 from djmoney.money import Money
 
 from .locks import lock_cart, lock_cart_line
@@ -32,7 +33,7 @@ class CartSummary:
 
     @property
     def label(self) -> str:
-        return f"{self.count} item{'s' if self.count != 1 else ''}"
+        return ngettext("%(count)d item", "%(count)d items", self.count) % {"count": self.count}
 
 
 # --- reads ------------------------------------------------------------------------------------

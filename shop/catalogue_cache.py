@@ -26,6 +26,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.translation import get_language
 
 VERSION_KEY = "catalogue:version"
 _CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -69,7 +70,8 @@ def cached_page(view):
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
         # The minute is part of the key: the product page's delivery promise moves with the clock
         # (business hours, cut-offs at a whole minute), so no page outlives the minute it was made in.
-        key = f"catalogue:page:{_version()}:{timezone.now():%Y%m%d%H%M}:{path}"
+        # The language too: LocaleMiddleware chose it from the visitor's cookie or browser (issue #12).
+        key = f"catalogue:page:{_version()}:{get_language()}:{timezone.now():%Y%m%d%H%M}:{path}"
         hit = cache.get(key)
         if hit is not None:
             content_type, body = hit

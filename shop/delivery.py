@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import ngettext
 from djmoney.money import Money
 
 from .calendar import BusinessCalendar
@@ -34,8 +35,11 @@ class DeliveryOption:
     @property
     def window_label(self) -> str:
         if self.days_min == self.days_max:
-            return f"{self.days_max} business day{'s' if self.days_max != 1 else ''}"
-        return f"{self.days_min}–{self.days_max} business days"
+            return ngettext("%(days)d business day", "%(days)d business days", self.days_max) % {"days": self.days_max}
+        return ngettext("%(low)d–%(high)d business day", "%(low)d–%(high)d business days", self.days_max) % {
+            "low": self.days_min,
+            "high": self.days_max,
+        }
 
 
 def _rates(region: Region):

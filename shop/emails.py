@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from .email_delivery import SecretLink, register_attachment_builder, register_link_builder
 from .models import Email, Policy
@@ -28,24 +29,29 @@ def email_queue(
     key: str | None = None,
     attachment_builder: str = "",
     attachment_ref: str = "",
+    language: str | None = None,
 ) -> Email:
     """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message.
 
     ``key`` makes it idempotent: a second call with the same key returns the first e-mail.
     A ``SecretLink`` in the context is stored as a placeholder and signed only when the message is sent.
+    ``language`` (an order's) writes the message in it, whatever language the request or task runs in.
     """
     if key:
         existing = Email.objects.filter(key=key).first()
         if existing:
             return existing
     context = {"policy": Policy.load(), "site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+        body_text = render_to_string(f"emails/{template}.txt", context)
+        body_html = render_to_string(f"emails/{template}.html", context)
     email = Email.objects.create(
         key=key,
         to=to,
         subject=subject,
-        body_text=render_to_string(f"emails/{template}.txt", context),
-        body_html=render_to_string(f"emails/{template}.html", context),
+        body_text=body_text,
+        body_html=body_html,
         attachment_builder=attachment_builder,
         attachment_ref=str(attachment_ref),
     )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from .models import Address, PaymentMethod, Product, Region
 
-PHONE_HELP = "With the country code, or a Russian number such as 8 916 123-45-67."
+PHONE_HELP = _("With the country code, or a Russian number such as 8 916 123-45-67.")
 
 
-def phone_field(*, required: bool = True, label: str = "Phone") -> PhoneNumberField:
+def phone_field(*, required: bool = True, label: str = _("Phone")) -> PhoneNumberField:
     """ORD-FIELDS: the one phone field of every form (django-phonenumber-field, numbers without a country
     code read as PHONENUMBER_DEFAULT_REGION); the cleaned value is a PhoneNumber (``.as_e164``)."""
     return PhoneNumberField(
@@ -21,8 +22,8 @@ def phone_field(*, required: bool = True, label: str = "Phone") -> PhoneNumberFi
         help_text=PHONE_HELP,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         error_messages={
-            "required": "Please enter a phone number the courier can call.",
-            "invalid": "This does not look like a phone number. Please check the digits and the country code.",
+            "required": _("Please enter a phone number the courier can call."),
+            "invalid": _("This does not look like a phone number. Please check the digits and the country code."),
         },
     )
 
@@ -71,7 +72,7 @@ class RegisterForm(UserCreationForm):
     or e-mail is taken is answered by e-mail to the address given (``shop.accounts.customer_register``).
     """
 
-    email = forms.EmailField(label="E-mail", help_text="Order confirmations and password resets are sent here.")
+    email = forms.EmailField(label=_("E-mail"), help_text=_("Order confirmations and password resets are sent here."))
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -94,8 +95,8 @@ class ProductAdminForm(forms.ModelForm):
         choices=PaymentMethod.choices,
         widget=forms.CheckboxSelectMultiple,
         required=True,
-        error_messages={"required": "Tick at least one payment method: a product must be payable somehow."},
-        help_text="Checkout offers only the methods that every product in the cart allows.",
+        error_messages={"required": _("Tick at least one payment method: a product must be payable somehow.")},
+        help_text=_("Checkout offers only the methods that every product in the cart allows."),
     )
 
     class Meta:

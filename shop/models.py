@@ -4,21 +4,30 @@ from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from phonenumber_field.modelfields import PhoneNumberField
+
+
+def digits(low: int, high: int | None = None) -> RegexValidator:
+    """A validator for Russian registration and bank numbers: only digits, ``low`` (or ``low``/``high``) of them."""
+    counts = f"{low}" if high is None else f"{low},{high}"
+    what = f"{low}" if high is None else f"{low} to {high}"
+    return RegexValidator(rf"^\d{{{counts}}}$", f"Only digits, {what} of them.")
 
 
 class PaymentMethod(models.TextChoices):
     """PAY-METHODS-PER-PRODUCT: the methods a product may allow."""
 
-    PAYPAL = "paypal", "PayPal"
-    CARD_ONLINE = "card_online", "Bank card online"
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CASH_COURIER = "cash_courier", "Cash to the courier"
-    CARD_COURIER = "card_courier", "Card to the courier"
+    PAYPAL = "paypal", _("PayPal")
+    CARD_ONLINE = "card_online", _("Bank card online")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CASH_COURIER = "cash_courier", _("Cash to the courier")
+    CARD_COURIER = "card_courier", _("Card to the courier")
 
 
 #: Paid at the door (PAY-PREPAY-THRESHOLD and PAY-COD-RESTRICT withdraw these).
@@ -229,6 +238,79 @@ class Policy(models.Model):
         default=3,
         help_text="The customer is e-mailed this many days before a parcel waiting for them must be collected.",
     )
+    # The seller's legal details and VAT, printed on every invoice (issue #12).
+    seller_inn = models.CharField(
+        "seller's INN",
+        max_length=12,
+        default="7701234567",
+        validators=[digits(10, 12)],
+        help_text="The seller's taxpayer number (10 digits for a company, 12 for a sole trader), on invoices "
+        "and in the payment QR code.",
+    )
+    seller_kpp = models.CharField(
+        "seller's KPP",
+        max_length=9,
+        blank=True,
+        default="770101001",
+        validators=[digits(9)],
+        help_text="The seller's tax registration reason code (9 digits); empty for a sole trader.",
+    )
+    seller_ogrn = models.CharField(
+        "seller's OGRN",
+        max_length=15,
+        default="1207700123456",
+        validators=[digits(13, 15)],
+        help_text="The state registration number (OGRN, or OGRNIP for a sole trader).",
+    )
+    vat_rate = models.DecimalField(
+        "VAT rate (%)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The VAT included in the prices, in percent. Leave empty when VAT is not charged and give the "
+        "reason below.",
+    )
+    vat_exempt_reason = models.CharField(
+        "why VAT is not charged",
+        max_length=200,
+        blank=True,
+        default="simplified tax system, art. 346.11 of the Tax Code of the Russian Federation",
+        help_text="Printed on invoices after \u201cVAT not charged\u201d when no VAT rate is set.",
+    )
+    # Where a bank-transfer customer sends the money: the order page, the acknowledgement, the invoice
+    # and the payment QR code (GOST R 56042-2014) show these.
+    bank_recipient = models.CharField(
+        "recipient",
+        max_length=160,
+        default="ООО «Алатырь»",
+        help_text="The account holder's name exactly as the bank knows it.",
+    )
+    bank_account = models.CharField(
+        "settlement account",
+        max_length=20,
+        default="40702810900000012345",
+        validators=[digits(20)],
+        help_text="The 20-digit account the customer transfers the money to.",
+    )
+    bank_name = models.CharField(
+        "bank",
+        max_length=160,
+        default="ПАО Сбербанк",
+        help_text="The bank that holds the account, as the customer's bank will look it up.",
+    )
+    bank_bic = models.CharField(
+        "BIC", max_length=9, default="044525225", validators=[digits(9)], help_text="The bank's 9-digit BIC."
+    )
+    bank_correspondent_account = models.CharField(
+        "correspondent account",
+        max_length=20,
+        default="30101810400000000225",
+        validators=[digits(20)],
+        help_text="The bank's 20-digit correspondent account.",
+    )
     # DLV-LATE
     late_parcel_margin_days = models.PositiveSmallIntegerField(
         "open a late-parcel investigation this many business days after the expected window",
@@ -305,6 +387,10 @@ class Policy(models.Model):
         memo = _policy_memo.get()
         if memo is not None:
             memo["policy"] = self
+
+    def clean(self):
+        if self.vat_rate is None and not self.vat_exempt_reason.strip():
+            raise ValidationError({"vat_exempt_reason": "Give the reason VAT is not charged, or set a VAT rate."})
 
     @classmethod
     def load(cls) -> "Policy":
@@ -445,6 +531,12 @@ class DeliveryMethod(models.Model):
     delivery_days_min = models.PositiveSmallIntegerField(validators=[MinValueValidator(0)])
     delivery_days_max = models.PositiveSmallIntegerField()
     requires_tracking = models.BooleanField(default=False)
+    collects_payment = models.BooleanField(
+        "can collect money at the door",
+        default=True,
+        help_text="The carrier takes cash or a card at the door (Russian Post, the shop's courier). Checkout offers "
+        "cash or card to the courier only with methods that can.",
+    )
     tracking_url_pattern = models.CharField(
         max_length=300, blank=True, help_text="Use {number} where the tracking number goes."
     )
@@ -547,9 +639,9 @@ class Email(models.Model):
     """The outbox: every message the shop sends is stored first, then sent by a Celery task."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     # A stable key ("order-ack:42") makes queuing idempotent: the same message is never queued twice.
     key = models.CharField(max_length=120, unique=True, null=True, blank=True)

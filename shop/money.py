@@ -27,3 +27,38 @@ def money(amount, currency=None) -> Money:
     if isinstance(amount, Money):
         return Money(quantize(amount.amount, amount.currency), amount.currency)
     return Money(quantize(amount, currency), currency)
+
+
+#: How each language writes an amount (CLDR patterns, Babel's syntax). Russian is Babel's own
+#: (``12 990,00 ₽``, no-break spaces); English writes the ISO code and a space (``RUB 12,990.00``),
+#: which Babel's ``en`` pattern would glue to the number (``RUB12,990.00``).
+MONEY_PATTERNS = {"ru": None, "en": "¤¤ #,##0.00"}
+DEFAULT_MONEY_LANGUAGE = "en"
+
+
+def _language(language: str | None) -> str:
+    if language is None:
+        from django.utils import translation
+
+        language = translation.get_language() or DEFAULT_MONEY_LANGUAGE
+    language = language.split("-")[0].split("_")[0].lower()
+    return language if language in MONEY_PATTERNS else DEFAULT_MONEY_LANGUAGE
+
+
+def format_money(value, currency=None, *, language: str | None = None) -> str:
+    """The one way an amount is written, per language: ``12 990,00 ₽`` (ru), ``RUB 12,990.00`` (en).
+
+    ``value`` is a ``Money`` or a number with ``currency``. ``language`` defaults to the active
+    Django language. Pages, e-mails, PDFs, the admin (djmoney's ``Money.__str__`` calls this, see
+    ``ShopConfig.ready``) and the PayPal stand-in's approval page all write money through here.
+    """
+    from babel.numbers import format_currency
+
+    if hasattr(value, "currency") and hasattr(value, "amount"):
+        amount, code = value.amount, str(value.currency)
+    else:
+        amount, code = value, str(currency)
+    language = _language(language)
+    return format_currency(
+        quantize(amount, code), code, format=MONEY_PATTERNS[language], locale=language, currency_digits=True
+    )

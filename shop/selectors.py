@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext, ngettext
 
 from .filters import ProductFilter
 from .models import Category, Product, ProductImage
@@ -38,7 +39,9 @@ def product_get(*, slug: str) -> Product:
 def stock_status(product: Product) -> tuple[str, str]:
     """(css class, text) for the product's stock, as the customer sees it."""
     if product.stock <= 0:
-        return "stock-out", "Out of stock"
+        return "stock-out", gettext("Out of stock")
     if product.stock <= LOW_STOCK:
-        return "stock-low", f"Only {product.stock} left"
-    return "stock-in", "In stock"
+        return "stock-low", ngettext("Only %(count)d left", "Only %(count)d left", product.stock) % {
+            "count": product.stock
+        }
+    return "stock-in", gettext("In stock")

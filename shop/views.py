@@ -14,6 +14,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import cart as cart_services
@@ -136,9 +137,13 @@ def cart_add(request: HttpRequest) -> HttpResponse:
             request=request, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity", "1")
         )
     except cart_services.CartError as error:
-        messages.error(request, f"Not added: {error}")
+        messages.error(request, _("Not added: %(error)s") % {"error": error})
         return _back(request, reverse("shop:cart"))
-    messages.success(request, f"“{line.product.name}” is in your cart (quantity {line.quantity}).")
+    messages.success(
+        request,
+        _("“%(name)s” is in your cart (quantity %(quantity)s).")
+        % {"name": line.product.name, "quantity": line.quantity},
+    )
     return _back(request, reverse("shop:cart"))
 
 
@@ -149,9 +154,12 @@ def cart_update(request: HttpRequest) -> HttpResponse:
             request=request, product_id=request.POST.get("product_id"), quantity=request.POST.get("quantity")
         )
     except cart_services.CartError as error:
-        messages.error(request, f"Not updated: {error}")
+        messages.error(request, _("Not updated: %(error)s") % {"error": error})
     else:
-        messages.success(request, f"Quantity of “{line.product.name}” is now {line.quantity}.")
+        messages.success(
+            request,
+            _("Quantity of “%(name)s” is now %(quantity)s.") % {"name": line.product.name, "quantity": line.quantity},
+        )
     return redirect("shop:cart")
 
 
@@ -160,9 +168,9 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     try:
         cart_services.cart_remove(request=request, product_id=request.POST.get("product_id"))
     except cart_services.CartError as error:
-        messages.error(request, f"Not removed: {error}")
+        messages.error(request, _("Not removed: %(error)s") % {"error": error})
     else:
-        messages.success(request, "Removed from your cart.")
+        messages.success(request, _("Removed from your cart."))
     return redirect("shop:cart")
 
 

@@ -93,4 +93,5 @@ def test_dockerfile_has_weasyprint_libraries_and_runs_unprivileged():
         assert package in dockerfile
     assert "pip install -c requirements.lock ." in dockerfile
     assert "collectstatic" in dockerfile
+    assert "gettext" in dockerfile and "compilemessages" in dockerfile  # the Russian .mo (issue #12)
     assert re.search(r"^USER shop$", dockerfile, re.M)

@@ -137,6 +137,7 @@ def payment_record_at_door(
         ledger.order_payment_status_recompute(order=order)
         email_queue(
             to=order.email,
+            language=order.language,
             template="payment_received",
             context={"order": order, "payment": payment, "order_url": order_link_for_email(order)},
             key=f"payment-received:{payment.pk}",

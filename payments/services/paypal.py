@@ -254,6 +254,7 @@ def _payment_failed_locked(payment: Payment, *, status: str, reason: str) -> Pay
         events.payment_failed(order=order, reason=reason)
         email_queue(
             to=order.email,
+            language=order.language,
             template="payment_failed",
             context={"order": order, "payment": payment, "reason": reason, "order_url": order_link_for_email(order)},
             key=f"payment-failed:{payment.pk}",

@@ -25,7 +25,7 @@ from orders import bonus, events
 from orders.access import order_link_for_email
 from shop.emails import email_queue
 from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
-from shop.money import money
+from shop.money import format_money, money
 from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
 from .. import gateways, paypal
@@ -75,7 +75,7 @@ def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: 
         if payment is None:
             left = sum((p.refundable.amount for p in payments), Decimal("0"))
             raise RefundError(
-                f"Only {left:.2f} {order.total.currency} can still be refunded on this order.",
+                f"Only {format_money(left, order.total.currency)} can still be refunded on this order.",
                 code=PaymentErrorCode.REFUND_ABOVE_CAPTURED,
             )
         if not key:
@@ -110,6 +110,7 @@ def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: 
     elif way == RefundWay.BANK_ACCOUNT:
         email_queue(
             to=order.email,
+            language=order.language,
             template="refund_bank_details_request",
             context={
                 "order": order,
@@ -235,6 +236,7 @@ def refund_bank_details_submit(*, order_id: int, holder: str, account_number: st
         if event is not None:
             email_queue(
                 to=order.email,
+                language=order.language,
                 template="refund_bank_details_set",
                 context={
                     "order": order,
@@ -287,6 +289,7 @@ def _refund_mark_sent_locked(refund: Refund, *, reference: str, actor) -> Refund
     bonus.bonus_take_back_for_refunds(order=order, refunded=refunded or Decimal("0"))
     email_queue(
         to=order.email,
+        language=order.language,
         template="refund_sent",
         context={"order": order, "refund": refund, "order_url": order_link_for_email(order)},
         key=f"refund-sent:{refund.pk}",

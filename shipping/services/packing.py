@@ -34,7 +34,9 @@ def _packed_notice_queue(order: Order) -> Email:
     existing = Email.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    email = email_queue(to=order.email, template="order_packed", key=key, context=order_email_context(order))
+    email = email_queue(
+        to=order.email, language=order.language, template="order_packed", key=key, context=order_email_context(order)
+    )
     events.email_queued(order=order, kind="packed", email_id=email.pk)
     return email
 

@@ -110,7 +110,7 @@ def partner_order_details(order: Order, *, key: str) -> dict:
         },
         "payment": {
             "method": order.payment_method,
-            "method_name": PaymentMethod(order.payment_method).label,
+            "method_name": str(PaymentMethod(order.payment_method).label),
             "paid_on_delivery": on_delivery,
             "amount_to_collect": f"{due.amount if on_delivery else 0:.2f}",
             "currency": str(due.currency),

@@ -114,10 +114,10 @@ def _digest_row(order: Order, state: ShipByState, clock: QueueClock) -> dict:
     left = clock.time_left(order.ship_by)
     return {
         "number": order.number,
-        "state": state.label,
+        "state": str(state.label),
         "ship_by": clock.calendar.local(order.ship_by).replace(tzinfo=None),
         "hours_left": round(left.total_seconds() / 3600, 1),
-        "status": order.get_status_display(),
+        "status": str(order.get_status_display()),
         "holds": ", ".join(hold.get_kind_display() for hold in order.open_holds),
         "url": settings.SITE_URL + reverse("admin:orders_order_change", args=[order.pk]),
     }

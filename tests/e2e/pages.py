@@ -13,7 +13,11 @@ import tempfile
 from pathlib import Path
 
 from django.core import mail
+from django.utils.translation import gettext as _
 from playwright.sync_api import Page, expect
+
+# Labels go through gettext: a journey run inside ``translation.override("ru")`` (after pressing the
+# header's "Русский") finds the Russian labels with the same helpers (``switch_language``).
 
 
 # --- mail and PDF ----------------------------------------------------------------------------
@@ -54,15 +58,26 @@ def expect_heading(page: Page, text: str | re.Pattern) -> None:
     expect(page.get_by_role("heading", name=text).first).to_be_visible()
 
 
+def prefix(message: str, name: str) -> str:
+    """The words of a translated ``message`` before its ``%(name)s`` placeholder ("Order ", "Заказ ")."""
+    return _(message).split(f"%({name})s")[0]
+
+
 # --- storefront ------------------------------------------------------------------------------
+def switch_language(page: Page, name: str) -> None:
+    """The header's language switch ("Русский", "English"); the choice is remembered in a cookie."""
+    page.get_by_role("button", name=name, exact=True).click()
+    expect(page.get_by_role("button", name=name, exact=True)).to_have_attribute("aria-current", "true")
+
+
 def open_catalogue(page: Page, base_url: str) -> None:
     page.goto(base_url + "/")
-    expect_heading(page, "Catalogue")
+    expect_heading(page, _("Catalogue"))
 
 
 def search(page: Page, words: str) -> None:
-    page.get_by_label("Search", exact=True).fill(words)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_label(_("Search"), exact=True).fill(words)
+    page.get_by_role("button", name=_("Search"), exact=True).click()
 
 
 def open_product(page: Page, base_url: str, product_name: str) -> None:
@@ -81,29 +96,29 @@ def add_to_cart(page: Page, base_url: str, product_name: str, qty: int = 1) -> N
 
 def add_this_product(page: Page, qty: int = 1) -> None:
     """On a product page: set the quantity and press "Add to cart"."""
-    page.get_by_label("Quantity").fill(str(qty))
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_label(_("Quantity"), exact=True).fill(str(qty))
+    page.get_by_role("button", name=_("Add to cart")).click()
     expect(page.get_by_role("status").first).to_be_visible()
 
 
 def open_cart(page: Page) -> None:
-    page.get_by_role("link", name=re.compile(r"^Cart:")).click()
-    expect_heading(page, "Your cart")
+    page.get_by_role("link", name=re.compile("^" + re.escape(_("Cart")) + ":")).click()
+    expect_heading(page, _("Your cart"))
 
 
 def set_cart_quantity(page: Page, product_name: str, qty: int) -> None:
     """On the cart page: change one line's quantity and press that line's "Update"."""
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=product_name, exact=True))
-    row.get_by_label(f"Quantity for {product_name}").fill(str(qty))
-    row.get_by_role("button", name="Update").click()
+    row.get_by_label(_("Quantity for %(name)s") % {"name": product_name}).fill(str(qty))
+    row.get_by_role("button", name=_("Update")).click()
 
 
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out").first).to_be_visible()
+    page.get_by_label(_("Username")).fill(username)
+    page.get_by_label(_("Password")).fill(password)
+    page.get_by_role("button", name=_("Log in")).click()
+    expect(page.get_by_role("button", name=_("Log out")).first).to_be_visible()
 
 
 # --- checkout --------------------------------------------------------------------------------
@@ -121,43 +136,43 @@ GUEST = {
 def fill_contact(page: Page, **details: str) -> None:
     """Checkout step 1. Pass only the fields to type; empty strings leave a field blank."""
     labels = {
-        "full_name": "Full name of the recipient",
-        "email": "E-mail",
-        "phone": "Phone",
-        "address": "Street address",
-        "city": "City",
-        "postcode": "Postcode",
+        "full_name": _("Full name of the recipient"),
+        "email": _("E-mail"),
+        "phone": _("Phone"),
+        "address": _("Street address"),
+        "city": _("City"),
+        "postcode": _("Postcode"),
     }
     for key, label in labels.items():
         if key in details:
             page.get_by_label(label, exact=True).fill(details[key])
     if details.get("region"):
-        page.get_by_label("Region").select_option(label=details["region"])
+        page.get_by_label(_("Region")).select_option(label=details["region"])
 
 
 def start_checkout(page: Page) -> None:
     """From the cart page."""
-    page.get_by_role("link", name="Checkout", exact=True).click()
-    expect_heading(page, "Contact and delivery address")
+    page.get_by_role("link", name=_("Checkout"), exact=True).click()
+    expect_heading(page, _("Contact and delivery address"))
 
 
 def checkout_to_payment(page: Page, details: dict | None = None, delivery: str | None = None) -> None:
     """From the cart: contact and address, delivery method (default: air mail), up to the payment step."""
     start_checkout(page)
     fill_contact(page, **(details or GUEST))
-    page.get_by_role("button", name="Continue to delivery").click()
-    expect_heading(page, re.compile(r"^Delivery to "))
+    page.get_by_role("button", name=_("Continue to delivery")).click()
+    expect_heading(page, re.compile("^" + re.escape(prefix("Delivery to %(region)s", "region"))))
     if delivery:
         page.get_by_label(re.compile(re.escape(delivery))).check()
-    page.get_by_role("button", name="Continue to payment").click()
-    expect_heading(page, "Payment")
+    page.get_by_role("button", name=_("Continue to payment")).click()
+    expect_heading(page, _("Payment"))
 
 
 def choose_payment(page: Page, method_label: str) -> None:
     """On the payment step: pick a method ("Cash to the courier", "PayPal", ...) and go to review."""
-    page.get_by_label(method_label).check()
-    page.get_by_role("button", name="Review the order").click()
-    expect_heading(page, "Review your order")
+    page.get_by_label(_(method_label)).check()
+    page.get_by_role("button", name=_("Review the order")).click()
+    expect_heading(page, _("Review your order"))
 
 
 def type_discount_code(page: Page, code: str) -> None:
@@ -167,12 +182,14 @@ def type_discount_code(page: Page, code: str) -> None:
 
 def confirm_order(page: Page) -> str:
     """On the review step: press "Confirm order"; returns the new order's number."""
-    page.get_by_role("button", name="Confirm order").click()
+    page.get_by_role("button", name=_("Confirm order")).click()
     return order_number_on_heading(page)
 
 
 def order_number_on_heading(page: Page) -> str:
-    heading = page.get_by_role("heading", name=re.compile(r"^Order RX-"))
+    heading = page.get_by_role(
+        "heading", name=re.compile("^" + re.escape(prefix("Order %(number)s", "number")) + "RX-")
+    )
     expect(heading).to_be_visible()
     return ORDER_NUMBER.search(heading.inner_text()).group(0)
 
@@ -216,17 +233,17 @@ def place_paypal_order(page: Page, base_url: str, product_name: str, details: di
 
 
 def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").first.click()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    page.get_by_role("button", name=_("Log out")).first.click()
+    expect(page.get_by_role("link", name=_("Log in"))).to_be_visible()
 
 
 # --- admin -----------------------------------------------------------------------------------
 def admin_log_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(base_url + "/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    page.get_by_label(_("Username")).fill(username)
+    page.get_by_label(_("Password")).fill(password)
+    page.get_by_role("button", name=_("Log in")).click()
+    expect(page.get_by_role("heading", name=_("Site administration"))).to_be_visible()
 
 
 def admin_log_out(page: Page) -> None:
@@ -240,7 +257,7 @@ def admin_open_order(page: Page, base_url: str, number: str) -> None:
     # The model's row, not the app's caption (also called "Orders").
     page.locator("tr.model-order").get_by_role("link", name="Orders", exact=True).click()
     page.locator("#searchbar").fill(number)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name=_("Search")).click()
     page.get_by_role("link", name=number, exact=True).click()
     expect(page.get_by_role("heading", name=re.compile(re.escape(number)))).to_be_visible()
 

@@ -21,10 +21,10 @@ def test_cart_over_60000_rub_is_not_offered_cash_on_delivery_PAY_PREPAY_THRESHOL
     expect(page.get_by_label("Cash to the courier")).to_have_count(0)
     expect(page.get_by_label("Card to the courier")).to_have_count(0)
     expect(
-        page.get_by_text("Cash to the courier is not available: orders of 60,000 RUB or more must be prepaid.")
+        page.get_by_text("Cash to the courier is not available: orders of RUB 60,000.00 or more must be prepaid.")
     ).to_be_visible()
     expect(
-        page.get_by_text("Card to the courier is not available: orders of 60,000 RUB or more must be prepaid.")
+        page.get_by_text("Card to the courier is not available: orders of RUB 60,000.00 or more must be prepaid.")
     ).to_be_visible()
 
 

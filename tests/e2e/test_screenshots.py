@@ -10,8 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext as _
 from playwright.sync_api import expect
 
+from shop.models import Product
 from tests.e2e import pages
 from tests.e2e.conftest import REPO_DIR, VIEWPORT
 from tests.e2e.test_paypal import CUSTOMER
@@ -40,35 +43,52 @@ def _shot_here(page, name: str) -> Path:
     return path
 
 
+#: README shows the shop in Russian (issue #12): the customer switches to Russian and writes in Cyrillic.
+CUSTOMER_RU = {
+    **CUSTOMER,
+    "full_name": "Анна Петрова",
+    "address": "Невский проспект, дом 28, кв. 3",
+    "city": "Санкт-Петербург",
+    "region": "Санкт-Петербург",
+}
+
+
 def test_readme_screenshots(page, shop, paypal):
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    written = []
-
     pages.open_catalogue(page, shop)
+    pages.switch_language(page, "Русский")
+    with translation.override("ru"):
+        _readme_screenshots(page, shop)
+
+
+def _readme_screenshots(page, shop):
+    written = []
+    pages.expect_heading(page, _("Catalogue"))
     written.append(_shot(page, "01-catalogue"))
+    sturman, kit, strap = (Product.objects.get(sku=sku).name for sku in ("BN-STU-0842", "AC-CLN-KIT", "AC-STR-HRN"))
 
     pages.log_in(page, shop, "customer", "customer-demo-2026")
-    pages.open_product(page, shop, "Sturman 8x42 Roof Prism Binocular")
+    pages.open_product(page, shop, sturman)
     written.append(_shot(page, "02-product"))
     page.set_viewport_size(pages.PHONE)  # the same product page on a phone: picture, price, delivery promise
     written.append(_shot_here(page, "10-phone-product"))
     pages.add_this_product(page, 1)
-    pages.add_to_cart(page, shop, "Optics Cleaning Kit", 2)
-    pages.add_to_cart(page, shop, "Binocular Harness Strap", 1)
+    pages.add_to_cart(page, shop, kit, 2)
+    pages.add_to_cart(page, shop, strap, 1)
     pages.open_cart(page)
     written.append(_shot(page, "03-cart"))
 
-    pages.checkout_to_payment(page, CUSTOMER)
+    pages.checkout_to_payment(page, CUSTOMER_RU)
     written.append(_shot(page, "04-checkout-payment"))
     pages.choose_payment(page, "PayPal")
     written.append(_shot(page, "05-checkout-review"))
-    page.get_by_role("button", name="Confirm order").click()
+    page.get_by_role("button", name=_("Confirm order")).click()
     pages.expect_paypal_page(page)
     written.append(_shot(page, "06-paypal-standin"))
     page.get_by_role("button", name="Approve").click()
     number = pages.order_number_on_heading(page)
-    expect(page.locator(".order-status")).to_have_text("Processing")
-    expect(page.locator(".payment-status")).to_have_text("Paid")
+    expect(page.locator(".order-status")).to_have_text(_("Processing"))
+    expect(page.locator(".payment-status")).to_have_text(_("Paid"))
     written.append(_shot(page, "07-order-paid"))
 
     pages.log_out(page)

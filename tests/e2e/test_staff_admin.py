@@ -24,7 +24,7 @@ def test_staff_read_the_timeline_and_cancel_a_paid_order_with_a_reason_ORD_REFUS
     timeline = page.locator(".inline-group").filter(has_text="Timeline")
     expect(timeline).to_be_visible()
     expect(timeline).to_contain_text(f"Order {paid} placed")
-    expect(timeline).to_contain_text(re.compile(r"Payment of RUB[\d,.]+ received\."))
+    expect(timeline).to_contain_text(re.compile(r"Payment of RUB [\d,.]+ received\."))
     expect(timeline).to_contain_text("Status: Processing.")
     expect(timeline).to_contain_text("Payment: Paid.")
     expect(page.get_by_role("link", name="Cancel order")).to_be_visible()

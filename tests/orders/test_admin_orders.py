@@ -121,7 +121,7 @@ def test_ord_price_error_staff_mark_wrong_price_page(staff_client, django_captur
     assert response.status_code == 302 and response["Location"] == url
 
     page = staff_client.get(url).content.decode()
-    assert "Бинокль 1 10x42" in page and "Now RUB4,990.00 per unit" in page
+    assert "Бинокль 1 10x42" in page and "Now RUB 4,990.00 per unit" in page
 
     bad = staff_client.post(url, {f"line_{first.pk}": "4990.00", f"line_{second.pk}": ""})
     assert "This is the current price" in bad.content.decode()
@@ -225,7 +225,7 @@ def test_order_change_page_shows_lines_totals_and_timeline(staff_client, django_
         staff_client.get(reverse("admin:orders_order_change", args=[order.pk]))
     html = page.content.decode()
     assert "Бинокль 2 10x42" in html
-    assert "RUB5,640.00" in html  # total
+    assert "RUB 5,640.00" in html  # total
     assert f"Order {order.number} placed" in html
     assert "Cancel order" in html and "Mark a wrong price" in html
 

@@ -124,7 +124,7 @@ def test_ship_methods_air_mail_is_preselected_and_express_can_be_chosen(client, 
     assert "Express courier (DHL)" in page and "2–4 business days" in page and "with tracking" in page
     review = checkout_to_review(client, region=cat.moscow, method=cat.express).content.decode()
     assert "Express courier (DHL)" in review
-    assert "RUB1,200.00" in review
+    assert "RUB 1,200.00" in review
 
 
 def test_ship_methods_tampered_method_id_is_refused(client, cat, binocular):
@@ -203,9 +203,9 @@ def test_pay_prepay_threshold_exactly_60000_rub_withdraws_cash_and_card_to_couri
     client.post(reverse("checkout:start"), contact_data(cat.moscow))
     client.post(reverse("checkout:delivery"), {"delivery_method": str(cat.airmail.pk)})
     page = client.get(reverse("checkout:payment")).content.decode()
-    assert "RUB60,000.00" in page
-    assert "Cash to the courier is not available: orders of 60,000 RUB or more must be prepaid." in page
-    assert "Card to the courier is not available: orders of 60,000 RUB or more must be prepaid." in page
+    assert "RUB 60,000.00" in page
+    assert "Cash to the courier is not available: orders of RUB 60,000.00 or more must be prepaid." in page
+    assert "Card to the courier is not available: orders of RUB 60,000.00 or more must be prepaid." in page
     assert 'value="cash_courier"' not in page and 'value="paypal"' in page
     response = client.post(reverse("checkout:payment"), {"payment_method": "cash_courier"})
     assert "must be prepaid" in _errors_for(response.content.decode(), "payment_method")
@@ -239,7 +239,7 @@ def test_pay_prepay_threshold_follows_the_policy_setting(cat):
     cart = user_cart(UserFactory(), [(item, 2)])
     choices = offered_payment_methods(lines=_lines(cart), order_total=Money(Decimal("10000.00"), "RUB"))
     assert not choices.is_offered("cash_courier")
-    assert "orders of 10,000 RUB or more must be prepaid." in choices.reason_for("cash_courier")
+    assert "orders of RUB 10,000.00 or more must be prepaid." in choices.reason_for("cash_courier")
 
 
 # --- PAY-COD-RESTRICT -------------------------------------------------------------------------
@@ -288,9 +288,9 @@ def test_logged_in_customer_details_are_prefilled_from_their_last_order(client, 
 def test_guest_review_shows_lines_totals_windows_and_confirm_button(client, cat, binocular):
     guest_cart(client, [(binocular, 2)])
     page = checkout_to_review(client, region=cat.moscow, method=cat.airmail).content.decode()
-    assert "Binocular 10x50" in page and "RUB4,990.00" in page and "RUB9,980.00" in page
-    assert "RUB350.00" in page and "RUB10,330.00" in page
-    assert "Discount" in page and "RUB0.00" in page
+    assert "Binocular 10x50" in page and "RUB 4,990.00" in page and "RUB 9,980.00" in page
+    assert "RUB 350.00" in page and "RUB 10,330.00" in page
+    assert "Discount" in page and "RUB 0.00" in page
     assert "Processing: 1–3 business days" in page
     assert 'class="delivery-window"' in page
     assert "Confirm order" in page

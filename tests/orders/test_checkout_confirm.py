@@ -85,7 +85,7 @@ def test_ord_price_lock_confirmed_order_keeps_the_prices_shown_whatever_happens_
     order.refresh_from_db()
     assert order.total == Money(Decimal("11180.00"), "RUB")
     page = client.get(order.get_absolute_url()).content.decode()
-    assert "RUB4,990.00" in page and "RUB11,180.00" in page
+    assert "RUB 4,990.00" in page and "RUB 11,180.00" in page
     assert "6,990" not in page and "new model" not in page
 
 
@@ -99,9 +99,9 @@ def test_ord_price_lock_price_change_between_review_and_confirm_shows_review_aga
     response = client.post(reverse("checkout:confirm"), {"token": old_token})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "The price of “Binocular 10x50” changed from 4,990 RUB to 5,490 RUB." in page
+    assert "The price of “Binocular 10x50” changed from RUB 4,990.00 to RUB 5,490.00." in page
     assert 'class="highlight changed"' in page
-    assert "RUB5,490.00" in page and "Confirm order" in page
+    assert "RUB 5,490.00" in page and "Confirm order" in page
     assert Order.objects.count() == 0
     assert binocular.__class__.objects.get(pk=binocular.pk).stock == 20
 

@@ -27,6 +27,6 @@ def test_ord_ack_invoice_pdf_has_number_cyrillic_name_lines_and_total(tmp_path, 
     assert f"Invoice {order.number}" in text
     assert "Анна Сергеевна Петрова" in text
     assert "Бинокль 1 10x42" in text and "Бинокль 2 10x42" in text
-    assert "RUB11,580.50" in text  # 2 × 4990 + 1250.50 + 350 delivery
+    assert "RUB 11,580.50" in text  # 2 × 4990 + 1250.50 + 350 delivery
     assert policy.legal_name in text
     assert policy.shop_email in text

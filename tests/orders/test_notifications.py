@@ -38,7 +38,7 @@ def test_ord_ack_confirmed_order_gets_exactly_one_acknowledgement_with_pdf(
     assert message.subject == f"Your order {order.number} at Rusoptics"
     body = message.body
     assert "Бинокль 1 10x42" in body
-    assert "Total: RUB5,340.00" in body
+    assert "Total: RUB 5,340.00" in body
     assert "12 Lenina street, flat 5" in body
     # Processing 1–3 business days from confirmation (Wed 18 Nov); air mail's 7–14 business days
     # counted after the longest processing time: the same dates the review and order pages show.
@@ -89,8 +89,8 @@ def test_ord_ack_for_a_paid_order_states_the_payment(django_capture_on_commit_ca
             method="paypal",
         )
     assert len(mail.outbox) == 1
-    assert "Payment received: RUB5,340.00 on 20 November 2026" in mail.outbox[0].body
-    assert "Payment received: RUB5,340.00 on 20 November 2026" in mail.outbox[0].alternatives[0][0]
+    assert "Payment received: RUB 5,340.00 on 20 November 2026" in mail.outbox[0].body
+    assert "Payment received: RUB 5,340.00 on 20 November 2026" in mail.outbox[0].alternatives[0][0]
 
 
 def test_ship_processing_time_windows_count_business_days_from_payment():
@@ -137,4 +137,4 @@ def test_payment_date_is_the_shops_local_date_whatever_the_server_time_zone(
             paid_at=dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC),  # 01:30 on the 21st in Moscow
             method="paypal",
         )
-    assert "Payment received: RUB5,340.00 on 21 November 2026" in mail.outbox[0].body
+    assert "Payment received: RUB 5,340.00 on 21 November 2026" in mail.outbox[0].body

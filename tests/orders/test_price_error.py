@@ -59,14 +59,14 @@ def test_ord_price_error_mark_emails_a_link_to_answer(staff, client, django_capt
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "corrected price" in message.subject
-    assert "RUB4,990.00 → RUB3,990.00" in message.body
-    assert "RUB10,330.00 → RUB8,330.00" in message.body
+    assert "RUB 4,990.00 → RUB 3,990.00" in message.body
+    assert "RUB 10,330.00 → RUB 8,330.00" in message.body
 
     page = client.get(_link(message))  # a guest following the signed link from the e-mail
     assert page.status_code == 200
     html = page.content.decode()
     assert "Accept new price" in html and "Cancel order" in html
-    assert "RUB8,330.00" in html and "RUB10,330.00" in html
+    assert "RUB 8,330.00" in html and "RUB 10,330.00" in html
 
 
 def test_ord_price_error_answer_page_is_owner_only(staff, client):
@@ -103,7 +103,7 @@ def test_ord_price_error_accept_updates_total_with_event_and_email(staff, client
     assert event.parameters["new_total"]["amount"] == "8330.00"
     assert PriceCorrection.objects.get(order=order).accepted is True
     assert len(mail.outbox) == 1 and "accepted" in mail.outbox[0].subject
-    assert "RUB8,330.00 (was RUB10,330.00)" in mail.outbox[0].body
+    assert "RUB 8,330.00 (was RUB 10,330.00)" in mail.outbox[0].body
 
     page = client.get(url).content.decode()
     assert "This question has been answered" in page
@@ -121,7 +121,7 @@ def test_ord_price_error_accept_lower_price_on_paid_order_refunds_difference(
     order.refresh_from_db()
     assert order.status == Order.Status.PROCESSING and holds.open_kinds(order) == set()
     assert ("order_refund_due", order.pk, Decimal("990.00")) in hook_calls
-    assert "RUB990.00 will be refunded" in mail.outbox[-1].body
+    assert "RUB 990.00 will be refunded" in mail.outbox[-1].body
 
 
 def test_ord_price_error_higher_price_on_paid_order_refused(staff):

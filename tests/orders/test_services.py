@@ -52,7 +52,7 @@ def test_pay_prepaid_first_mark_paid_takes_stock_and_acknowledges_with_payment(
     assert len(mail.outbox) == 1
     ack = mail.outbox[0]
     assert order.number in ack.subject
-    assert "Payment received: RUB10,330.00 on 18 November 2026" in ack.body
+    assert "Payment received: RUB 10,330.00 on 18 November 2026" in ack.body
     assert ack.attachments[0][0] == f"invoice-{order.number}.pdf"
     assert order.events.filter(type=T.PAID).count() == 1
     move = order.events.get(type=T.STATUS_CHANGED)
@@ -103,7 +103,7 @@ def test_bank_transfer_acknowledged_at_confirmation_gets_a_payment_receipt(djang
         _pay(order, method="bank_transfer")
     assert len(mail.outbox) == 2
     assert "Payment received" in mail.outbox[1].subject
-    assert "Payment received: RUB5,340.00 on 18 November 2026" in mail.outbox[1].body
+    assert "Payment received: RUB 5,340.00 on 18 November 2026" in mail.outbox[1].body
 
 
 # --- SHIP-WITHIN-2BD --------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_staff_refund_page_refuses_more_than_captured(admin_client):
     payment = _payment(order, gateway="courier")
     url = reverse("admin:payments_payment_refund", args=[payment.pk])
     response = admin_client.post(url, {"amount": "6000.00", "reason": "Too much"})
-    assert "Only 5340.00 RUB can still be refunded" in response.content.decode()
+    assert "Only RUB 5,340.00 can still be refunded" in response.content.decode()
     assert not Refund.objects.exists()
     response = admin_client.post(url, {"amount": "100.00", "reason": "Scratch"})
     assert response.status_code == 302

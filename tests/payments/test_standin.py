@@ -318,7 +318,7 @@ def test_approval_page_shows_amount_payee_and_the_two_buttons(sdk, paypal_standi
     page = requests.get(f"{paypal_standin.url}/checkoutnow", params={"token": order_id}, timeout=5)
     assert page.status_code == 200
     assert "PayPal (local stand-in)" in page.text
-    assert "1250.00 RUB" in page.text
+    assert "RUB 1,250.00" in page.text
     assert "merchant@example.com" in page.text
     assert '<button type="submit" class="approve">Approve</button>' in page.text
     assert '<button type="submit" class="cancel">Cancel</button>' in page.text

@@ -24,10 +24,10 @@ def product(policy):
 def _admin_form(product, **overrides):
     data = {
         "category": product.category_id,
-        "name": product.name,
+        "name_en": product.name,  # catalogue content in English and Russian (django-modeltranslation)
         "slug": product.slug,
         "sku": product.sku,
-        "description": product.description,
+        "description_en": product.description,
         "price_0": str(product.price.amount),
         "price_1": "RUB",
         "stock": str(product.stock),
@@ -132,3 +132,14 @@ def test_category_pages_are_cached_per_category(policy):
     two = Client().get(listing + "?category=scopes").content.decode()
     assert "Alpha 8x42" in one and "Omega 60" not in one
     assert "Omega 60" in two and "Alpha 8x42" not in two
+
+
+def test_a_cached_page_is_kept_per_language(product):
+    """Issue #12 with #14: a page cached for a Russian browser is never served to an English one."""
+    Product.objects.filter(pk=product.pk).update(name_ru="Вебер 12x50")
+    detail = reverse("shop:product_detail", kwargs={"slug": product.slug})
+    russian = Client(HTTP_ACCEPT_LANGUAGE="ru").get(detail).content.decode()
+    assert "Вебер 12x50" in russian
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(detail).content.decode()
+    assert "Veber 12x50" in english and "Вебер" not in english
+    assert "Вебер 12x50" in Client(HTTP_ACCEPT_LANGUAGE="ru").get(detail).content.decode()

@@ -69,7 +69,7 @@ def test_ship_subcontractor_cod_order_confirmed_emails_the_partner_and_posts_one
         "12 Lenina street, flat 5",
         "101000 Moscow, Moscow",
         "Payment: Cash to the courier",
-        "COLLECT AT THE DOOR: 11180.00 RUB",
+        "COLLECT AT THE DOOR: RUB 11,180.00",
         "NO MARKETING INSERTS",
         "Please ship it by",
     ]:

@@ -143,7 +143,7 @@ def test_ship_stockout_guest_cancels_the_missing_part_and_the_paid_value_is_refu
     assert order.events.filter(type=T.STOCKOUT_CHOSEN).count() == 1
     assert order.events.get(type=T.STOCKOUT_PART_CANCELLED).parameters["value"]["amount"] == "2000.00"
     [outcome] = [m for m in mail.outbox if "are cancelled" in m.subject]
-    assert "RUB2,000.00 will be refunded the way you paid" in outcome.body
+    assert "RUB 2,000.00 will be refunded the way you paid" in outcome.body
 
     # Choosing again (another choice) changes nothing.
     with django_capture_on_commit_callbacks(execute=True):
@@ -198,7 +198,7 @@ def test_ship_stockout_guest_splits_before_a_date_is_set_then_staff_set_it(
     dated = [m for m in mail.outbox if "the date for your remaining items" in m.subject]
     assert len(dated) == 1 and "will ship by 4 December 2026" in dated[0].body
     detail = client.get(order_link(order, absolute=False)).content.decode()
-    assert "The unavailable items will ship by 04 Dec 2026." in detail  # the customer's timeline
+    assert "The unavailable items will ship by 4 December 2026." in detail  # the customer's timeline
 
     # The goods arrive: staff raise the stock and reserve the missing units for the order.
     first = order.lines.order_by("pk").first()
@@ -355,7 +355,7 @@ def test_ship_stockout_staff_report_missing_items_at_packing_and_record_a_phone_
     # Paid on delivery: no refund, what the courier collects drops by the missing units' value.
     assert not Refund.objects.filter(order=order).exists()
     assert order.adjustments.get().amount.amount == Decimal("-2000.00")
-    assert "Now owed: RUB1,850.00." in mail.outbox[-1].body
+    assert "Now owed: RUB 1,850.00." in mail.outbox[-1].body
     assert order.events.get(type=T.STOCKOUT_CHOSEN).message.endswith("(by phone).")
     assert order.events.filter(type=T.STAFF_NOTE).count() == 1
     # Cancelling the order later returns only the units on the shelf.

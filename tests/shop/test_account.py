@@ -132,7 +132,7 @@ def test_order_again_puts_the_lines_in_the_cart_at_todays_prices(client, custome
     assert f"Not added: “{second.product.name}” is no longer sold." in page
     line = CartLine.objects.get(cart__user=customer)
     assert (line.product_id, line.quantity) == (first.product_id, 2)
-    assert "RUB10,980.00" in page  # 2 × today's 5,490
+    assert "RUB 10,980.00" in page  # 2 × today's 5,490
 
 
 def test_order_again_is_only_for_whoever_may_see_the_order(client, customer):

@@ -142,10 +142,11 @@ def test_policy_change_saves_the_number(staff_client, policy):
 def _product_form(category, **overrides):
     data = {
         "category": category.pk,
-        "name": "Veber 12x50",
+        "name_en": "Veber 12x50",
+        "name_ru": "Бинокль Veber 12x50",
         "slug": "veber-12x50",
         "sku": "BN-VEB-1250",
-        "description": "Binocular",
+        "description_en": "Binocular",
         "price_0": "16990",
         "price_1": "RUB",
         "stock": "4",

@@ -36,7 +36,7 @@ def test_add_to_cart_shows_line_and_header_summary(client, scope):
     assert "“Sturman 8x42” is in your cart (quantity 2)." in page
     assert cart_content() == {"Sturman 8x42": 2}
     assert '<span class="cart-count">2 items</span>' in page
-    assert '<span class="cart-total">RUB9,980.00</span>' in page
+    assert '<span class="cart-total">RUB 9,980.00</span>' in page
 
 
 def test_adding_again_adds_to_the_quantity(client, scope):
@@ -91,12 +91,12 @@ def test_cart_page_lists_lines_with_price_quantity_total_and_checkout(client, sc
     page = client.get(reverse("shop:cart")).content.decode()
 
     assert "Sturman 8x42" in page and "Cleaning kit" in page
-    assert "RUB4,990.00" in page  # the current unit price
+    assert "RUB 4,990.00" in page  # the current unit price
     assert f'<label for="qty-{scope.pk}" class="visually-hidden">Quantity for Sturman 8x42</label>' in page
     assert ">Update</button>" in page
     assert ">Remove</button>" in page
     assert "Total (3 items)" in page
-    assert "RUB10,870.00" in page
+    assert "RUB 10,870.00" in page
 
 
 def test_empty_cart_says_so_and_header_shows_zero_items(client):
@@ -112,7 +112,7 @@ def test_header_shows_cart_summary_on_every_page(client, scope):
     for url in (reverse("shop:product_list"), scope.get_absolute_url(), reverse("login")):
         page = client.get(url).content.decode()
         assert '<span class="cart-count">1 item</span>' in page, url
-        assert '<span class="cart-total">RUB4,990.00</span>' in page, url
+        assert '<span class="cart-total">RUB 4,990.00</span>' in page, url
 
 
 def test_cart_page_flags_a_line_that_became_unavailable(client, scope):

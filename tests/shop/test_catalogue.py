@@ -24,7 +24,7 @@ def test_product_list_shows_active_products_with_price_and_stock(client):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Sturman 8x42" in page
-    assert "RUB12,990.00" in page
+    assert "RUB 12,990.00" in page
     assert "In stock" in page
 
 
@@ -127,7 +127,7 @@ def test_product_page_shows_price_description_warranty_and_payment_methods(clien
     page = client.get(product.get_absolute_url()).content.decode()
 
     assert "<h1>Celestron NexStar 6SE</h1>" in page
-    assert "RUB139,990.00" in page
+    assert "RUB 139,990.00" in page
     assert "A 150 mm Schmidt-Cassegrain on a GoTo mount." in page
     assert "36 months" in page
     assert "<li>PayPal</li><li>Bank transfer</li>" in page

@@ -370,9 +370,9 @@ REGIONS = [
 
 # code: (name, carrier, default, days min, days max, tracking, tracking URL pattern, position, base price RUB)
 METHODS = {
-    "airmail": ("International air mail", "Russian Post", True, 7, 14, False, "", 0, Decimal("350")),
+    "airmail": ("Russian Post parcel", "Russian Post", True, 7, 14, False, "", 0, Decimal("350")),
     "dhl": (
-        "Express DHL",
+        "DHL Express courier",
         "DHL Express",
         False,
         2,
@@ -383,7 +383,7 @@ METHODS = {
         Decimal("1490"),
     ),
     "ups": (
-        "Express UPS",
+        "UPS Express courier",
         "UPS",
         False,
         2,
@@ -393,7 +393,68 @@ METHODS = {
         2,
         Decimal("1390"),
     ),
-    "courier": ("Courier", "Shop courier service", False, 1, 3, False, "", 3, Decimal("590")),
+    "courier": ("Shop courier", "Shop courier service", False, 1, 3, False, "", 3, Decimal("590")),
+}
+#: Carriers that take cash or a card at the door; the express services do not (DeliveryMethod.collects_payment).
+COLLECTS_AT_DOOR = {"airmail", "courier"}
+# The Russian catalogue (django-modeltranslation's *_ru fields); the English above is the *_en.
+RUSSIAN_CATEGORIES = {
+    "binoculars": ("Бинокли", "Бинокли с призмами Порро и roof для наблюдения за птицами, охоты, путешествий и моря."),
+    "telescopes": ("Телескопы", "Рефракторы, рефлекторы и зеркально-линзовые телескопы для ночного неба."),
+    "rifle-scopes": ("Оптические прицелы", "Охотничьи и спортивные прицелы с подсвеченной сеткой."),
+    "spotting-scopes": ("Зрительные трубы", "Компактные трубы с большим увеличением для природы и стрельбища."),
+    "microscopes": ("Микроскопы", "Биологические и стереомикроскопы для школы, лаборатории и хобби."),
+    "accessories": ("Аксессуары", "Окуляры, фильтры, штативы, чехлы и наборы для чистки."),
+}
+RUSSIAN_PRODUCT_NAMES = {
+    "BN-STU-0842": "Бинокль Sturman 8x42 с призмами roof",
+    "BN-STU-1050": "Бинокль Sturman 10x50 Porro",
+    "BN-YUK-0825": "Компактный бинокль Yukon Pocket 8x25",
+    "BN-VEB-1250": "Бинокль Veber Classic 12x50 BGA",
+    "BN-NIK-M710": "Бинокль Nikon Monarch M7 10x42",
+    "BN-MAR-0750": "Морской бинокль 7x50 с компасом",
+    "BN-IS-1236": "Бинокль 12x36 со стабилизатором изображения",
+    "TS-SKW-130P": "Настольный телескоп Sky-Watcher Heritage 130P Dobsonian",
+    "TS-LEV-80S": "Телескоп-рефрактор Levenhuk Skyline PLUS 80S",
+    "TS-CEL-6SE": "Телескоп Celestron NexStar 6SE GoTo",
+    "TS-SKW-200P": "Телескоп Sky-Watcher Skyliner 200P Dobsonian",
+    "TS-BRE-AR102": "Оптическая труба рефрактора Bresser Messier AR-102",
+    "TS-LEV-LZT2": "Детский телескоп Levenhuk LabZZ T2",
+    "RS-VEC-M394": "Оптический прицел Vector Optics Matiz 3-9x40",
+    "RS-HAW-V412": "Оптический прицел Hawke Vantage 4-12x50 AO",
+    "RS-LEU-VXF39": "Оптический прицел Leupold VX-Freedom 3-9x40 Duplex",
+    "RS-RD-130": "Коллиматорный прицел 1x30 с креплением Weaver",
+    "SS-VEB-2060": "Зрительная труба Veber Snipe 20-60x80",
+    "SS-CEL-M265": "Зрительная труба Celestron Regal M2 65ED",
+    "SS-YUK-6100": "Зрительная труба Yukon 6-100x100",
+    "MS-LEV-R2L": "Биологический микроскоп Levenhuk Rainbow 2L",
+    "MS-BRE-NV": "Микроскоп Bresser Biolux NV 20-1280x с USB-камерой",
+    "MS-MIC-MS2": "Стереомикроскоп Микромед МС-2",
+    "MS-DIG-1000": "Цифровой ручной микроскоп 1000x",
+    "AC-CEL-PL25": 'Окуляр Celestron Plossl 25 мм (1,25")',
+    "AC-BAA-MSF": 'Фильтр Baader Moon & Skyglow (1,25")',
+    "AC-TRI-160": "Алюминиевый штатив для фотоаппарата и бинокля, 160 см",
+    "AC-STR-HRN": "Разгрузочный ремень для бинокля",
+    "AC-CLN-KIT": "Набор для чистки оптики",
+    "AC-PHN-ADP": "Адаптер смартфона для окуляра",
+}
+RUSSIAN_REGIONS = {
+    "MOW": "Москва",
+    "MOS": "Московская область",
+    "SPE": "Санкт-Петербург",
+    "LEN": "Ленинградская область",
+    "SVE": "Свердловская область",
+    "NVS": "Новосибирская область",
+    "TA": "Республика Татарстан",
+    "KDA": "Краснодарский край",
+    "KGD": "Калининградская область",
+    "CHU": "Чукотский автономный округ",
+}
+RUSSIAN_METHODS = {
+    "airmail": ("Посылка Почтой России", "Почта России"),
+    "dhl": ("Курьер DHL Express", "DHL Express"),
+    "ups": ("Курьер UPS Express", "UPS"),
+    "courier": ("Курьер магазина", "Курьерская служба магазина"),
 }
 # Distance from Moscow, in the price: SHIP-COST-BY-REGION (region and method only).
 REGION_FACTOR = {
@@ -461,7 +522,14 @@ class Command(BaseCommand):
         result = {}
         for position, (slug, name, description) in enumerate(CATEGORIES):
             result[slug], _ = Category.objects.update_or_create(
-                slug=slug, defaults={"name": name, "description": description, "position": position}
+                slug=slug,
+                defaults={
+                    "name_en": name,
+                    "description_en": description,
+                    "name_ru": RUSSIAN_CATEGORIES[slug][0],
+                    "description_ru": RUSSIAN_CATEGORIES[slug][1],
+                    "position": position,
+                },
             )
         return result
 
@@ -471,9 +539,10 @@ class Command(BaseCommand):
                 sku=sku,
                 defaults={
                     "category": categories[category],
-                    "name": name,
+                    "name_en": name,
+                    "name_ru": RUSSIAN_PRODUCT_NAMES[sku],
                     "slug": slugify(name),
-                    "description": description,
+                    "description_en": description,
                     "price": Money(Decimal(price), "RUB"),
                     "stock": stock,
                     "is_active": True,
@@ -496,7 +565,7 @@ class Command(BaseCommand):
         result = {}
         for code, name, in_territory in REGIONS:
             result[code], _ = Region.objects.update_or_create(
-                code=code, defaults={"name": name, "in_territory": in_territory}
+                code=code, defaults={"name_en": name, "name_ru": RUSSIAN_REGIONS[code], "in_territory": in_territory}
             )
         return result
 
@@ -506,13 +575,16 @@ class Command(BaseCommand):
             method, _ = DeliveryMethod.objects.update_or_create(
                 code=code,
                 defaults={
-                    "name": name,
-                    "carrier": carrier,
+                    "name_en": name,
+                    "carrier_en": carrier,
+                    "name_ru": RUSSIAN_METHODS[code][0],
+                    "carrier_ru": RUSSIAN_METHODS[code][1],
                     "is_default": default,
                     "is_active": True,
                     "delivery_days_min": days_min,
                     "delivery_days_max": days_max,
                     "requires_tracking": tracking,
+                    "collects_payment": code in COLLECTS_AT_DOOR,
                     "tracking_url_pattern": url,
                     "position": position,
                 },
