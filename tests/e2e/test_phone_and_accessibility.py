@@ -71,13 +71,17 @@ def test_every_customer_page_fits_a_phone_and_passes_axe(browser, shop):
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= pages.PHONE["width"], box
         pages.confirm_order(page)
         _check(page, problems, "order page")
+        number = re.search(r"/orders/([^/]+)/", page.url).group(1)
         for path, name in [
             (reverse("orders:list"), "my orders"),
+            (reverse("orders:points"), "bonus points"),
+            (reverse("cases:withdraw", args=[number]), "withdraw from the purchase"),
             (reverse("account"), "my account"),
             (reverse("profile"), "profile"),
             (reverse("address_add"), "new address"),
         ]:
-            page.goto(shop + path)
+            response = page.goto(shop + path)
+            assert response is not None and response.ok, (name, response and response.status)
             _check(page, problems, name)
     finally:
         context.close()
