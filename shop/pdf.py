@@ -21,7 +21,11 @@ def _font_config():
 
 def render_pdf(template: str, context: dict) -> bytes:
     """``template`` (e.g. ``"pdf/invoice.html"``) rendered with ``context``, as PDF bytes."""
+    return html_to_pdf(render_to_string(template, context))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """An HTML document written as PDF with the process's one font configuration."""
     import weasyprint  # slow to import (~0.6 s): only where a PDF is rendered
 
-    html = render_to_string(template, context)
     return weasyprint.HTML(string=html).write_pdf(font_config=_font_config())

@@ -15,18 +15,25 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 MAX_SEARCH_WORDS = 8
 
 
+#: The columns searched: the SKU, and the name and description in every language of the shop
+#: (django-modeltranslation's ``name_ru``, ``name_en``, …), so a Russian or an English name finds the
+#: product whatever language the page is in. Written out, not computed: migration 0016 indexes exactly these.
+SEARCH_FIELDS = ("name_ru", "name_en", "sku", "description_ru", "description_en")
+
+
 def product_search_vector():
-    """The document searched on PostgreSQL: name, SKU and description (shop migration 0007 indexes it with GIN).
+    """The document searched on PostgreSQL (shop migration 0016 indexes it with GIN).
 
     The ``simple`` configuration (no stemming) because names and SKUs are not words of one language.
     """
     from django.contrib.postgres.search import SearchVector
 
-    return SearchVector("name", "sku", "description", config="simple")
+    return SearchVector(*SEARCH_FIELDS, config="simple")
 
 
 def product_search(products: QuerySet[Product], query: str) -> QuerySet[Product]:
-    """THE search of the catalogue: products whose name, SKU or description has every word of ``query``.
+    """THE search of the catalogue: products whose name, SKU or description (in any language) has every word
+    of ``query``.
 
     PostgreSQL: full-text search over the GIN-indexed document, each word matched as a prefix
     ("herit" finds "Heritage"). Other databases (SQLite in development): every word is contained in
@@ -44,5 +51,8 @@ def product_search(products: QuerySet[Product], query: str) -> QuerySet[Product]
             search_document=SearchQuery(tsquery, config="simple", search_type="raw")
         )
     for word in words:
-        products = products.filter(Q(name__icontains=word) | Q(sku__icontains=word) | Q(description__icontains=word))
+        match = Q()
+        for field in SEARCH_FIELDS:
+            match |= Q(**{f"{field}__icontains": word})
+        products = products.filter(match)
     return products

@@ -1,13 +1,12 @@
 """Issue #14: query counts that must not grow with the data (pinned at two sizes), and no double loads."""
 
 import pytest
-from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import OrderEvent
-from shop.models import Cart, CartLine, Policy
+from shop.models import Cart, CartLine, Policy, policy_memo_end, policy_memo_start
 from tests.factories import ProductFactory, UserFactory
 from tests.orders.lifecycle_support import make_order
 
@@ -46,13 +45,15 @@ def test_cart_page_reads_the_cart_once_for_page_and_header(client, policy, lines
 
 
 def test_policy_is_read_once_per_request_and_afresh_in_the_next(policy, django_assert_num_queries):
-    request_started.send(sender=None)
+    # The receivers are called directly: sending request_started/finished here would also run Django's
+    # close_old_connections, which closes a PostgreSQL connection inside the test's transaction.
+    policy_memo_start()
     try:
         with django_assert_num_queries(1):
             assert Policy.load() is Policy.load() is Policy.load()
         policy_in_request = Policy.load()
     finally:
-        request_finished.send(sender=None)
+        policy_memo_end()
     Policy.objects.filter(pk=1).update(shop_name="Renamed shop")
     with django_assert_num_queries(1):
         assert Policy.load().shop_name == "Renamed shop"
@@ -103,3 +104,11 @@ def test_admin_order_list_queries_do_not_grow_and_no_date_hierarchy_scan(
     assert sum("COUNT(" in s.upper() and 'FROM "orders_order"' in s for s in sql) == 1
     with django_assert_max_num_queries(20):
         staff_client.get(url)
+
+
+def test_a_policy_change_shows_on_the_next_request(client, policy, settings):
+    """The per-request memo never outlives its request (the signals are wired in ShopConfig.ready)."""
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    assert policy.shop_name in client.get(reverse("shop:product_list")).content.decode()
+    Policy.objects.filter(pk=1).update(shop_name="Renamed optics shop")
+    assert "Renamed optics shop" in client.get(reverse("shop:product_list")).content.decode()

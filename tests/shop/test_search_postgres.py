@@ -71,3 +71,21 @@ def test_catalogue_sort_orders_read_an_index_on_postgres(sort, index):
     )
     plan = Product.objects.active().order_by(*SORTS[sort])[:12].explain()
     assert index in plan, plan
+
+
+def test_search_on_postgres_finds_a_product_by_its_russian_or_english_name_through_the_index():
+    """Issue #12 with #11: a name in either language is found, whatever language the page is in."""
+    from django.utils import translation
+
+    template = ProductFactory(name_en="Plain binocular", name_ru="Простой бинокль", sku="BN-0")
+    clone_rows(
+        Product, template.pk, 20_000, {"name_en": "'Plain binocular ' || g", "sku": "'BN-' || g", "slug": "'p-' || g"}
+    )
+    ProductFactory(name_en="Optics cleaning kit", name_ru="Набор для чистки оптики", sku="AC-CLN-KIT")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shop_product")
+    for language in ("ru", "en"):
+        with translation.override(language):
+            assert [p.sku for p in product_search(Product.objects.all(), "Набор для чистки")] == ["AC-CLN-KIT"]
+            assert [p.sku for p in product_search(Product.objects.all(), "cleaning kit")] == ["AC-CLN-KIT"]
+    assert "shop_product_search" in product_search(Product.objects.all(), "чистки").explain()
