@@ -79,3 +79,19 @@ def test_the_act_of_discrepancy_and_its_e_mail_are_in_the_language_of_the_order(
     email = Email.objects.get(key=f"discrepancy-act:{act.pk}")
     assert email.subject == f"Акт о расхождении по вашему заказу {order.number}"
     assert f"{line.product_name}: не хватает 1" in email.body_text
+
+
+def test_the_packed_and_shipped_e_mails_of_a_russian_order_are_in_russian():
+    order = make_order(status=Order.Status.PROCESSING, language="ru")
+
+    shipment = ship(order)
+
+    packed = Email.objects.get(key=f"order-packed:{order.pk}")
+    assert (
+        packed.subject == f"Ваш заказ {order.number} упакован" and "упакован и скоро будет передан" in packed.body_text
+    )
+    shipped = Email.objects.get(key=f"shipment-notice:{shipment.pk}")
+    assert shipped.subject == f"Ваш заказ {order.number} уже в пути"
+    assert f"ваш заказ {order.number} отправлен с нашего склада" in shipped.body_text
+    assert "В этой посылке:" in shipped.body_text and "рабоч" in shipped.body_text
+    assert "Hello" not in shipped.body_text and "business days" not in shipped.body_html
