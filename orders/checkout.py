@@ -377,15 +377,22 @@ def discount_changes(*, shown: list[dict], summary: CheckoutSummary) -> list[str
         old = format_money(Decimal(before["amount"]), currency)
         if after is None:
             messages.append(
-                f"The discount “{before['label']}” (−{old}) no longer applies: it has ended or been used up."
+                _("The discount “%(label)s” (−%(old)s) no longer applies: it has ended or been used up.")
+                % {"label": before["label"], "old": old}
             )
         elif after.amount != Decimal(before["amount"]):
             new = format_money(after.amount, currency)
-            messages.append(f"The discount “{before['label']}” changed from −{old} to −{new}.")
+            messages.append(
+                _("The discount “%(label)s” changed from −%(old)s to −%(new)s.")
+                % {"label": before["label"], "old": old, "new": new}
+            )
     labels = {(b["id"], b["label"]) for b in shown}
     for key, after in now.items():
         if key not in labels:
-            messages.append(f"The discount “{after.label}” (−{format_money(after.amount, currency)}) now applies.")
+            messages.append(
+                _("The discount “%(label)s” (−%(amount)s) now applies.")
+                % {"label": after.label, "amount": format_money(after.amount, currency)}
+            )
     return messages
 
 
@@ -409,22 +416,26 @@ def cart_changes(*, shown: dict[str, dict], lines: list[CartLine]) -> tuple[list
     for product_id, before in shown.items():
         line = current.get(product_id)
         if line is None:
-            messages.append(f"“{before['name']}” is no longer in your cart.")
+            messages.append(_("“%(name)s” is no longer in your cart.") % {"name": before["name"]})
             continue
         price = line.product.price
         if Decimal(before["price"]) != price.amount or before["currency"] != str(price.currency):
             old = format_money(Decimal(before["price"]), before["currency"])
             new = format_money(price)
-            messages.append(f"The price of “{line.product.name}” changed from {old} to {new}.")
+            messages.append(
+                _("The price of “%(name)s” changed from %(old)s to %(new)s.")
+                % {"name": line.product.name, "old": old, "new": new}
+            )
             changed.add(line.product_id)
         if before["quantity"] != line.quantity:
             messages.append(
-                f"The quantity of “{line.product.name}” changed from {before['quantity']} to {line.quantity}."
+                _("The quantity of “%(name)s” changed from %(old)s to %(new)s.")
+                % {"name": line.product.name, "old": before["quantity"], "new": line.quantity}
             )
             changed.add(line.product_id)
     for product_id, line in current.items():
         if product_id not in shown:
-            messages.append(f"“{line.product.name}” was added to your cart.")
+            messages.append(_("“%(name)s” was added to your cart.") % {"name": line.product.name})
             changed.add(line.product_id)
     return messages, changed
 

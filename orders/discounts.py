@@ -25,6 +25,8 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from djmoney.money import Money
 
 from shop.models import DeliveryMethod, PaymentMethod, Policy
@@ -33,7 +35,7 @@ from shop.money import ZERO_DECIMAL_CURRENCIES, quantize
 from .models import Discount, DiscountKind, DiscountTarget, OrderDiscount, OrderStatus
 
 T = DiscountTarget
-POINTS_LABEL = "Bonus points"
+POINTS_LABEL = gettext_lazy("Bonus points")
 
 
 # --- the split ----------------------------------------------------------------------------------
@@ -131,10 +133,10 @@ class DiscountResult:
 class CodeError:
     """Why a typed code does not apply; the message goes next to the code field."""
 
-    UNKNOWN = "That code does not exist. Please check its spelling."
-    EXPIRED = "That code has expired."
-    NOT_YET = "That code is not valid yet."
-    USED_UP = "That code has been used up."
+    UNKNOWN = gettext_lazy("That code does not exist. Please check its spelling.")
+    EXPIRED = gettext_lazy("That code has expired.")
+    NOT_YET = gettext_lazy("That code is not valid yet.")
+    USED_UP = gettext_lazy("That code has been used up.")
     NOT_APPLICABLE = "That code does not apply to this order"
 
 
@@ -259,14 +261,14 @@ def discounts_apply(
         if is_code:
             code_discount = d
             if not d.is_active or (d.ends_at is not None and d.ends_at <= now):
-                result.code_error = CodeError.EXPIRED
+                result.code_error = str(CodeError.EXPIRED)
                 continue
             if d.starts_at > now:
-                result.code_error = CodeError.NOT_YET
+                result.code_error = str(CodeError.NOT_YET)
                 continue
         if used_up(d, usage.get(d.pk, (0, 0))):
             if is_code:
-                result.code_error = CodeError.USED_UP
+                result.code_error = str(CodeError.USED_UP)
             continue
         problem = ""
         if goods < d.min_order_value:
@@ -295,7 +297,7 @@ def discounts_apply(
             continue
         eligible.append(d)
     if code and code_discount is None:
-        result.code_error = CodeError.UNKNOWN
+        result.code_error = str(CodeError.UNKNOWN)
 
     def reason(d: Discount) -> str:
         why = [f"code {d.code}" if d.code else "running now"]
@@ -361,7 +363,7 @@ def discounts_apply(
         applied_ids.add(d.pk)
 
     if code_discount is not None and not result.code_error and code_discount.pk not in applied_ids:
-        result.code_note = "Your code is valid, but a better discount already applies to this order."
+        result.code_note = _("Your code is valid, but a better discount already applies to this order.")
 
     # 4. Bonus points, last: whole points, at most the Policy share of the goods after discounts.
     net = {line.key: line.amount - result.line_discounts[line.key] for line in lines}
@@ -373,7 +375,15 @@ def discounts_apply(
         for key, part in allocate(Decimal(points), net, currency).items():
             result.line_discounts[key] += part
         result.applied.append(
-            AppliedDiscount(None, POINTS_LABEL, f"{points} of your points", T.ORDER, Decimal(points), "", currency)
+            AppliedDiscount(
+                None,
+                str(POINTS_LABEL),
+                ngettext("%(n)d of your points", "%(n)d of your points", points) % {"n": points},
+                T.ORDER,
+                Decimal(points),
+                "",
+                currency,
+            )
         )
     return result
 

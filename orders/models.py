@@ -627,10 +627,10 @@ class BonusAccount(models.Model):
 
 
 class BonusEntryKind(models.TextChoices):
-    EARNED = "earned", "Earned on a completed order"
-    SPENT = "spent", "Spent at checkout"
-    RETURNED = "returned", "Returned: order cancelled"
-    TAKEN_BACK = "taken_back", "Taken back: order refunded"
+    EARNED = "earned", _("Earned on a completed order")
+    SPENT = "spent", _("Spent at checkout")
+    RETURNED = "returned", _("Returned: order cancelled")
+    TAKEN_BACK = "taken_back", _("Taken back: order refunded")
 
 
 class BonusEntry(models.Model):

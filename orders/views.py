@@ -359,9 +359,11 @@ def order_again(request, number: str):
     order = access.get_order_for_request(request, number)
     added, refused = services.order_again(request=request, order=order)
     if added:
-        messages.success(request, f"Added to your cart at today's prices: {', '.join(added)}.")
+        messages.success(
+            request, _("Added to your cart at today's prices: %(products)s.") % {"products": ", ".join(added)}
+        )
     for reason in refused:
-        messages.error(request, f"Not added: {reason}")
+        messages.error(request, _("Not added: %(reason)s") % {"reason": reason})
     return redirect("shop:cart")
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import PHOTO_MAX_BYTES, CaseRemedy, validate_photo_size
 
@@ -28,7 +31,9 @@ class PhotosField(forms.ImageField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         if len(files) > MAX_PHOTOS:
-            raise forms.ValidationError(f"Attach at most {MAX_PHOTOS} photos.")
+            raise forms.ValidationError(
+                ngettext("Attach at most %(n)d photo.", "Attach at most %(n)d photos.", MAX_PHOTOS) % {"n": MAX_PHOTOS}
+            )
         return [super(PhotosField, self).clean(f, initial) for f in files]
 
 
@@ -37,12 +42,15 @@ class ClaimForm(forms.Form):
 
     remedy = forms.ChoiceField(widget=forms.RadioSelect)
     statement = forms.CharField(
-        label="What happened", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, required=True
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, required=True
     )
     photos = PhotosField(
-        label="Photos",
-        help_text=f"Images only (JPEG, PNG, …), up to {MAX_PHOTOS}, "
-        f"at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB each.",
+        label=_("Photos"),
+        help_text=format_lazy(
+            _("Images only (JPEG, PNG, …), up to {photos}, at most {mb} MB each."),
+            photos=MAX_PHOTOS,
+            mb=PHOTO_MAX_BYTES // (1024 * 1024),
+        ),
     )
 
     def __init__(self, *args, lines, remedies, kind, **kwargs):
@@ -55,13 +63,13 @@ class ClaimForm(forms.Form):
             )
         if kind == "wrong_item":
             self.fields["keeps_wrong_goods"] = forms.BooleanField(
-                label="I keep the wrong goods (they are charged at the price on the site)", required=False
+                label=_("I keep the wrong goods (they are charged at the price on the site)"), required=False
             )
 
     def clean(self):
         data = super().clean()
         if not any(data.get(f"line_{line.pk}") for line, _ in self.order_lines):
-            raise forms.ValidationError("Choose the items and how many.")
+            raise forms.ValidationError(_("Choose the items and how many."))
         return data
 
     @property

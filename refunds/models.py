@@ -13,24 +13,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from shop.storage import private_storage
 
 
 class CaseKind(models.TextChoices):
-    WITHDRAWAL = "withdrawal", "Withdrawal"  # REF-WITHDRAW-30D
-    DEFECT = "defect", "Defect"  # REF-DEFECT
-    WRONG_ITEM = "wrong_item", "Wrong items"  # REF-WRONG-ITEM
-    SHORT_DELIVERY = "short_delivery", "Missing items"  # REF-SHORT-DELIVERY
-    LATE_PARCEL = "late_parcel", "Parcel late"  # DLV-LATE
-    LOST_PARCEL = "lost_parcel", "Parcel lost"  # DLV-LOST
-    NOT_COLLECTED = "not_collected", "Not collected in time"  # DLV-ACCEPT-14D
-    REFUSED_AT_DOOR = "refused_at_door", "Refused at delivery"  # DLV-INSPECT
-    STOCKOUT_CANCEL = "stockout_cancel", "Unavailable items cancelled"  # SHIP-STOCKOUT
-    PRICE_ERROR = "price_error", "Price corrected or declined"  # ORD-PRICE-ERROR
-    STAFF_CANCEL = "staff_cancel", "Cancelled by the shop"  # ORD-REFUSE
-    FRAUD_CANCEL = "fraud_cancel", "Card payment rejected"  # PAY-FRAUD-CHECK
+    WITHDRAWAL = "withdrawal", _("Withdrawal")  # REF-WITHDRAW-30D
+    DEFECT = "defect", _("Defect")  # REF-DEFECT
+    WRONG_ITEM = "wrong_item", _("Wrong items")  # REF-WRONG-ITEM
+    SHORT_DELIVERY = "short_delivery", _("Missing items")  # REF-SHORT-DELIVERY
+    LATE_PARCEL = "late_parcel", _("Parcel late")  # DLV-LATE
+    LOST_PARCEL = "lost_parcel", _("Parcel lost")  # DLV-LOST
+    NOT_COLLECTED = "not_collected", _("Not collected in time")  # DLV-ACCEPT-14D
+    REFUSED_AT_DOOR = "refused_at_door", _("Refused at delivery")  # DLV-INSPECT
+    STOCKOUT_CANCEL = "stockout_cancel", _("Unavailable items cancelled")  # SHIP-STOCKOUT
+    PRICE_ERROR = "price_error", _("Price corrected or declined")  # ORD-PRICE-ERROR
+    STAFF_CANCEL = "staff_cancel", _("Cancelled by the shop")  # ORD-REFUSE
+    FRAUD_CANCEL = "fraud_cancel", _("Card payment rejected")  # PAY-FRAUD-CHECK
 
 
 #: Kinds the customer opens from the order page (the others are opened by staff or the system).
@@ -40,11 +41,11 @@ CUSTOMER_KINDS = frozenset({CaseKind.WITHDRAWAL, CaseKind.DEFECT, CaseKind.WRONG
 class CaseStatus(models.TextChoices):
     """Allowed moves: ``refunds.lifecycle.CASE_TRANSITIONS``."""
 
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    RESOLVED = "resolved", "Resolved"
-    WITHDRAWN = "withdrawn", "Withdrawn by the customer"
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    RESOLVED = "resolved", _("Resolved")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the customer")
 
 
 #: Still needs someone: the refund desk lists these.
@@ -52,10 +53,10 @@ OPEN_STATUSES = (CaseStatus.REQUESTED, CaseStatus.ACCEPTED)
 
 
 class CaseRemedy(models.TextChoices):
-    REFUND = "refund", "Refund"
-    REPLACEMENT = "replacement", "Replacement"
-    REPAIR = "repair", "Repair"
-    RESHIP = "reship", "Re-ship at no charge"
+    REFUND = "refund", _("Refund")
+    REPLACEMENT = "replacement", _("Replacement")
+    REPAIR = "repair", _("Repair")
+    RESHIP = "reship", _("Re-ship at no charge")
 
 
 #: REF-*: photos are images only, at most this many bytes each.
@@ -64,7 +65,11 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 def validate_photo_size(image) -> None:
     if image.size > PHOTO_MAX_BYTES:
-        raise ValidationError(f"A photo may be at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB.", code="photo_too_big")
+        raise ValidationError(
+            _("A photo may be at most %(mb)s MB."),
+            code="photo_too_big",
+            params={"mb": PHOTO_MAX_BYTES // (1024 * 1024)},
+        )
 
 
 class Case(models.Model):

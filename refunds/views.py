@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.access import get_order_for_request
@@ -41,7 +42,7 @@ def withdraw(request, number: str):
         except services.CaseError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "You have withdrawn from the purchase. We have e-mailed you the details.")
+            messages.success(request, _("You have withdrawn from the purchase. We have e-mailed you the details."))
         return redirect(order.get_absolute_url())
     info = selectors.order_cases(order)
     return render(
@@ -91,7 +92,7 @@ def claim(request, number: str, kind: str):
         except services.CaseError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, "Thank you: we have your report and e-mailed you a copy.")
+            messages.success(request, _("Thank you: we have your report and e-mailed you a copy."))
             return redirect(order.get_absolute_url())
     return render(
         request,
@@ -120,5 +121,5 @@ def claim_withdraw(request, number: str, case_id: int):
     except services.CaseError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Your request is withdrawn.")
+        messages.success(request, _("Your request is withdrawn."))
     return redirect(order.get_absolute_url())

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.access import get_order_for_request
@@ -34,8 +36,11 @@ def parcel_report_late_view(request, number: str, shipment_id: int):
     else:
         messages.success(
             request,
-            f"Thank you: we are looking for your parcel (case {case.pk}). We have told the warehouse and "
-            "e-mailed you; we send it again at no charge or refund it in full.",
+            _(
+                "Thank you: we are looking for your parcel (case %(case)s). We have told the warehouse and "
+                "e-mailed you; we send it again at no charge or refund it in full."
+            )
+            % {"case": case.pk},
         )
     return redirect(order.get_absolute_url())
 
@@ -45,13 +50,13 @@ class LostChoiceForm(forms.Form):
 
     case = forms.IntegerField(widget=forms.HiddenInput)
     remedy = forms.ChoiceField(
-        label="What should we do?",
+        label=gettext_lazy("What should we do?"),
         widget=forms.RadioSelect,
         choices=[
-            (CaseRemedy.REPLACEMENT, "Send the goods again at no charge"),
-            (CaseRemedy.REFUND, "Refund the goods and the delivery"),
+            (CaseRemedy.REPLACEMENT, gettext_lazy("Send the goods again at no charge")),
+            (CaseRemedy.REFUND, gettext_lazy("Refund the goods and the delivery")),
         ],
-        error_messages={"required": "Choose a replacement or a refund."},
+        error_messages={"required": gettext_lazy("Choose a replacement or a refund.")},
     )
 
 
@@ -64,7 +69,7 @@ def parcel_lost_choice(request, number: str):
     if request.method == "POST" and form.is_valid():
         case_id = form.cleaned_data["case"]
         if not any(c.lost_case.pk == case_id for c in claims):
-            form.add_error(None, "That parcel is not one of this order's lost parcels.")
+            form.add_error(None, _("That parcel is not one of this order's lost parcels."))
         else:
             try:
                 parcel_claim_settle(
@@ -74,7 +79,10 @@ def parcel_lost_choice(request, number: str):
                 form.add_error("remedy" if exc.field == "remedy" else None, str(exc))
             else:
                 done = dict(LostChoiceForm.base_fields["remedy"].choices)[form.cleaned_data["remedy"]]
-                messages.success(request, f"Thank you. Your choice: {done.lower()}. We have e-mailed you.")
+                messages.success(
+                    request,
+                    _("Thank you. Your choice: %(choice)s. We have e-mailed you.") % {"choice": str(done).lower()},
+                )
                 return redirect("shipping:parcel_lost_choice", number=order.number)
     context = {"order": order, "claims": claims, "form": form, "remedies": LOST_REMEDIES, "kind": CaseKind}
     return render(request, "shipping/parcel_lost_choice.html", context)

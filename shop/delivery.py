@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from djmoney.money import Money
 
 from .calendar import BusinessCalendar
@@ -155,7 +155,9 @@ class DeliveryPromise:
     def left_label(self) -> str:
         minutes = max(1, int(self.left.total_seconds() // 60))
         hours, minutes = divmod(minutes, 60)
-        return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        if hours:
+            return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+        return gettext("%(minutes)d min") % {"minutes": minutes}
 
     @property
     def is_soon(self) -> bool:

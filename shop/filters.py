@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Category
 from .search import product_search
@@ -17,10 +18,10 @@ SORTS = {
     "newest": ("-created_at", "-pk"),
 }
 SORT_CHOICES = [
-    ("name", "Name A–Z"),
-    ("price", "Price: low to high"),
-    ("-price", "Price: high to low"),
-    ("newest", "Newest first"),
+    ("name", _("Name A–Z")),
+    ("price", _("Price: low to high")),
+    ("-price", _("Price: high to low")),
+    ("newest", _("Newest first")),
 ]
 DEFAULT_SORT = "name"
 
@@ -30,7 +31,7 @@ class ProductFilterForm(forms.Form):
         data = super().clean()
         price_min, price_max = data.get("price_min"), data.get("price_max")
         if price_min is not None and price_max is not None and price_min > price_max:
-            self.add_error("price_max", "“Price to” must not be lower than “Price from”.")
+            self.add_error("price_max", _("“Price to” must not be lower than “Price from”."))
         return data
 
 
@@ -41,25 +42,32 @@ class ProductFilter(django_filters.FilterSet):
     """
 
     q = django_filters.CharFilter(
-        label="Search", method="filter_search", max_length=100, help_text="Name, SKU or words from the description."
+        label=_("Search"),
+        method="filter_search",
+        max_length=100,
+        help_text=_("Name, SKU or words from the description."),
     )
-    category = django_filters.ChoiceFilter(field_name="category__slug", empty_label="All categories", label="Category")
+    category = django_filters.ChoiceFilter(
+        field_name="category__slug", empty_label=_("All categories"), label=_("Category")
+    )
     price_min = django_filters.NumberFilter(
         field_name="price",
         lookup_expr="gte",
-        label="Price from",
+        label=_("Price from"),
         min_value=0,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
     price_max = django_filters.NumberFilter(
         field_name="price",
         lookup_expr="lte",
-        label="Price to",
+        label=_("Price to"),
         min_value=0,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
-    in_stock = django_filters.BooleanFilter(label="In stock only", method="filter_in_stock", widget=forms.CheckboxInput)
-    sort = django_filters.ChoiceFilter(label="Sort by", choices=SORT_CHOICES, method="filter_sort", empty_label=None)
+    in_stock = django_filters.BooleanFilter(
+        label=_("In stock only"), method="filter_in_stock", widget=forms.CheckboxInput
+    )
+    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORT_CHOICES, method="filter_sort", empty_label=None)
 
     class Meta:
         form = ProductFilterForm

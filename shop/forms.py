@@ -29,8 +29,8 @@ def phone_field(*, required: bool = True, label: str = _("Phone")) -> PhoneNumbe
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     phone = phone_field(required=False)
 
 
@@ -39,26 +39,32 @@ class AddressForm(forms.ModelForm):
 
     phone = phone_field()
     region = forms.ModelChoiceField(
-        label="Region",
+        label=_("Region"),
         # ORD-TERRITORY: only the delivery territory can be chosen.
         queryset=Region.objects.filter(in_territory=True).order_by("name"),
-        empty_label="Choose a region",
+        empty_label=_("Choose a region"),
         error_messages={
-            "required": "Please choose the region to deliver to.",
-            "invalid_choice": "We do not deliver to that region. Please choose one from the list.",
+            "required": _("Please choose the region to deliver to."),
+            "invalid_choice": _("We do not deliver to that region. Please choose one from the list."),
         },
     )
-    make_default = forms.BooleanField(label="Use as my default address", required=False)
+    make_default = forms.BooleanField(label=_("Use as my default address"), required=False)
 
     class Meta:
         model = Address
         fields = ["full_name", "phone", "address", "city", "postcode", "region"]
         widgets = {"address": forms.Textarea(attrs={"rows": 2})}
+        labels = {
+            "full_name": _("Full name of the recipient"),
+            "address": _("Street address"),
+            "city": _("City"),
+            "postcode": _("Postcode"),
+        }
         error_messages = {
-            "full_name": {"required": "Please enter the recipient's full name."},
-            "address": {"required": "Please enter the street, house and flat."},
-            "city": {"required": "Please enter the city or town."},
-            "postcode": {"required": "Please enter the postcode."},
+            "full_name": {"required": _("Please enter the recipient's full name.")},
+            "address": {"required": _("Please enter the street, house and flat.")},
+            "city": {"required": _("Please enter the city or town.")},
+            "postcode": {"required": _("Please enter the postcode.")},
         }
 
     def address_data(self) -> dict:

@@ -54,6 +54,7 @@ def case_email(case: Case, *, step: str, order: Order | None = None, **extra) ->
     email_queue(
         to=order.email,
         template="case_update",
+        language=order.language,
         context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **extra},
         key=f"case-{step}:{case.pk}" + (f":{extra['step_key']}" if "step_key" in extra else ""),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import events
 from orders.notifications import order_email_queue
@@ -141,7 +141,8 @@ def act_context(act: ActOfDiscrepancy) -> dict:
 
 def act_pdf(act: ActOfDiscrepancy) -> bytes:
     """REF-SHORT-DELIVERY: the act to print and sign (order, parcel, ordered vs handed over, date, place)."""
-    return render_pdf("pdf/act_of_discrepancy.html", act_context(act))
+    with translation.override(act.order.language):  # the language the customer ordered in
+        return render_pdf("pdf/act_of_discrepancy.html", act_context(act))
 
 
 def act_attachment(ref: str) -> tuple[str, bytes, str]:
