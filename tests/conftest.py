@@ -9,6 +9,7 @@ import os
 
 import pytest
 from django.conf import settings as dj_settings
+from django.utils import translation
 
 from config.celery import app as celery_app
 
@@ -33,6 +34,15 @@ def pytest_runtest_setup(item):
         if REQUIRE_SERVICES:
             pytest.fail(f"CI requires this service but it is not configured: {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language and leaves none behind: a request through the test client
+    runs LocaleMiddleware, which activates the visitor's language in this thread and never resets it."""
+    translation.activate(dj_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(dj_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
