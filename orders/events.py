@@ -7,6 +7,8 @@ Messages are written for the person reading the timeline.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.utils.formats import date_format
@@ -17,10 +19,32 @@ from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
 T = OrderEvent.Type
 
 
+#: Events written inside ``batched()``: inserted together when it ends (None outside one).
+_batch: ContextVar[list[OrderEvent] | None] = ContextVar("order_events_batch", default=None)
+
+
+@contextmanager
+def batched():
+    """Every event written inside is inserted with one bulk INSERT when the block ends (issue #14: a
+    periodic sweep writes several events for each of hundreds of orders). Their ``pk`` is set then;
+    code inside must not read back the events it wrote. Nested blocks join the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    pending: list[OrderEvent] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:  # not on an exception: the transaction rolls back anyway
+        OrderEvent.objects.bulk_create(pending)
+
+
 def _record(
     order: Order, type: T, message: str, *, actor=None, customer_visible: bool = False, **parameters
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    event = OrderEvent(
         order=order,
         type=type,
         actor=actor,
@@ -28,6 +52,12 @@ def _record(
         customer_visible=customer_visible,
         parameters=_jsonable(parameters),
     )
+    pending = _batch.get()
+    if pending is None:
+        event.save()
+    else:
+        pending.append(event)
+    return event
 
 
 def _jsonable(value):

@@ -10,13 +10,15 @@ received, and the link to the order page.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import translation
 from djmoney.money import Money
 
 from shop.calendar import BusinessCalendar
-from shop.emails import email_queue
+from shop.emails import Message, emails_queue
 from shop.models import Email
 
 from . import events, holds
@@ -37,21 +39,52 @@ def shop_local(moment: dt.datetime | None) -> dt.datetime | None:
     return BusinessCalendar.current().local(moment).replace(tzinfo=None)
 
 
+def _paid_events() -> Prefetch:
+    return Prefetch(
+        "events",
+        queryset=OrderEvent.objects.filter(type=OrderEvent.Type.PAID).order_by("-created_at", "-pk"),
+        to_attr="_paid_events",
+    )
+
+
 def paid_amount(order: Order) -> Money | None:
     """The amount of the confirmed payment (from its event), for "Payment received: <amount>"."""
     if order.paid_at is None:
         return None
-    event = order.events.filter(type=OrderEvent.Type.PAID).order_by("-created_at", "-pk").first()
+    prefetch_related_objects([order], _paid_events())
+    event = order._paid_events[0] if order._paid_events else None
     amount = (event.parameters or {}).get("amount") if event else None
     if isinstance(amount, dict) and "amount" in amount:
         return Money(Decimal(amount["amount"]), amount.get("currency") or order.total.currency)
     return order.total
 
 
+#: What an order's e-mail reads besides the order row; ``_context_load`` reads it for many orders at once.
+_CONTEXT_RELATED = ("lines__product__images", "adjustments", "discount_lines")
+
+
+def _context_load(orders: list[Order]) -> None:
+    """Read what the e-mails of ``orders`` show, a query per relation for all of them (issue #14). Read
+    afresh: the caller may have changed lines or adjustments since they were last read."""
+    _context_forget(orders)
+    prefetch_related_objects(orders, "region", "delivery_method", *_CONTEXT_RELATED)
+    prefetch_related_objects([o for o in orders if o.paid_at is not None], _paid_events())
+
+
+def _context_forget(orders: list[Order]) -> None:
+    """Drop what ``_context_load`` read, so later code of the same transaction reads the rows again."""
+    for order in orders:
+        cache = getattr(order, "_prefetched_objects_cache", {})
+        for name in ("lines", "adjustments", "discount_lines"):
+            cache.pop(name, None)
+        order.__dict__.pop("_paid_events", None)
+
+
 def order_email_context(order: Order, **extra) -> dict:
     with translation.override(order.language):  # the payment purpose and VAT words, in the order's language
         instructions = payment_instructions(order)
-    lines = list(order.lines.prefetch_related("product__images"))  # the pictures shown beside each line
+    prefetch_related_objects([order], "lines__product__images")  # the pictures shown beside each line
+    lines = list(order.lines.all())
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
     return {
@@ -68,12 +101,60 @@ def order_email_context(order: Order, **extra) -> dict:
     }
 
 
-def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs) -> Email:
-    is_new = key is None or not Email.objects.filter(key=key).exists()
-    email = email_queue(to=order.email, template=template, key=key, language=order.language, **kwargs)
-    if is_new:
-        events.email_queued(order=order, kind=kind, email_id=email.pk)
-    return email
+@dataclass
+class OrderMail:
+    """One e-mail about an order: its template, the shared order context plus ``extra``, and its key."""
+
+    order: Order
+    kind: str
+    template: str
+    key: str | None
+    extra: dict = field(default_factory=dict)
+    attachment_builder: str = ""
+    attachment_ref: str = ""
+
+
+def order_emails_queue(mails: list[OrderMail]) -> list[Email]:
+    """Queue e-mails about orders, each recorded on its order's timeline once (``key``: idempotent).
+
+    The one implementation behind every order e-mail: for a list of one (a customer's action) or of
+    hundreds (a periodic sweep, issue #14), the same fixed number of queries — the keys already
+    queued, the orders' lines, products, pictures, adjustments and discounts, one INSERT of the
+    e-mails and one of their events.
+    """
+    if not mails:
+        return []
+    orders = list({id(m.order): m.order for m in mails}.values())
+    keys = {m.key for m in mails if m.key}
+    queued = set(Email.objects.filter(key__in=keys).values_list("key", flat=True)) if keys else set()
+    todo = {id(m) for m in mails if m.key is None or m.key not in queued}
+    _context_load([m.order for m in mails if id(m) in todo])
+    messages = [
+        Message(
+            to=m.order.email,
+            template=m.template,
+            context=order_email_context(m.order, **m.extra) if id(m) in todo else {},
+            key=m.key,
+            attachment_builder=m.attachment_builder,
+            attachment_ref=str(m.attachment_ref),
+            language=m.order.language,
+        )
+        for m in mails
+    ]
+    result = emails_queue(messages)  # renders the templates: the context read above is still there
+    _context_forget(orders)
+    with events.batched():
+        for mail, (email, new) in zip(mails, result, strict=True):
+            if new:
+                events.email_queued(order=mail.order, kind=mail.kind, email_id=email.pk)
+    return [email for email, _new in result]
+
+
+def _queue(
+    order: Order, *, kind: str, template: str, key: str | None, attachment_builder="", attachment_ref="", **extra
+) -> Email:
+    mail = OrderMail(order, kind, template, key, extra, attachment_builder, str(attachment_ref))
+    return order_emails_queue([mail])[0]
 
 
 def order_email_queue(
@@ -94,9 +175,9 @@ def order_email_queue(
         kind=kind,
         template=template,
         key=key,
-        context=order_email_context(order, **extra),
         attachment_builder=attachment_builder,
         attachment_ref=attachment_ref,
+        **extra,
     )
 
 
@@ -110,7 +191,6 @@ def order_acknowledgement_queue(*, order: Order) -> Email:
         kind="acknowledgement",
         template="order_acknowledgement",
         key=f"order-ack:{order.pk}",
-        context=order_email_context(order),
         attachment_builder=INVOICE_BUILDER,
         attachment_ref=str(order.pk),
     )
@@ -125,7 +205,6 @@ def order_payment_notice_queue(*, order: Order) -> Email:
         kind="payment received",
         template="order_payment_received",
         key=f"order-paid:{order.pk}",
-        context=order_email_context(order),
     )
 
 
@@ -136,7 +215,6 @@ def order_processing_queue(*, order: Order) -> Email:
         kind="processing",
         template="order_processing",
         key=f"order-processing:{order.pk}",
-        context=order_email_context(order),
     )
 
 
@@ -147,7 +225,7 @@ def order_cancelled_queue(*, order: Order) -> Email:
         kind="cancelled",
         template="order_cancelled",
         key=f"order-cancelled:{order.pk}",
-        context=order_email_context(order, was_paid=order.paid_at is not None),
+        was_paid=order.paid_at is not None,
     )
 
 
@@ -161,13 +239,10 @@ def order_price_error_request_queue(*, order: Order) -> Email:
         kind="price correction",
         template="order_price_error_request",
         key=f"order-price-request:{order.pk}:{corrections[-1].pk}" if corrections else None,
-        context=order_email_context(
-            order,
-            corrections=corrections,
-            new_total=new_total,
-            answer_url=order_link_for_email(order, view="price:answer"),
-            answer_by_local=shop_local(hold.due_at if hold else None),
-        ),
+        corrections=corrections,
+        new_total=new_total,
+        answer_url=order_link_for_email(order, view="price:answer"),
+        answer_by_local=shop_local(hold.due_at if hold else None),
     )
 
 
@@ -179,9 +254,8 @@ def order_price_error_accepted_queue(*, order: Order, old_total) -> Email:
         kind="price accepted",
         template="order_price_error_accepted",
         key=None,
-        context=order_email_context(
-            order, old_total=old_total, refund_due=(old_total - order.total) if refund_due else None
-        ),
+        old_total=old_total,
+        refund_due=(old_total - order.total) if refund_due else None,
     )
 
 

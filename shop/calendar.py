@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .models import Closure, Policy
+from .models import Closure, Policy, policy_memo_get
 
 _MAX_SCAN_DAYS = 3660  # a decade of closures would be a configuration error, not a calendar
 
@@ -40,7 +40,7 @@ class BusinessCalendar:
             tz=ZoneInfo(policy.time_zone),
             opens=_as_time(policy.business_hours_start),
             closes=_as_time(policy.business_hours_end),
-            closures=frozenset(Closure.objects.values_list("date", flat=True)),
+            closures=policy_memo_get("closures", lambda: frozenset(Closure.objects.values_list("date", flat=True))),
         )
 
     @cached_property

@@ -8,6 +8,8 @@ time, are in ``shop.email_delivery``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -18,7 +20,28 @@ from .obligations import enqueue_after_commit
 from .tasks import email_send
 
 # The register_* functions are imported by apps' ready() from here (orders.apps).
-__all__ = ["SecretLink", "email_queue", "email_resend", "register_attachment_builder", "register_link_builder"]
+__all__ = [
+    "Message",
+    "SecretLink",
+    "email_queue",
+    "emails_queue",
+    "email_resend",
+    "register_attachment_builder",
+    "register_link_builder",
+]
+
+
+@dataclass
+class Message:
+    """One e-mail to queue: ``templates/emails/<template>.{subject.txt,txt,html}`` rendered with ``context``."""
+
+    to: str
+    template: str
+    context: dict
+    key: str | None = None
+    attachment_builder: str = ""
+    attachment_ref: str = ""
+    language: str | None = None
 
 
 def email_queue(
@@ -37,26 +60,45 @@ def email_queue(
     A ``SecretLink`` in the context is stored as a placeholder and signed only when the message is sent.
     ``language`` (an order's) writes the message in it, whatever language the request or task runs in.
     """
-    if key:
-        existing = Email.objects.filter(key=key).first()
-        if existing:
-            return existing
-    context = {"policy": Policy.load(), "site_url": settings.SITE_URL, **context}
-    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-        body_text = render_to_string(f"emails/{template}.txt", context)
-        body_html = render_to_string(f"emails/{template}.html", context)
-    email = Email.objects.create(
-        key=key,
-        to=to,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachment_builder=attachment_builder,
-        attachment_ref=str(attachment_ref),
-    )
-    enqueue_after_commit(email_send, email.pk)
-    return email
+    message = Message(to, template, context, key, attachment_builder, str(attachment_ref), language)
+    return emails_queue([message])[0][0]
+
+
+def emails_queue(messages: list[Message]) -> list[tuple[Email, bool]]:
+    """Queue several messages with one read of the keys already queued and one INSERT (issue #14: a
+    periodic sweep e-mails hundreds of customers at once). Returns (e-mail, new) for each message in
+    order: a message whose ``key`` is queued already (before, or earlier in this list) is that e-mail."""
+    keys = {m.key for m in messages if m.key}
+    found = {email.key: email for email in Email.objects.filter(key__in=keys)} if keys else {}
+    policy = Policy.load()
+    result: list[tuple[Email, bool]] = []
+    for message in messages:
+        if message.key and message.key in found:
+            result.append((found[message.key], False))
+            continue
+        context = {"policy": policy, "site_url": settings.SITE_URL, **message.context}
+        with translation.override(message.language or translation.get_language() or settings.LANGUAGE_CODE):
+            subject = " ".join(render_to_string(f"emails/{message.template}.subject.txt", context).split())
+            body_text = render_to_string(f"emails/{message.template}.txt", context)
+            body_html = render_to_string(f"emails/{message.template}.html", context)
+        email = Email(
+            key=message.key,
+            to=message.to,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            attachment_builder=message.attachment_builder,
+            attachment_ref=str(message.attachment_ref),
+        )
+        result.append((email, True))
+        if message.key:
+            found[message.key] = email
+    fresh = [email for email, new in result if new]
+    if fresh:
+        Email.objects.bulk_create(fresh)  # the primary keys come back (PostgreSQL, SQLite ≥ 3.35)
+    for email in fresh:
+        enqueue_after_commit(email_send, email.pk)
+    return result
 
 
 def email_resend(*, email_id: int) -> None:

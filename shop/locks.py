@@ -53,6 +53,11 @@ def lock_order(order_id: int):
     return _model("orders.Order").objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
+def lock_orders(order_ids: Iterable[int]) -> dict:
+    """Several orders by pk, locked in pk order in one query (a periodic sweep's batch, issue #14)."""
+    return {order.pk: order for order in _lock_many("orders.Order", pk__in=list(order_ids))}
+
+
 def lock_order_lines(order_id: int) -> dict:
     """The order's lines by pk, locked in pk order; the caller locked the order first."""
     return {line.pk: line for line in _lock_many("orders.OrderLine", order_id=order_id)}
@@ -65,6 +70,11 @@ def lock_shipment(shipment_id: int, *, order_id: int | None = None):
     if order_id is not None:
         rows = rows.filter(order_id=order_id)
     return rows.get(pk=shipment_id)
+
+
+def lock_shipments(shipment_ids: Iterable[int]) -> dict:
+    """Several parcels by pk, in pk order in one query; the caller locked their orders first (``lock_orders``)."""
+    return {shipment.pk: shipment for shipment in _lock_many("shipping.Shipment", pk__in=list(shipment_ids))}
 
 
 def lock_case(case_id: int):

@@ -1,5 +1,6 @@
 """Catalogue, cart, the store Policy, closures, delivery territory and methods, and the outbox."""
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 
@@ -54,6 +55,31 @@ def policy_memo_start(**_kwargs) -> None:
 def policy_memo_end(**_kwargs) -> None:
     """``request_finished``: the next request (and any code outside a request) reads it afresh."""
     _policy_memo.set(None)
+
+
+@contextmanager
+def policy_memoized():
+    """A periodic sweep reads the Policy row (and the closures: ``shop.calendar``) once, as a request
+    does (issue #14: a batch of 500 orders must not read them per order). Inside a request: the
+    request's memo is used as it is."""
+    if _policy_memo.get() is not None:
+        yield
+        return
+    token = _policy_memo.set({})
+    try:
+        yield
+    finally:
+        _policy_memo.reset(token)
+
+
+def policy_memo_get(key: str, load):
+    """``load()`` once per request or ``policy_memoized`` block (every call outside one)."""
+    memo = _policy_memo.get()
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
 
 
 class Policy(models.Model):
