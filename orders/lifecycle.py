@@ -15,7 +15,16 @@ from . import bonus, events
 from .models import Order
 from .models import OrderStatus as S
 
-__all__ = ["TRANSITIONS", "CANCELLABLE", "HELD_TARGETS", "OrderOnHold", "TransitionNotAllowed", "check", "move"]
+__all__ = [
+    "TRANSITIONS",
+    "CANCELLABLE",
+    "HELD_TARGETS",
+    "OrderOnHold",
+    "TransitionNotAllowed",
+    "check",
+    "move",
+    "move_many",
+]
 
 TRANSITIONS: dict[str, set[str]] = {
     # Prepaid orders wait for money (PAY-PREPAID-FIRST); paid, they are processed. Cash/card on
@@ -69,6 +78,13 @@ def check(order: Order, *, to: str) -> None:
         held = list(order.holds.filter(released_at__isnull=True).values_list("kind", flat=True))
         if held:
             raise OrderOnHold(order, to, reason="on hold: " + ", ".join(sorted(held)))
+
+
+def move_many(orders: list[Order], to: str, *, actor=None, note: str = "", fields=()) -> list[str]:
+    """``move`` for several (locked) orders with one UPDATE (issue #14: a periodic sweep's batch)."""
+    for order in orders:
+        check(order, to=to)
+    return ORDER_LIFECYCLE.move_many(orders, to, actor=actor, fields=fields, note=note)
 
 
 def move(order: Order, to: str, *, actor=None, note: str = "", fields=()) -> str:

@@ -220,12 +220,22 @@ def order_processing_queue(*, order: Order) -> Email:
 
 def order_cancelled_queue(*, order: Order) -> Email:
     """ORD-REFUSE: the order was cancelled (reason if given); anything paid will be refunded."""
-    return _queue(
-        order,
-        kind="cancelled",
-        template="order_cancelled",
-        key=f"order-cancelled:{order.pk}",
-        was_paid=order.paid_at is not None,
+    return order_cancelled_queue_many([order])[0]
+
+
+def order_cancelled_queue_many(orders: list[Order]) -> list[Email]:
+    """``order_cancelled_queue`` for several orders, queued together (issue #14)."""
+    return order_emails_queue(
+        [
+            OrderMail(
+                order,
+                "cancelled",
+                "order_cancelled",
+                f"order-cancelled:{order.pk}",
+                {"was_paid": order.paid_at is not None},
+            )
+            for order in orders
+        ]
     )
 
 

@@ -21,8 +21,8 @@ from djmoney.money import Money
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.cart import CartError, cart_add
-from shop.locks import lock_order
-from shop.models import PREPAID_METHODS, PaymentMethod, Policy
+from shop.locks import lock_order, lock_orders
+from shop.models import PREPAID_METHODS, PaymentMethod, Policy, policy_memoized
 from shop.money import money
 
 from . import bonus, events, holds, lifecycle, notifications, stock
@@ -213,29 +213,43 @@ def order_fraud_reject(*, order_id: int, actor, note: str = "") -> Order:
 def _cancel_locked(order: Order, *, reason: str, actor=None, kind: str = "staff_cancel") -> Order:
     """``kind`` says why, for the refund case the refunds app opens (a ``refunds.CaseKind`` value:
     staff_cancel, fraud_cancel, price_error, withdrawal)."""
-    lifecycle.check(order, to=S.CANCELLED)
-    if order.stock_taken:
-        stock.release_stock(order=order, actor=actor)
-    holds.holds_release_all(order=order, resolution="Order cancelled.", actor=actor)
-    PriceCorrection.objects.filter(order=order, resolved=False).update(resolved=True, accepted=False)
-    # Nothing left the warehouse (cancellable statuses are before dispatch): every open unit is
-    # cancelled, the short ones too (SHIP-STOCKOUT; release_stock left them off the shelf).
-    for line in order.lines.all():
-        if line.quantity_open:
+    return _cancel_many([order], reason=reason, actor=actor, kind=kind)[0]
+
+
+def _cancel_many(orders: list[Order], *, reason: str, actor=None, kind: str = "staff_cancel") -> list[Order]:
+    """Cancel the (locked) orders together: the one implementation behind every cancellation, for one
+    order (staff, the customer) or hundreds (a periodic sweep), with a fixed number of queries
+    (issue #14). Every move is checked before anything changes."""
+    for order in orders:
+        lifecycle.check(order, to=S.CANCELLED)
+    if not orders:
+        return orders
+    with events.batched():
+        stock.release_stock_many(orders, actor=actor)
+        holds.holds_release_all_many(orders, resolution="Order cancelled.", actor=actor)
+        PriceCorrection.objects.filter(order__in=orders, resolved=False).update(resolved=True, accepted=False)
+        # Nothing left the warehouse (cancellable statuses are before dispatch): every open unit is
+        # cancelled, the short ones too (SHIP-STOCKOUT; release_stock left them off the shelf).
+        lines = [line for line in OrderLine.objects.filter(order__in=orders).order_by("pk") if line.quantity_open]
+        for line in lines:
             line.quantity_cancelled += line.quantity_open
             line.quantity_short = 0
-            line.save(update_fields=["quantity_cancelled", "quantity_short"])
-    order.cancelled_at = timezone.now()
-    order.cancel_reason = reason
-    order.ship_by = None  # SHIP-WITHIN-2BD: a cancelled order has nothing to ship
-    lifecycle.move(order, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
-    events.order_cancelled(order=order, reason=reason, actor=actor)
-    notifications.order_cancelled_queue(order=order)
-    bonus.bonus_return_spent(order=order)  # PAY-DISCOUNTS: points spent on it come back
-    # PAY-REFUND-SAME-WAY: the refunds app opens a case of this kind and refunds anything captured
-    # through the payments app, in this transaction.
-    hooks.run("order_cancelled", order.pk, kind=kind)
-    return order
+        if lines:
+            OrderLine.objects.bulk_update(lines, ["quantity_cancelled", "quantity_short"])
+        now = timezone.now()
+        for order in orders:
+            order.cancelled_at = now
+            order.cancel_reason = reason
+            order.ship_by = None  # SHIP-WITHIN-2BD: a cancelled order has nothing to ship
+        lifecycle.move_many(orders, S.CANCELLED, actor=actor, fields=["cancelled_at", "cancel_reason", "ship_by"])
+        for order in orders:
+            events.order_cancelled(order=order, reason=reason, actor=actor)
+        notifications.order_cancelled_queue_many(orders)
+        bonus.bonus_return_spent_many(orders)  # PAY-DISCOUNTS: points spent on them come back
+        # PAY-REFUND-SAME-WAY: the refunds app opens a case of this kind and refunds anything captured
+        # through the payments app, in this transaction.
+        hooks.run_many("order_cancelled", [order.pk for order in orders], kind=kind)
+    return orders
 
 
 def order_cancel(*, order_id: int, reason: str = "", actor=None, kind: str = "staff_cancel") -> Order:
@@ -389,24 +403,37 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
         return order
 
 
+#: Due orders handled per transaction by a periodic sweep: locks held, and the transaction, stay bounded.
+SWEEP_CHUNK = 500
+
+
 def orders_cancel_unanswered_price_errors() -> int:
     """ORD-PRICE-ERROR: cancel orders whose corrected price was not answered in time.
 
-    One indexed query on the open price-confirmation holds past ``due_at``; each order is re-checked
-    under its lock, so running twice (or late) cancels each order once. Returns how many were cancelled.
+    One indexed query on the open price-confirmation holds past ``due_at``; then, per chunk of
+    ``SWEEP_CHUNK`` orders, one transaction that locks them (pk order, one query), re-checks each hold
+    under the lock and cancels them together (``_cancel_many``), so running twice (or late) cancels each
+    order once and the queries do not grow with the orders (issue #14). Returns how many were cancelled.
     """
     now = timezone.now()
-    due = list(holds.holds_due(H.PRICE_CONFIRMATION, now=now).values_list("order_id", flat=True))
     cancelled = 0
-    for order_id in due:
-        with transaction.atomic():
-            order = lock_order(order_id)
-            hold = holds.open_hold(order, H.PRICE_CONFIRMATION)
-            if hold is None or hold.due_at is None or hold.due_at >= now:
-                continue
-            events.price_error_timed_out(order=order)
-            _cancel_locked(order, reason="No answer to the corrected price in time.", kind="price_error")
-            cancelled += 1
+    with policy_memoized():
+        due = list(dict.fromkeys(holds.holds_due(H.PRICE_CONFIRMATION, now=now).values_list("order_id", flat=True)))
+        for start in range(0, len(due), SWEEP_CHUNK):
+            chunk = due[start : start + SWEEP_CHUNK]
+            with transaction.atomic():
+                locked = lock_orders(chunk)
+                open_holds = holds.open_holds_many(list(locked.values()), H.PRICE_CONFIRMATION)
+                orders = [
+                    locked[pk]
+                    for pk in chunk
+                    if pk in open_holds and open_holds[pk].due_at is not None and open_holds[pk].due_at < now
+                ]
+                with events.batched():
+                    for order in orders:
+                        events.price_error_timed_out(order=order)
+                    _cancel_many(orders, reason="No answer to the corrected price in time.", kind="price_error")
+                cancelled += len(orders)
     return cancelled
 
 

@@ -46,13 +46,18 @@ HOOKS = {
 }
 
 _receivers: dict[str, list[Callable]] = defaultdict(list)
+#: A receiver's form for many ids at once (``run_many``), by the receiver it stands for.
+_many: dict[Callable, Callable] = {}
 
 
-def register(name: str, receiver: Callable) -> None:
+def register(name: str, receiver: Callable, *, many: Callable | None = None) -> None:
+    """``many``: the same receiver for a list of ids (``many(ids, **kwargs)``), used by ``run_many``."""
     if name not in HOOKS:
         raise KeyError(f"Unknown hook {name!r}; add it to shop.hooks.HOOKS")
     if receiver not in _receivers[name]:
         _receivers[name].append(receiver)
+    if many is not None:
+        _many[receiver] = many
 
 
 def run(name: str, *args, **kwargs) -> None:
@@ -61,3 +66,19 @@ def run(name: str, *args, **kwargs) -> None:
         raise KeyError(f"Unknown hook {name!r}")
     for receiver in list(_receivers[name]):
         receiver(*args, **kwargs)
+
+
+def run_many(name: str, ids: list, **kwargs) -> None:
+    """``run(name, id, **kwargs)`` for every id in ``ids`` (a periodic sweep's batch, issue #14): a
+    receiver registered with a ``many`` form is called once with the list, any other once per id."""
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}")
+    if not ids:
+        return
+    for receiver in list(_receivers[name]):
+        many = _many.get(receiver)
+        if many is not None:
+            many(list(ids), **kwargs)
+        else:
+            for one in ids:
+                receiver(one, **kwargs)

@@ -54,10 +54,22 @@ class Lifecycle:
 
         The caller holds the row's lock. Returns the source status.
         """
-        self.check(obj, to=to)
-        source = getattr(obj, self.field)
-        setattr(obj, self.field, to)
-        obj.save(update_fields=[self.field, *fields])
+        return self.move_many([obj], to, actor=actor, fields=fields, **event)[0]
+
+    def move_many(self, objs: list, to: str, *, actor=None, fields: Iterable[str] = (), **event) -> list[str]:
+        """``move`` for several rows of one model (a periodic sweep's batch, issue #14): every move is
+        checked before any is made, then one UPDATE (``bulk_update`` of the status plus ``fields``) and
+        the moves recorded in order. The caller holds the rows' locks. Returns the sources in order."""
+        for obj in objs:
+            self.check(obj, to=to)
+        sources = [getattr(obj, self.field) for obj in objs]
+        for obj in objs:
+            setattr(obj, self.field, to)
+        if len(objs) == 1:
+            objs[0].save(update_fields=[self.field, *fields])  # save(): the model's own save() runs
+        elif objs:
+            type(objs[0])._default_manager.bulk_update(objs, [self.field, *fields])
         if self.on_move is not None:
-            self.on_move(obj, source=source, target=to, actor=actor, **event)
-        return source
+            for obj, source in zip(objs, sources, strict=True):
+                self.on_move(obj, source=source, target=to, actor=actor, **event)
+        return sources

@@ -8,6 +8,7 @@ open their case), ``desk`` (the refund desk's reminder). Callers use the names r
 
 from ._common import CaseError, CaseErrorCode
 from .cases import (
+    CaseOpening,
     case_accept,
     case_charge_kept_goods,
     case_decline,
@@ -18,17 +19,20 @@ from .cases import (
     case_replacement_order,
     case_resolve,
     case_withdraw,
+    cases_open,
 )
 from .customer import REMEDIES, claim_report, withdrawal_request
 from .desk import refunds_due_digest_send
-from .receivers import cancelled_order_refund, due_amount_refund
+from .receivers import cancelled_order_refund, cancelled_orders_refund, due_amount_refund
 from .returns import case_goods_receive, case_goods_settle
 
 __all__ = [
     "REMEDIES",
+    "CaseOpening",
     "CaseError",
     "CaseErrorCode",
     "cancelled_order_refund",
+    "cancelled_orders_refund",
     "case_accept",
     "case_charge_kept_goods",
     "case_decline",
@@ -41,6 +45,7 @@ __all__ = [
     "case_replacement_order",
     "case_resolve",
     "case_withdraw",
+    "cases_open",
     "claim_report",
     "due_amount_refund",
     "refunds_due_digest_send",

@@ -6,7 +6,7 @@ from django.db import models
 
 from orders.access import order_link_for_email
 from orders.models import Order
-from shop.emails import email_queue
+from shop.emails import Message, emails_queue
 from shop.errors import ServiceError
 from shop.locks import lock_case, lock_order
 
@@ -50,11 +50,21 @@ def lock_case_with_order(case_id: int) -> Case:
 
 def case_email(case: Case, *, step: str, order: Order | None = None, **extra) -> None:
     """Every step of a case e-mails the customer (templates/emails/case_update.*), once per step."""
-    order = order or case.order
-    email_queue(
-        to=order.email,
-        template="case_update",
-        language=order.language,
-        context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **extra},
-        key=f"case-{step}:{case.pk}" + (f":{extra['step_key']}" if "step_key" in extra else ""),
-    )
+    case_emails([case], step=step, orders={case.order_id: order} if order is not None else None, **extra)
+
+
+def case_emails(cases: list[Case], *, step: str, orders: dict[int, Order] | None = None, **extra) -> None:
+    """``case_email`` for several cases at one step, queued together (issue #14: a periodic sweep)."""
+    messages = []
+    for case in cases:
+        order = (orders or {}).get(case.order_id) or case.order
+        messages.append(
+            Message(
+                to=order.email,
+                template="case_update",
+                language=order.language,
+                context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **extra},
+                key=f"case-{step}:{case.pk}" + (f":{extra['step_key']}" if "step_key" in extra else ""),
+            )
+        )
+    emails_queue(messages)

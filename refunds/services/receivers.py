@@ -17,7 +17,14 @@ from shop.money import money
 
 from ..models import Case, CaseKind, CaseStatus
 from ._common import lock_case_with_order
-from .cases import _order_refundable, _resolve_locked, case_open, case_refund
+from .cases import (
+    CaseOpening,
+    _orders_refundable,
+    _resolve_locked,
+    case_open,
+    case_refund,
+    cases_open,
+)
 
 #: The kinds a cancellation may carry (``hooks.run("order_cancelled", order_id, kind=...)``).
 CANCEL_KINDS = frozenset(
@@ -42,29 +49,47 @@ def _refund_and_resolve(case: Case) -> None:
 def cancelled_order_refund(order_id: int, *, kind: str = CaseKind.STAFF_CANCEL, reason: str = "") -> Case | None:
     """``order_cancelled`` (ORD-REFUSE, PAY-FRAUD-CHECK, ORD-PRICE-ERROR, REF-WITHDRAW-30D): refund all
     that was captured, through a case of the cancellation's kind. None when nothing was paid."""
+    return cancelled_orders_refund([order_id], kind=kind, reason=reason)[0]
+
+
+def cancelled_orders_refund(order_ids: list[int], *, kind: str = CaseKind.STAFF_CANCEL, reason: str = ""):
+    """``cancelled_order_refund`` for several cancelled orders (``hooks.run_many``, issue #14): the orders,
+    their cases and what each can still refund are read with one query each, and the new cases opened
+    together (``cases_open``); an unpaid order costs nothing more. Returns the case (or None) of each."""
     if kind not in CANCEL_KINDS:
         raise ValueError(f"Not a cancellation kind: {kind!r}")
-    order = Order.objects.get(pk=order_id)
-    key = cancellation_key(order_id, kind)
-    case = Case.objects.filter(key=key).first()
-    if case is None:
-        left = _order_refundable(order)
-        if left <= 0:
-            return None
-        case = case_open(
-            order_id=order_id,
-            kind=kind,
-            statement=reason or order.cancel_reason,
-            amount=money(left, order.total.currency),
-            key=key,
-        )
-    elif case.amount is None or case.amount.amount <= 0:
-        left = _order_refundable(order)
-        if left <= 0:
-            return case
-        Case.objects.filter(pk=case.pk).update(amount=money(left, order.total.currency))
-    _refund_and_resolve(case)
-    return case
+    orders = Order.objects.in_bulk(order_ids)
+    keys = {order_id: cancellation_key(order_id, kind) for order_id in order_ids}
+    found = {case.key: case for case in Case.objects.filter(key__in=keys.values())}
+    left = _orders_refundable(order_ids)
+    openings, refunds = [], []
+    for order_id in order_ids:
+        order, case = orders[order_id], found.get(keys[order_id])
+        if case is None:
+            if left.get(order_id, 0) > 0:
+                openings.append(
+                    CaseOpening(
+                        order_id=order_id,
+                        kind=kind,
+                        statement=reason or order.cancel_reason,
+                        amount=money(left[order_id], order.total.currency),
+                        key=keys[order_id],
+                    )
+                )
+        elif case.amount is None or case.amount.amount <= 0:
+            if left.get(order_id, 0) <= 0:
+                continue
+            Case.objects.filter(pk=case.pk).update(amount=money(left[order_id], order.total.currency))
+            refunds.append(case)
+        else:
+            refunds.append(case)
+    for case in cases_open(openings) if openings else []:
+        found[case.key] = case
+        refunds.append(case)
+    position = {order_id: i for i, order_id in enumerate(order_ids)}
+    for case in sorted(refunds, key=lambda c: position[c.order_id]):
+        _refund_and_resolve(case)
+    return [found.get(keys[order_id]) for order_id in order_ids]
 
 
 def due_amount_refund(order_id: int, amount, *, key: str = "", reason: str = "", kind: str = CaseKind.PRICE_ERROR):

@@ -36,15 +36,15 @@ from djmoney.money import Money
 
 from orders import events, lifecycle
 from orders.models import AdjustmentKind, Order, OrderEvent
-from orders.notifications import order_email_queue
+from orders.notifications import OrderMail, order_emails_queue
 from orders.pricing import order_amount_due
 from orders.services import order_adjust
 from orders.standing import standing_recompute
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.errors import ServiceError
-from shop.locks import lock_order, lock_shipment
-from shop.models import PREPAID_METHODS, PaymentMethod, Policy
+from shop.locks import lock_order, lock_orders, lock_shipment, lock_shipments
+from shop.models import PREPAID_METHODS, PaymentMethod, Policy, policy_memoized
 from shop.money import money
 
 from ..lifecycle import SHIPMENT_LIFECYCLE, shipment_move
@@ -181,11 +181,13 @@ def _parcel_value(shipment: Shipment, quantities: dict[int, int] | None = None) 
     return money(total, currency)
 
 
-def _email(order: Order, shipment: Shipment, *, kind: str, template: str, key: str, **extra) -> None:
+def _mail(order: Order, shipment: Shipment, *, kind: str, template: str, key: str, **extra) -> OrderMail:
     collect_by = BusinessCalendar.current().local(shipment.collect_by).date() if shipment.collect_by else None
-    order_email_queue(
-        order=order, kind=kind, template=template, key=key, shipment=shipment, collect_by_date=collect_by, **extra
-    )
+    return OrderMail(order, kind, template, key, {"shipment": shipment, "collect_by_date": collect_by, **extra})
+
+
+def _email(order: Order, shipment: Shipment, *, kind: str, template: str, key: str, **extra) -> None:
+    order_emails_queue([_mail(order, shipment, kind=kind, template=template, key=key, **extra)])
 
 
 # --- DLV-HANDOVER, DLV-INSPECT, DLV-ID-CHECK --------------------------------------------------
@@ -576,39 +578,94 @@ def _awaiting() -> models.QuerySet:
     return Shipment.objects.filter(status=S.AWAITING_COLLECTION)
 
 
+#: Due parcels handled per transaction by the periodic tasks: locks are held, and the transaction stays
+#: bounded, per chunk (issue #14).
+CHUNK = 500
+
+
+def _chunks(rows: list, size: int = CHUNK):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _locked_many(due: list[tuple[int, int]]) -> list[tuple[Order, Shipment]]:
+    """Orders first, then their parcels, each model in pk order with one query (shop/locks.py).
+
+    ``due`` holds (parcel id, order id) pairs; a parcel moved to another order since is left out.
+    """
+    orders = lock_orders({order_id for _pk, order_id in due})
+    shipments = lock_shipments(pk for pk, _order_id in due)
+    pairs = []
+    for shipment in shipments.values():
+        order = orders.get(shipment.order_id)
+        if order is not None:
+            shipment.order = order
+            pairs.append((order, shipment))
+    return pairs
+
+
 def shipments_remind_collection(*, now: dt.datetime | None = None) -> int:
     """DLV-ACCEPT-14D: e-mail a reminder ``Policy.collect_reminder_days`` before ``collect_by``, once per parcel.
 
-    One indexed query; each parcel is re-checked under its lock and ``collect_reminded_at`` is set, so
-    running twice (or late) reminds once. Returns how many were reminded.
+    One indexed query; then, per chunk of ``CHUNK`` parcels, one transaction that locks them and re-checks
+    each, sets ``collect_reminded_at`` with one UPDATE and queues the e-mails together, so running twice
+    (or late) reminds once and the queries do not grow with the parcels (issue #14). Returns how many
+    were reminded.
     """
     now = now or timezone.now()
-    horizon = now + dt.timedelta(days=Policy.load().collect_reminder_days)
-    due = list(
-        _awaiting()
-        .filter(collect_by__lte=horizon, collect_by__gte=now, collect_reminded_at__isnull=True)
-        .order_by("collect_by", "pk")
-        .values_list("pk", flat=True)
-    )
-    reminded = 0
-    for shipment_id in due:
-        with transaction.atomic():
-            order, shipment = _locked(shipment_id)
-            if shipment.status != S.AWAITING_COLLECTION or shipment.collect_reminded_at is not None:
-                continue
-            shipment.collect_reminded_at = now
-            shipment.save(update_fields=["collect_reminded_at"])
-            point = shipment.attempts.filter(outcome=DeliveryOutcome.AWAITING_COLLECTION).order_by("-at", "-pk")
-            _email(
+    with policy_memoized():
+        horizon = now + dt.timedelta(days=Policy.load().collect_reminder_days)
+        due = list(
+            _awaiting()
+            .filter(collect_by__lte=horizon, collect_by__gte=now, collect_reminded_at__isnull=True)
+            .order_by("collect_by", "pk")
+            .values_list("pk", "order_id")
+        )
+        reminded = 0
+        for chunk in _chunks(due):
+            with transaction.atomic():
+                reminded += _remind_many(chunk, now=now)
+    return reminded
+
+
+def _remind_many(due: list[tuple[int, int]], *, now: dt.datetime) -> int:
+    pairs = [
+        (order, shipment)
+        for order, shipment in _locked_many(due)
+        if shipment.status == S.AWAITING_COLLECTION and shipment.collect_reminded_at is None
+    ]
+    if not pairs:
+        return 0
+    Shipment.objects.filter(pk__in=[shipment.pk for _order, shipment in pairs]).update(collect_reminded_at=now)
+    points = _pickup_points([shipment.pk for _order, shipment in pairs])
+    mails = []
+    for order, shipment in pairs:
+        shipment.collect_reminded_at = now
+        mails.append(
+            _mail(
                 order,
                 shipment,
                 kind="collection reminder",
                 template="parcel_collect_reminder",
                 key=f"parcel-collect-reminder:{shipment.pk}",
-                shipment_pickup_point=point.values_list("pickup_point", flat=True).first() or "",
+                shipment_pickup_point=points.get(shipment.pk, ""),
             )
-            reminded += 1
-    return reminded
+        )
+    order_emails_queue(mails)
+    return len(pairs)
+
+
+def _pickup_points(shipment_ids: list[int]) -> dict[int, str]:
+    """Each parcel's pick-up point from its latest "awaiting collection" attempt, in one query."""
+    points: dict[int, str] = {}
+    rows = (
+        DeliveryAttempt.objects.filter(shipment_id__in=shipment_ids, outcome=DeliveryOutcome.AWAITING_COLLECTION)
+        .order_by("shipment_id", "-at", "-pk")
+        .values_list("shipment_id", "pickup_point")
+    )
+    for shipment_id, point in rows:
+        points.setdefault(shipment_id, point or "")
+    return points
 
 
 def shipments_expire_uncollected(*, now: dt.datetime | None = None) -> int:

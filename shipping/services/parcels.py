@@ -21,6 +21,7 @@ marker or the case's key), moves the parcel through ``shipping.lifecycle`` and e
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -35,14 +36,22 @@ from orders.notifications import order_email_queue
 from refunds import services as case_services
 from refunds.models import Case, CaseKind, CaseRemedy, CaseStatus
 from shop.calendar import BusinessCalendar
-from shop.emails import email_queue
+from shop.emails import Message, emails_queue
 from shop.errors import ServiceError
-from shop.locks import lock_case, lock_order, lock_order_lines, lock_products, lock_shipment
-from shop.models import Policy
+from shop.locks import (
+    lock_case,
+    lock_order,
+    lock_order_lines,
+    lock_orders,
+    lock_products,
+    lock_shipment,
+    lock_shipments,
+)
+from shop.models import Policy, policy_memoized
 from shop.money import money
 
 from ..lifecycle import SHIPMENT_LIFECYCLE, shipment_move
-from ..models import ActOfDiscrepancy, Shipment, ShipmentStatus
+from ..models import ActOfDiscrepancy, Shipment, ShipmentLine, ShipmentStatus
 from .shipments import investigate_on_for
 
 __all__ = [
@@ -103,9 +112,10 @@ def _parcel_units(shipment: Shipment) -> dict[int, int]:
     return {pl.order_line_id: pl.quantity for pl in shipment.lines.all()}
 
 
-def _parcel_value(shipment: Shipment, order: Order):
-    """DLV-LATE / DLV-LOST: what a full refund pays: the parcel's goods and the order's delivery."""
-    rows = shipment.lines.select_related("order_line")
+def _parcel_value(shipment: Shipment, order: Order, rows: list[ShipmentLine] | None = None):
+    """DLV-LATE / DLV-LOST: what a full refund pays: the parcel's goods and the order's delivery.
+    ``rows``: the parcel's lines with their order lines, read already."""
+    rows = shipment.lines.select_related("order_line") if rows is None else rows
     goods = sum((row.order_line.unit_price.amount * row.quantity for row in rows), Decimal("0"))
     return money(goods + order.delivery_cost.amount, order.total.currency)
 
@@ -135,8 +145,7 @@ def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, s
     """
     with transaction.atomic():
         order, _lines, shipment = _locked(shipment_id)
-        key = f"late-parcel:{shipment.pk}"
-        existing = Case.objects.filter(key=key).first()
+        existing = Case.objects.filter(key=_late_key(shipment.pk)).first()
         if existing is not None:
             return existing
         if not is_late(shipment):
@@ -146,47 +155,94 @@ def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, s
                 "it can be reported as not arrived once that day has passed and while it is on its way.",
                 code=ParcelClaimErrorCode.NOT_LATE,
             )
-        who = "The shop noticed" if by_shop else "The customer reported"
-        case = case_services.case_open(
-            order_id=order.pk,
-            kind=CaseKind.LATE_PARCEL,
-            lines=_parcel_units(shipment),
-            shipment_id=shipment.pk,
-            statement=statement or f"{who} that parcel {shipment.pk} has not arrived (due by {shipment.expected_to}).",
-            actor=actor,
-            key=key,
-            amount=_parcel_value(shipment, order),
-        )
-        email_queue(
-            to=Policy.load().staff_email,
-            template="staff_late_parcel",
-            key=f"staff-late-parcel:{shipment.pk}",
-            context={"order": order, "shipment": shipment, "case": case, "by_shop": by_shop},
-        )
-        return case  # the customer is e-mailed by case_open (templates/emails/case_update.*)
+        return _late_cases_open([(order, shipment)], actor=actor, by_shop=by_shop, statement=statement)[0]
 
 
-def parcels_investigate_late(*, today: dt.date | None = None, batch: int = 200) -> int:
+def _late_key(shipment_id: int) -> str:
+    return f"late-parcel:{shipment_id}"
+
+
+def _late_cases_open(pairs: list[tuple[Order, Shipment]], *, actor=None, by_shop: bool, statement: str = ""):
+    """DLV-LATE: the investigation cases of late parcels (their orders and parcels locked, each checked),
+    the staff alerts and the customers' e-mails (``cases_open``), with a fixed number of queries."""
+    rows: dict[int, list[ShipmentLine]] = defaultdict(list)
+    for row in ShipmentLine.objects.filter(shipment__in=[s for _o, s in pairs]).select_related("order_line"):
+        rows[row.shipment_id].append(row)
+    who = "The shop noticed" if by_shop else "The customer reported"
+    cases = case_services.cases_open(
+        [
+            case_services.CaseOpening(
+                order_id=order.pk,
+                kind=CaseKind.LATE_PARCEL,
+                lines={row.order_line_id: row.quantity for row in rows[shipment.pk]},
+                shipment_id=shipment.pk,
+                statement=statement
+                or f"{who} that parcel {shipment.pk} has not arrived (due by {shipment.expected_to}).",
+                actor=actor,
+                key=_late_key(shipment.pk),
+                amount=_parcel_value(shipment, order, rows[shipment.pk]),
+            )
+            for order, shipment in pairs
+        ]
+    )
+    staff = Policy.load().staff_email
+    emails_queue(
+        [
+            Message(
+                to=staff,
+                template="staff_late_parcel",
+                key=f"staff-late-parcel:{shipment.pk}",
+                context={"order": order, "shipment": shipment, "case": case, "by_shop": by_shop},
+            )
+            for (order, shipment), case in zip(pairs, cases, strict=True)
+        ]
+    )
+    return cases  # the customers are e-mailed by cases_open (templates/emails/case_update.*)
+
+
+#: Late parcels investigated per transaction by the periodic task (issue #14: bounded locks).
+CHUNK = 500
+
+
+def parcels_investigate_late(*, today: dt.date | None = None, batch: int = 1000) -> int:
     """DLV-LATE (periodic): open an investigation for every parcel still on its way on its
     ``investigate_on`` day or later, and not yet investigated. One indexed query for at most ``batch``
-    parcels; each is re-checked under its lock (``parcel_report_late`` is keyed by the parcel), so
-    running twice, or late, opens one case per parcel. Returns how many were opened."""
-    today = today or shop_today()
-    investigated = Case.objects.filter(shipment_id=OuterRef("pk"), kind=CaseKind.LATE_PARCEL)
-    due = list(
-        Shipment.objects.filter(status=S.SHIPPED, investigate_on__lte=today)
-        .filter(~Exists(investigated))
-        .order_by("investigate_on", "pk")
-        .values_list("pk", flat=True)[:batch]
-    )
-    opened = 0
-    for shipment_id in due:
-        try:
-            parcel_report_late(shipment_id=shipment_id, by_shop=True)
-        except ParcelClaimError:  # moved on (handed over, lost) since the query: nothing to investigate
-            continue
-        opened += 1
+    parcels; then, per chunk of ``CHUNK``, one transaction that locks the orders and parcels (one query
+    each), re-checks each parcel (still late, no case yet: the case's key is the parcel) and opens the
+    cases together, so running twice, or late, opens one case per parcel and the queries do not grow
+    with the parcels (issue #14). Returns how many were opened."""
+    with policy_memoized():
+        today = today or shop_today()
+        investigated = Case.objects.filter(shipment_id=OuterRef("pk"), kind=CaseKind.LATE_PARCEL)
+        due = list(
+            Shipment.objects.filter(status=S.SHIPPED, investigate_on__lte=today)
+            .filter(~Exists(investigated))
+            .order_by("investigate_on", "pk")
+            .values_list("pk", "order_id")[:batch]
+        )
+        opened = 0
+        for start in range(0, len(due), CHUNK):
+            with transaction.atomic():
+                opened += len(_investigate_many(due[start : start + CHUNK]))
     return opened
+
+
+def _investigate_many(due: list[tuple[int, int]]) -> list[Case]:
+    orders = lock_orders({order_id for _pk, order_id in due})
+    shipments = lock_shipments(pk for pk, _order_id in due)
+    taken = set(Case.objects.filter(key__in=[_late_key(pk) for pk, _o in due]).values_list("key", flat=True))
+    now_today = shop_today()
+    pairs = []
+    for pk, _order_id in due:  # in the due order: the oldest investigation day first
+        shipment = shipments.get(pk)
+        # Moved on since the query (handed over, lost) or investigated already: nothing to do.
+        if shipment is None or shipment.order_id not in orders or _late_key(pk) in taken:
+            continue
+        if not is_late(shipment, today=now_today):
+            continue
+        shipment.order = orders[shipment.order_id]
+        pairs.append((shipment.order, shipment))
+    return _late_cases_open(pairs, by_shop=True) if pairs else []
 
 
 # --- DLV-LOST: the carrier's confirmation -------------------------------------------------------

@@ -2,8 +2,11 @@
 number of due rows (pinned at two sizes)."""
 
 import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from orders.models import Order
@@ -13,6 +16,11 @@ from shop.tasks import emails_retry_unsent
 from tests.orders.lifecycle_support import make_order
 
 pytestmark = pytest.mark.django_db
+MARKED_AT = dt.datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+#: Whole runs, whatever the number of due rows (measured on SQLite, a little headroom).
+PRICE_SWEEP_QUERIES = 40
+REMIND_SWEEP_QUERIES = 25
+LATE_SWEEP_QUERIES = 25
 
 
 def _open_moment() -> dt.datetime:
@@ -49,3 +57,109 @@ def test_email_sweep_reads_due_rows_in_one_query(policy, due, django_assert_max_
             assert emails_retry_unsent() == due
     finally:
         app.conf.task_always_eager, app.conf.broker_url = eager, broker
+
+
+# --- Issue #14: the sweeps over due rows handle them in batches --------------------------------------
+# Each is pinned at 3 and 30 due rows to the same constant: a query per row (an N+1) fails at 30.
+SIZES = [3, 30]
+
+
+def _late_cash_orders_with_price_errors(n: int, staff) -> list[Order]:
+    """``n`` cash-on-delivery orders (nothing paid) whose corrected price waits for an answer since MARKED_AT."""
+    from decimal import Decimal
+
+    from orders import services as order_services
+
+    orders = []
+    with time_machine.travel(MARKED_AT, tick=False):
+        for _ in range(n):
+            order = make_order(status="processing", payment_method="cash_courier", lines=[("4990.00", 1)])
+            line = order.lines.get()
+            order_services.order_price_error_mark(
+                order_id=order.pk, corrections={line.pk: Decimal("3990")}, actor=staff
+            )
+            orders.append(order)
+    return orders
+
+
+@pytest.mark.parametrize("due", SIZES)
+def test_ord_price_error_timeout_sweep_queries_do_not_grow_with_due_orders(
+    policy, due, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """ORD-PRICE-ERROR: unanswered corrections past their deadline are cancelled in batches: the same
+    number of queries for 3 orders as for 30 (issue #14), and every order is cancelled, e-mailed once,
+    its hold released and its timeline written as when one order is cancelled."""
+    from orders.models import HoldKind, OrderEvent, OrderHold
+    from orders.services import orders_cancel_unanswered_price_errors
+    from tests.factories import UserFactory
+
+    orders = _late_cash_orders_with_price_errors(due, UserFactory(is_staff=True))
+    with time_machine.travel(MARKED_AT + dt.timedelta(days=3, minutes=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(PRICE_SWEEP_QUERIES):
+            assert orders_cancel_unanswered_price_errors() == due
+        assert orders_cancel_unanswered_price_errors() == 0  # idempotent
+    assert set(Order.objects.values_list("status", flat=True)) == {Order.Status.CANCELLED}
+    assert not OrderHold.objects.filter(kind=HoldKind.PRICE_CONFIRMATION, released_at__isnull=True).exists()
+    for order in orders:
+        assert Email.objects.filter(key=f"order-cancelled:{order.pk}").count() == 1
+        types = list(order.events.values_list("type", flat=True))
+        tail = types[types.index(OrderEvent.Type.PRICE_ERROR_TIMED_OUT) :]
+        assert tail[:1] == [OrderEvent.Type.PRICE_ERROR_TIMED_OUT]
+        assert OrderEvent.Type.CANCELLED in tail and OrderEvent.Type.EMAIL_QUEUED in tail
+
+
+def _awaiting_collection(n: int) -> list:
+    from tests.shipping.support import paid_by_transfer
+    from tests.shipping.test_collection import _waiting, at
+
+    with time_machine.travel(at(1, 10), tick=False):
+        orders = [
+            paid_by_transfer() if i % 2 else make_order(payment_method="cash_courier", status="processing")
+            for i in range(n)
+        ]
+    return [_waiting(order) for order in orders]
+
+
+@pytest.mark.parametrize("due", SIZES)
+def test_dlv_accept_14d_reminder_sweep_queries_do_not_grow_with_due_parcels(
+    policy, due, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """DLV-ACCEPT-14D: the collection reminders go out in batches: the same number of queries for 3
+    parcels as for 30 (issue #14); each parcel is reminded once, with its pick-up point."""
+    from shipping.models import Shipment
+    from shipping.services.delivery import shipments_remind_collection
+    from tests.shipping.test_collection import at
+
+    parcels = _awaiting_collection(due)
+    with time_machine.travel(at(17, 0, 30), tick=False):
+        with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(REMIND_SWEEP_QUERIES):
+            assert shipments_remind_collection() == due
+        assert shipments_remind_collection() == 0  # once per parcel
+    assert not Shipment.objects.filter(collect_reminded_at__isnull=True).exists()
+    for parcel in parcels:
+        email = Email.objects.get(key=f"parcel-collect-reminder:{parcel.pk}")
+        assert "Pick-up point 17, Tverskaya 5" in email.body_text
+        assert parcel.order.number in email.body_text
+
+
+@pytest.mark.parametrize("due", SIZES)
+def test_dlv_late_sweep_queries_do_not_grow_with_late_parcels(
+    policy, due, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """DLV-LATE: the shop opens its investigations in batches: the same number of queries for 3 late
+    parcels as for 30 (issue #14); one case, one staff alert and one customer e-mail per parcel."""
+    from refunds.models import Case, CaseKind
+    from shipping.services import parcels
+    from tests.shipping.test_parcels import at, shipped_on
+
+    late = [shipped_on(dt.date(2026, 6, 1))[1] for _ in range(due)]
+    with at(late[0].investigate_on):
+        with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(LATE_SWEEP_QUERIES):
+            assert parcels.parcels_investigate_late() == due
+        assert parcels.parcels_investigate_late() == 0
+    cases = {case.shipment_id: case for case in Case.objects.filter(kind=CaseKind.LATE_PARCEL)}
+    assert set(cases) == {parcel.pk for parcel in late}
+    for parcel in late:
+        assert Email.objects.filter(key=f"staff-late-parcel:{parcel.pk}").count() == 1
+        assert Email.objects.filter(key=f"case-opened:{cases[parcel.pk].pk}").count() == 1
+        assert cases[parcel.pk].amount.amount == Decimal("2500.00") + parcel.order.delivery_cost.amount
