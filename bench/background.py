@@ -306,6 +306,9 @@ TASKS = {
     "shipping-collection-expiry": (setup_collection_expiry, run_collection_expiry),
     "shipping-late-parcels": (setup_late_parcels, run_late_parcels),
 }
+#: Tasks that still handle one due row per transaction with dozens of queries (issue #14 left open for
+#: them): measured on fewer rows, the figure per 1,000 extrapolated, so the bench stays within its bound.
+NOT_BATCHED = {"shipping-stockout-timeouts": 100, "shipping-collection-expiry": 100}
 NOT_MEASURED = {
     "payments-reconcile-stale": "looks each payment up at PayPal inside the task (an outside call per row)",
 }
@@ -409,7 +412,7 @@ def main() -> None:
     celery_app.conf.task_always_eager = False
     out = {
         "orders": Order.objects.count(),
-        "tasks": [measure_task(name, args.due) for name in TASKS],
+        "tasks": [measure_task(name, min(args.due, NOT_BATCHED.get(name, args.due))) for name in TASKS],
         "not_measured": NOT_MEASURED,
     }
     if args.invoices:

@@ -97,6 +97,16 @@ def lock_payments(*, order_id: int, **filters) -> list:
     return _lock_many("payments.Payment", order_id=order_id, **filters)
 
 
+def lock_payments_of(order_ids: Iterable[int], **filters) -> list:
+    """Several orders' payments (optionally filtered) in pk order, one query; the caller locked the orders."""
+    return _lock_many("payments.Payment", order_id__in=list(order_ids), **filters)
+
+
+def lock_cases(case_ids: Iterable[int]) -> dict:
+    """Several after-sale cases by pk, in pk order, one query; the caller locked their orders first."""
+    return {case.pk: case for case in _lock_many("refunds.Case", pk__in=list(case_ids))}
+
+
 def lock_refund(refund_id: int):
     """One refund; the caller locked its order and payment first."""
     _require_transaction()

@@ -37,6 +37,7 @@ from .paypal import (
     paypal_payment_start,
 )
 from .refunds import (
+    RefundRequest,
     refund_bank_details_submit,
     refund_fail,
     refund_issue,
@@ -44,6 +45,7 @@ from .refunds import (
     refund_paypal_record,
     refund_record_external,
     refund_send,
+    refunds_issue,
     refunds_resend_stuck,
 )
 from .trackers import (
@@ -57,6 +59,8 @@ from .webhooks import (
 )
 
 __all__ = [
+    "RefundRequest",
+    "refunds_issue",
     "PAYPAL_APPROVAL_WINDOW",
     "PaymentError",
     "RefundError",

@@ -13,18 +13,27 @@ Note: ``paypal`` in this module is the PayPal client, ``payments.paypal``.
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
 from orders import bonus, events
 from orders.access import order_link_for_email
-from shop.emails import email_queue
-from shop.locks import lock_order, lock_payment, lock_payments, lock_refund, lock_refunds
+from shop.emails import Message, email_queue, emails_queue
+from shop.locks import (
+    lock_order,
+    lock_orders,
+    lock_payment,
+    lock_payments_of,
+    lock_refund,
+    lock_refunds,
+)
 from shop.money import format_money, money
 from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
@@ -52,6 +61,17 @@ logger = logging.getLogger(__name__)
 
 
 # --- Refunds out (PAY-REFUND-SAME-WAY) ------------------------------------------------------
+@dataclass
+class RefundRequest:
+    """One refund for ``refunds_issue`` (the arguments of ``refund_issue``)."""
+
+    order_id: int
+    amount: Money
+    reason: str
+    actor: object = None
+    key: str = ""
+
+
 def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: str = "") -> Refund:
     """Send money back the way it came: PayPal/card → refund of the capture; COD/transfer → bank account.
 
@@ -59,33 +79,65 @@ def refund_issue(*, order_id: int, amount: Money, reason: str, actor=None, key: 
     row here, a CHECK constraint in the database). ``key`` makes the call idempotent: a second call
     with the same key returns the first refund.
     """
+    return refunds_issue([RefundRequest(order_id, amount, reason, actor, key)])[0]
+
+
+def refunds_issue(requests: list[RefundRequest]) -> list[Refund]:
+    """``refund_issue`` for several refunds with a fixed number of queries (issue #14: a periodic sweep
+    refunds hundreds of orders): the orders, then their captured payments, locked in pk order with one
+    query each; one read of the keys used; one UPDATE of the payments and one INSERT of the refunds.
+    Returns the refund of each request in order; a refusal (above what was captured) refuses them all."""
     with transaction.atomic():
-        order = lock_order(order_id)
-        payments = lock_payments(order_id=order_id, status__in=CAPTURED_STATUSES)
-        for payment in payments:
-            payment.order = order
-        if key:  # checked under the payments' lock: two calls with one key never both create
-            existing = Refund.objects.filter(idempotency_key=key).first()
-            if existing is not None:
-                return existing
-        amount = money(amount, order.total.currency)
-        if amount.amount <= 0:
-            raise RefundError("The refund amount must be positive.", code=PaymentErrorCode.REFUND_NOT_POSITIVE)
-        payment = next((p for p in payments if p.refundable >= amount), None)
-        if payment is None:
-            left = sum((p.refundable.amount for p in payments), Decimal("0"))
-            raise RefundError(
-                f"Only {format_money(left, order.total.currency)} can still be refunded on this order.",
-                code=PaymentErrorCode.REFUND_ABOVE_CAPTURED,
+        orders = lock_orders({r.order_id for r in requests})
+        payments: dict[int, list[Payment]] = defaultdict(list)
+        for payment in lock_payments_of(orders, status__in=CAPTURED_STATUSES):
+            payment.order = orders[payment.order_id]
+            payments[payment.order_id].append(payment)
+        keys = {r.key for r in requests if r.key}
+        # Checked under the payments' lock: two calls with one key never both create.
+        found = {refund.idempotency_key: refund for refund in Refund.objects.filter(idempotency_key__in=keys)}
+        unkeyed = {r.order_id for r in requests if not r.key}
+        counts = Counter(
+            dict(
+                Refund.objects.filter(order_id__in=unkeyed)
+                .values("order_id")
+                .annotate(n=Count("pk"))
+                .values_list("order_id", "n")
             )
-        if not key:
-            key = f"{order.number}-refund-{Refund.objects.filter(order_id=order_id).count() + 1}"
-        return _refund_create(payment, amount=amount, reason=reason, actor=actor, key=key)
+            if unkeyed
+            else {}
+        )
+        result: list[Refund] = []
+        new: list[tuple[Refund, RefundRequest]] = []
+        for request in requests:
+            if request.key and request.key in found:
+                result.append(found[request.key])
+                continue
+            order = orders[request.order_id]
+            amount = money(request.amount, order.total.currency)
+            if amount.amount <= 0:
+                raise RefundError("The refund amount must be positive.", code=PaymentErrorCode.REFUND_NOT_POSITIVE)
+            payment = next((p for p in payments[order.pk] if p.refundable >= amount), None)
+            if payment is None:
+                left = sum((p.refundable.amount for p in payments[order.pk]), Decimal("0"))
+                raise RefundError(
+                    f"Only {format_money(left, order.total.currency)} can still be refunded on this order.",
+                    code=PaymentErrorCode.REFUND_ABOVE_CAPTURED,
+                )
+            key = request.key
+            if not key:
+                counts[order.pk] += 1
+                key = f"{order.number}-refund-{counts[order.pk]}"
+            refund = _refund_new(payment, amount=amount, reason=request.reason, actor=request.actor, key=key)
+            found[key] = refund
+            result.append(refund)
+            new.append((refund, request))
+        _refunds_create(new)
+        return result
 
 
-def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: str) -> Refund:
-    """Inside the caller's transaction, with ``payment`` locked."""
-    order = payment.order
+def _refund_new(payment: Payment, *, amount: Money, reason: str, actor, key: str) -> Refund:
+    """The refund row (not saved yet) and the payment's refunded amount, with ``payment`` locked."""
     way = gateways.route(payment.method).refund_way
     status = {
         RefundWay.PAYPAL: RefundStatus.REQUESTED,
@@ -93,9 +145,8 @@ def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: 
         RefundWay.CARD_TERMINAL: RefundStatus.PENDING,
     }[way]
     payment.refunded_amount = payment.refunded_amount + amount
-    payment.save(update_fields=["refunded_amount"])  # the CHECK constraint backs the check above
-    refund = Refund.objects.create(
-        order=order,
+    return Refund(
+        order=payment.order,
         payment=payment,
         amount=amount,
         status=status,
@@ -104,22 +155,41 @@ def _refund_create(payment: Payment, *, amount: Money, reason: str, actor, key: 
         idempotency_key=key,
         requested_by=actor,
     )
-    events.refund_requested(order=order, amount=amount, reason=reason, actor=actor)
-    if way == RefundWay.PAYPAL:
-        enqueue_after_commit(SEND_TASK, refund.pk)  # the REQUESTED row is the obligation
-    elif way == RefundWay.BANK_ACCOUNT:
-        email_queue(
-            to=order.email,
-            language=order.language,
-            template="refund_bank_details_request",
-            context={
-                "order": order,
-                "refund": refund,
-                "form_url": order_link_for_email(order, view="payments:refund_account"),
-            },
-            key=f"refund-bank-details:{refund.pk}",
-        )
-    return refund
+
+
+def _refunds_create(new: list[tuple[Refund, RefundRequest]]) -> None:
+    """Write the refunds of ``_refund_new``: the payments (the CHECK constraint backs the check above),
+    the rows, their events, and the obligations (PayPal after commit; a bank account asked by e-mail)."""
+    if not new:
+        return
+    changed = list({id(refund.payment): refund.payment for refund, _request in new}.values())
+    Payment.objects.bulk_update(changed, ["refunded_amount"])
+    Refund.objects.bulk_create([refund for refund, _request in new])
+    with events.batched():
+        for refund, request in new:
+            events.refund_requested(
+                order=refund.order, amount=refund.amount, reason=request.reason, actor=request.actor
+            )
+    for refund, _request in new:
+        if refund.way == RefundWay.PAYPAL:
+            enqueue_after_commit(SEND_TASK, refund.pk)  # the REQUESTED row is the obligation
+    emails_queue(
+        [
+            Message(
+                to=refund.order.email,
+                language=refund.order.language,
+                template="refund_bank_details_request",
+                context={
+                    "order": refund.order,
+                    "refund": refund,
+                    "form_url": order_link_for_email(refund.order, view="payments:refund_account"),
+                },
+                key=f"refund-bank-details:{refund.pk}",
+            )
+            for refund, _request in new
+            if refund.way == RefundWay.BANK_ACCOUNT
+        ]
+    )
 
 
 def refund_send(*, refund_id: int) -> Refund:

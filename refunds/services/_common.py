@@ -53,18 +53,22 @@ def case_email(case: Case, *, step: str, order: Order | None = None, **extra) ->
     case_emails([case], step=step, orders={case.order_id: order} if order is not None else None, **extra)
 
 
-def case_emails(cases: list[Case], *, step: str, orders: dict[int, Order] | None = None, **extra) -> None:
-    """``case_email`` for several cases at one step, queued together (issue #14: a periodic sweep)."""
+def case_emails(
+    cases: list[Case], *, step: str, orders: dict[int, Order] | None = None, extra_of=None, **extra
+) -> None:
+    """``case_email`` for several cases at one step, queued together (issue #14: a periodic sweep).
+    ``extra_of(case)``: context of that case's e-mail besides ``extra``."""
     messages = []
     for case in cases:
         order = (orders or {}).get(case.order_id) or case.order
+        more = {**extra, **(extra_of(case) if extra_of else {})}
         messages.append(
             Message(
                 to=order.email,
                 template="case_update",
                 language=order.language,
-                context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **extra},
-                key=f"case-{step}:{case.pk}" + (f":{extra['step_key']}" if "step_key" in extra else ""),
+                context={"order": order, "case": case, "step": step, "order_url": order_link_for_email(order), **more},
+                key=f"case-{step}:{case.pk}" + (f":{more['step_key']}" if "step_key" in more else ""),
             )
         )
     emails_queue(messages)

@@ -9,7 +9,7 @@ keyed per case, never above the case's value nor above what was captured net of 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,12 +23,12 @@ from orders.models import Order, OrderLine
 from payments import services as payment_services
 from payments.models import CAPTURED_STATUSES, Payment, Refund, RefundStatus
 from shop.calendar import BusinessCalendar
-from shop.locks import lock_orders
+from shop.locks import lock_cases, lock_orders
 from shop.models import PREPAID_METHODS, PaymentMethod, Policy
 from shop.money import money
 
 from .. import rules
-from ..lifecycle import case_move
+from ..lifecycle import CASE_LIFECYCLE, case_move
 from ..models import Case, CaseKind, CaseLine, CaseRemedy, CaseStatus
 from ._common import CaseError, CaseErrorCode, case_email, case_emails, lock_case_with_order
 
@@ -242,20 +242,32 @@ def case_resolve(*, case_id: int, actor, remedy: str | None = None, note: str = 
 
 
 def _resolve_locked(case: Case, *, actor, remedy: str | None = None, note: str = "") -> Case:
-    if case.status == S.RESOLVED:
-        return case
-    if case.status not in (S.REQUESTED, S.ACCEPTED):
-        raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
-    if remedy:
-        case.remedy = remedy
-    if not case.remedy:
-        raise CaseError("Choose a remedy.", code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
-    case.resolved_at, case.resolution_note = timezone.now(), note.strip()
-    case_move(
-        case, S.RESOLVED, actor=_actor(actor), note=note.strip(), fields=["remedy", "resolved_at", "resolution_note"]
+    return _resolve_many([case], actor=actor, remedies={case.pk: remedy}, note=note)[0]
+
+
+def _resolve_many(cases: list[Case], *, actor, remedies: dict[int, str | None] | None = None, note: str = ""):
+    """Close the (locked) cases with one note: one UPDATE, their events and e-mails together (issue #14).
+    ``remedies``: a remedy by case id where one is chosen now. Every case is checked before any moves."""
+    todo = []
+    for case in cases:
+        if case.status == S.RESOLVED:
+            continue
+        if case.status not in (S.REQUESTED, S.ACCEPTED):
+            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+        remedy = (remedies or {}).get(case.pk)
+        if remedy:
+            case.remedy = remedy
+        if not case.remedy:
+            raise CaseError("Choose a remedy.", code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
+        todo.append(case)
+    now = timezone.now()
+    for case in todo:
+        case.resolved_at, case.resolution_note = now, note.strip()
+    CASE_LIFECYCLE.move_many(
+        todo, S.RESOLVED, actor=_actor(actor), note=note.strip(), fields=["remedy", "resolved_at", "resolution_note"]
     )
-    case_email(case, step="resolved")
-    return case
+    case_emails(todo, step="resolved")
+    return cases
 
 
 # --- Money (PAY-REFUND-SAME-WAY) ---------------------------------------------------------------
@@ -287,70 +299,112 @@ def case_refund(*, case_id: int, amount: Money | None = None, actor=None) -> Ref
     it again once the case is refunded in full returns the last refund and sends nothing more.
     The case's due date, if none yet, is now (REF-SLA). Returns None when nothing was captured.
     """
+    return cases_refund([(case_id, amount)], actor=actor)[0]
+
+
+def cases_refund(items: list[tuple[int, Money | None]], *, actor=None) -> list[Refund | None]:
+    """``case_refund`` for several cases (case id, amount or None), with a fixed number of queries
+    (issue #14: a periodic sweep refunds hundreds): orders then cases locked in pk order, what each case
+    refunded and each order's payments read once, the refunds issued together (``refunds_issue``), the
+    cases updated with one UPDATE and e-mailed together. A refusal refuses them all."""
     with transaction.atomic():
-        case = lock_case_with_order(case_id)
-        order = case.order
-        if case.status not in (S.REQUESTED, S.ACCEPTED, S.RESOLVED):
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
-        currency = order.total.currency
-        done = case_refunded(case)
-        left = case.amount.amount - done.amount if case.amount is not None else _order_refundable(order)
-        if amount is None:
-            if left <= 0:
-                return case.refunds.order_by("-pk").first()
-            wanted = min(left, _order_refundable(order))
-        else:
-            wanted = money(amount, currency).amount
-            if case.amount is not None and wanted > left:
-                raise CaseError(
-                    f"This case is worth {case.amount}; {money(left, currency)} of it is left to refund.",
-                    code=CaseErrorCode.REFUND_ABOVE_VALUE,
-                    field="amount",
-                )
-        if wanted <= 0:
+        ids = [case_id for case_id, _amount in items]
+        order_of = dict(Case.objects.filter(pk__in=ids).values_list("pk", "order_id"))
+        orders = lock_orders(set(order_of.values()))
+        cases = lock_cases(ids)
+        if len(cases) != len(set(ids)):
+            raise Case.DoesNotExist("No such case.")
+        for case in cases.values():
+            case.order = orders[case.order_id]
+        done: dict[int, Decimal] = defaultdict(Decimal)
+        count: Counter = Counter()
+        last: dict[int, Refund] = {}
+        links = Case.refunds.through.objects.filter(case_id__in=ids).select_related("refund").order_by("refund_id")
+        for link in links:
+            count[link.case_id] += 1
+            last[link.case_id] = link.refund
+            if link.refund.status != RefundStatus.FAILED:
+                done[link.case_id] += link.refund.amount.amount
+        # What each payment and order can still refund, kept up to date as the refunds are planned.
+        payments: dict[int, list[Payment]] = defaultdict(list)
+        for payment in Payment.objects.filter(order_id__in=set(order_of.values()), status__in=CAPTURED_STATUSES):
+            payments[payment.order_id].append(payment)
+        for rows in payments.values():
+            rows.sort(key=lambda p: p.pk)
+        pay_left = {p.pk: p.refundable.amount for rows in payments.values() for p in rows}
+        result: dict[int, Refund | None] = {}
+        requests, owners, changed = [], [], []
+        for case_id, amount in items:
+            case = cases[case_id]
+            order = case.order
+            if case.status not in (S.REQUESTED, S.ACCEPTED, S.RESOLVED):
+                raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            currency = order.total.currency
+            order_left = sum((pay_left[p.pk] for p in payments[order.pk]), Decimal("0"))
+            left = case.amount.amount - done[case.pk] if case.amount is not None else order_left
             if amount is None:
-                return None  # nothing captured: nothing to send back (an unpaid order)
-            raise CaseError("The refund amount must be positive.", code=CaseErrorCode.NOTHING_TO_REFUND, field="amount")
-        reason = f"{case.get_kind_display()} (case {case.pk})"
-        refund = None
-        # One refund per payment when the money came in several payments (pk order), each keyed per case.
-        payments = Payment.objects.filter(order=order, status__in=CAPTURED_STATUSES).order_by("pk")
-        chunks = []
-        remaining = wanted
-        for payment in payments:
-            part = min(remaining, payment.refundable.amount)
-            if part > 0:
-                chunks.append(part)
-                remaining -= part
-        if remaining > 0 or not chunks:
-            chunks = [wanted]  # refund_issue says how much is left, with its own message and code
-        for part in chunks:
-            n = case.refunds.count() + 1
-            try:
-                refund = payment_services.refund_issue(
-                    order_id=order.pk,
-                    amount=Money(part, currency),
-                    reason=reason,
-                    actor=_actor(actor),
-                    key=f"case-{case.pk}-{n}",
+                if left <= 0:
+                    result[case.pk] = last.get(case.pk)
+                    continue
+                wanted = min(left, order_left)
+            else:
+                wanted = money(amount, currency).amount
+                if case.amount is not None and wanted > left:
+                    raise CaseError(
+                        f"This case is worth {case.amount}; {money(left, currency)} of it is left to refund.",
+                        code=CaseErrorCode.REFUND_ABOVE_VALUE,
+                        field="amount",
+                    )
+            if wanted <= 0:
+                if amount is None:
+                    result[case.pk] = None  # nothing captured: nothing to send back (an unpaid order)
+                    continue
+                raise CaseError(
+                    "The refund amount must be positive.", code=CaseErrorCode.NOTHING_TO_REFUND, field="amount"
                 )
-            except payment_services.RefundError as exc:
-                raise CaseError(str(exc), code=exc.code, field="amount") from exc
-            case.refunds.add(refund)
-        fields = []
-        if not case.remedy:
-            case.remedy = CaseRemedy.REFUND
-            fields.append("remedy")
-        if case.refund_due_at is None:
-            case.refund_due_at = timezone.now()
-            fields.append("refund_due_at")
-        if case.amount is None:
-            case.amount = money(wanted, currency)
-            fields.append("amount")
-        if fields:
-            case.save(update_fields=fields)
-        case_email(case, step="refund", step_key=refund.pk, refund=refund)
-        return refund
+            reason = f"{case.get_kind_display()} (case {case.pk})"
+            # One refund per payment when the money came in several payments (pk order), each keyed per case.
+            chunks, remaining = [], wanted
+            for payment in payments[order.pk]:
+                part = min(remaining, pay_left[payment.pk])
+                if part > 0:
+                    chunks.append(part)
+                    remaining -= part
+                    pay_left[payment.pk] -= part
+            if remaining > 0 or not chunks:
+                chunks = [wanted]  # refund_issue says how much is left, with its own message and code
+            for part in chunks:
+                count[case.pk] += 1
+                requests.append(
+                    payment_services.RefundRequest(
+                        order.pk, Money(part, currency), reason, _actor(actor), f"case-{case.pk}-{count[case.pk]}"
+                    )
+                )
+                owners.append(case)
+            if not case.remedy:
+                case.remedy = CaseRemedy.REFUND
+            if case.refund_due_at is None:
+                case.refund_due_at = timezone.now()
+            if case.amount is None:
+                case.amount = money(wanted, currency)
+            changed.append(case)
+        try:
+            refunds = payment_services.refunds_issue(requests)
+        except payment_services.RefundError as exc:
+            raise CaseError(str(exc), code=exc.code, field="amount") from exc
+        Case.refunds.through.objects.bulk_create(
+            [
+                Case.refunds.through(case_id=case.pk, refund_id=refund.pk)
+                for case, refund in zip(owners, refunds, strict=True)
+            ],
+            ignore_conflicts=True,  # a refund found by its key is linked already
+        )
+        for case, refund in zip(owners, refunds, strict=True):
+            result[case.pk] = refund
+        if changed:
+            Case.objects.bulk_update(changed, ["remedy", "refund_due_at", "amount_currency", "amount"])
+        case_emails(changed, step="refund", extra_of=lambda c: {"step_key": result[c.pk].pk, "refund": result[c.pk]})
+        return [result[case_id] for case_id, _amount in items]
 
 
 def case_refund_start(*, order_id: int, kind: str, amount: Money, reason: str, actor) -> Case:

@@ -8,23 +8,17 @@ Both are idempotent by key: a second run finds the case and sends nothing more.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
 
 from orders.models import Order
+from shop.locks import lock_cases, lock_orders
 from shop.money import money
 
 from ..models import Case, CaseKind, CaseStatus
-from ._common import lock_case_with_order
-from .cases import (
-    CaseOpening,
-    _orders_refundable,
-    _resolve_locked,
-    case_open,
-    case_refund,
-    cases_open,
-)
+from .cases import CaseOpening, _orders_refundable, _resolve_many, case_open, cases_open, cases_refund
 
 #: The kinds a cancellation may carry (``hooks.run("order_cancelled", order_id, kind=...)``).
 CANCEL_KINDS = frozenset(
@@ -38,12 +32,27 @@ def cancellation_key(order_id: int, kind: str) -> str:
 
 
 def _refund_and_resolve(case: Case) -> None:
+    _refund_and_resolve_many([case])
+
+
+def _refund_and_resolve_many(cases: list[Case]) -> None:
+    """Refund each case all it is worth (``cases_refund``) and close it, together (issue #14)."""
+    if not cases:
+        return
     with transaction.atomic():
-        refund = case_refund(case_id=case.pk)
-        locked = lock_case_with_order(case.pk)
-        if locked.status in (CaseStatus.REQUESTED, CaseStatus.ACCEPTED):
-            note = "Refunded." if refund is not None else "Nothing was paid: nothing to refund."
-            _resolve_locked(locked, actor=None, remedy=locked.remedy or Case.Remedy.REFUND, note=note)
+        refunds = cases_refund([(case.pk, None) for case in cases])
+        orders = lock_orders({case.order_id for case in cases})
+        locked = lock_cases(case.pk for case in cases)
+        by_note: dict[str, list[Case]] = defaultdict(list)
+        for case, refund in zip(cases, refunds, strict=True):
+            current = locked[case.pk]
+            current.order = orders[current.order_id]
+            if current.status in (CaseStatus.REQUESTED, CaseStatus.ACCEPTED):
+                note = "Refunded." if refund is not None else "Nothing was paid: nothing to refund."
+                current.remedy = current.remedy or Case.Remedy.REFUND
+                by_note[note].append(current)
+        for note, group in by_note.items():
+            _resolve_many(group, actor=None, note=note)
 
 
 def cancelled_order_refund(order_id: int, *, kind: str = CaseKind.STAFF_CANCEL, reason: str = "") -> Case | None:
@@ -87,8 +96,7 @@ def cancelled_orders_refund(order_ids: list[int], *, kind: str = CaseKind.STAFF_
         found[case.key] = case
         refunds.append(case)
     position = {order_id: i for i, order_id in enumerate(order_ids)}
-    for case in sorted(refunds, key=lambda c: position[c.order_id]):
-        _refund_and_resolve(case)
+    _refund_and_resolve_many(sorted(refunds, key=lambda c: position[c.order_id]))
     return [found.get(keys[order_id]) for order_id in order_ids]
 
 

@@ -18,7 +18,7 @@ from tests.orders.lifecycle_support import make_order
 pytestmark = pytest.mark.django_db
 MARKED_AT = dt.datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 #: Whole runs, whatever the number of due rows (measured on SQLite, a little headroom).
-PRICE_SWEEP_QUERIES = 40
+PRICE_SWEEP_QUERIES = 75
 REMIND_SWEEP_QUERIES = 25
 LATE_SWEEP_QUERIES = 25
 
@@ -64,16 +64,19 @@ def test_email_sweep_reads_due_rows_in_one_query(policy, due, django_assert_max_
 SIZES = [3, 30]
 
 
-def _late_cash_orders_with_price_errors(n: int, staff) -> list[Order]:
-    """``n`` cash-on-delivery orders (nothing paid) whose corrected price waits for an answer since MARKED_AT."""
-    from decimal import Decimal
-
+def _late_price_errors(n: int, staff) -> list[Order]:
+    """``n`` orders whose corrected price waits for an answer since MARKED_AT: every other one paid by
+    bank transfer (its money goes back), the others cash on delivery (nothing paid)."""
     from orders import services as order_services
+    from tests.shipping.support import paid_by_transfer
 
     orders = []
     with time_machine.travel(MARKED_AT, tick=False):
-        for _ in range(n):
-            order = make_order(status="processing", payment_method="cash_courier", lines=[("4990.00", 1)])
+        for i in range(n):
+            if i % 2:
+                order = paid_by_transfer(lines=[("4990.00", 1)])
+            else:
+                order = make_order(status="processing", payment_method="cash_courier", lines=[("4990.00", 1)])
             line = order.lines.get()
             order_services.order_price_error_mark(
                 order_id=order.pk, corrections={line.pk: Decimal("3990")}, actor=staff
@@ -88,12 +91,15 @@ def test_ord_price_error_timeout_sweep_queries_do_not_grow_with_due_orders(
 ):
     """ORD-PRICE-ERROR: unanswered corrections past their deadline are cancelled in batches: the same
     number of queries for 3 orders as for 30 (issue #14), and every order is cancelled, e-mailed once,
-    its hold released and its timeline written as when one order is cancelled."""
+    its hold released and its timeline written as when one order is cancelled; a paid one gets a
+    price-error case refunding all it paid (PAY-REFUND-SAME-WAY), closed at once."""
     from orders.models import HoldKind, OrderEvent, OrderHold
     from orders.services import orders_cancel_unanswered_price_errors
+    from payments.models import Refund
+    from refunds.models import Case, CaseKind, CaseStatus
     from tests.factories import UserFactory
 
-    orders = _late_cash_orders_with_price_errors(due, UserFactory(is_staff=True))
+    orders = _late_price_errors(due, UserFactory(is_staff=True))
     with time_machine.travel(MARKED_AT + dt.timedelta(days=3, minutes=1), tick=False):
         with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(PRICE_SWEEP_QUERIES):
             assert orders_cancel_unanswered_price_errors() == due
@@ -106,6 +112,12 @@ def test_ord_price_error_timeout_sweep_queries_do_not_grow_with_due_orders(
         tail = types[types.index(OrderEvent.Type.PRICE_ERROR_TIMED_OUT) :]
         assert tail[:1] == [OrderEvent.Type.PRICE_ERROR_TIMED_OUT]
         assert OrderEvent.Type.CANCELLED in tail and OrderEvent.Type.EMAIL_QUEUED in tail
+        case = Case.objects.filter(key=f"cancel:{order.pk}").first()
+        if order.payment_method == "bank_transfer":
+            assert case.kind == CaseKind.PRICE_ERROR and case.status == CaseStatus.RESOLVED
+            assert [r.amount for r in Refund.objects.filter(order=order)] == [order.total]
+        else:
+            assert case is None and not Refund.objects.filter(order=order).exists()
 
 
 def _awaiting_collection(n: int) -> list:
