@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .models import Closure, Policy, policy_memo_get
+from .models import Closure, Policy, policy_is_memoized, policy_memo_get
 
 _MAX_SCAN_DAYS = 3660  # a decade of closures would be a configuration error, not a calendar
 
@@ -34,7 +34,13 @@ class BusinessCalendar:
     @classmethod
     def current(cls, policy: Policy | None = None) -> BusinessCalendar:
         """The calendar of the Policy (``policy``: one the caller already loaded) and today's closures."""
-        policy = policy or Policy.load()
+        if policy is None or policy_is_memoized(policy):
+            # One calendar per request or sweep (``policy_memoized``): its public holidays are built once.
+            return policy_memo_get("calendar", lambda: cls._of(policy or Policy.load()))
+        return cls._of(policy)
+
+    @classmethod
+    def _of(cls, policy: Policy) -> BusinessCalendar:
         return cls(
             country=policy.country,
             tz=ZoneInfo(policy.time_zone),

@@ -72,6 +72,12 @@ def policy_memoized():
         _policy_memo.reset(token)
 
 
+def policy_is_memoized(policy) -> bool:
+    """``policy`` is the row ``Policy.load()`` read for this request or ``policy_memoized`` block."""
+    memo = _policy_memo.get()
+    return memo is not None and memo.get("policy") is policy
+
+
 def policy_memo_get(key: str, load):
     """``load()`` once per request or ``policy_memoized`` block (every call outside one)."""
     memo = _policy_memo.get()

@@ -9,6 +9,7 @@ unit at PayPal and are rounded to whole units. Prices and totals are ``Money`` (
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from djmoney.money import Money
 
@@ -45,6 +46,17 @@ def _language(language: str | None) -> str:
     return language if language in MONEY_PATTERNS else DEFAULT_MONEY_LANGUAGE
 
 
+@cache
+def _babel(language: str):
+    """The language's Babel locale and money pattern, parsed once per process (issue #14: a sweep writes
+    thousands of amounts into its e-mails; parsing them each time was most of the cost)."""
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    pattern = MONEY_PATTERNS[language]
+    return Locale.parse(language), parse_pattern(pattern) if pattern else None
+
+
 def format_money(value, currency=None, *, language: str | None = None) -> str:
     """The one way an amount is written, per language: ``12 990,00 ₽`` (ru), ``RUB 12,990.00`` (en).
 
@@ -58,7 +70,5 @@ def format_money(value, currency=None, *, language: str | None = None) -> str:
         amount, code = value.amount, str(value.currency)
     else:
         amount, code = value, str(currency)
-    language = _language(language)
-    return format_currency(
-        quantize(amount, code), code, format=MONEY_PATTERNS[language], locale=language, currency_digits=True
-    )
+    locale, pattern = _babel(_language(language))
+    return format_currency(quantize(amount, code), code, format=pattern, locale=locale, currency_digits=True)
