@@ -51,8 +51,11 @@ def paid_amount(order: Order) -> Money | None:
     """The amount of the confirmed payment (from its event), for "Payment received: <amount>"."""
     if order.paid_at is None:
         return None
+    loaded = hasattr(order, "_paid_events")  # by _context_load, for many orders at once
     prefetch_related_objects([order], _paid_events())
     event = order._paid_events[0] if order._paid_events else None
+    if not loaded:
+        del order._paid_events  # read afresh next time: a later payment shows
     amount = (event.parameters or {}).get("amount") if event else None
     if isinstance(amount, dict) and "amount" in amount:
         return Money(Decimal(amount["amount"]), amount.get("currency") or order.total.currency)
@@ -83,8 +86,11 @@ def _context_forget(orders: list[Order]) -> None:
 def order_email_context(order: Order, **extra) -> dict:
     with translation.override(order.language):  # the payment purpose and VAT words, in the order's language
         instructions = payment_instructions(order)
+    loaded = "lines" in getattr(order, "_prefetched_objects_cache", {})  # by _context_load
     prefetch_related_objects([order], "lines__product__images")  # the pictures shown beside each line
     lines = list(order.lines.all())
+    if not loaded:
+        order._prefetched_objects_cache.pop("lines")  # the order's lines are read afresh next time
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
     return {
