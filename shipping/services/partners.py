@@ -35,7 +35,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from orders import events
@@ -124,7 +124,7 @@ def partner_notify(order_id: int) -> PartnerNotice | None:
     endpoint, write its notice. Idempotent (keys). With no active default partner nothing is written
     and a warning is logged. Returns the notice, if any."""
     with transaction.atomic():
-        order = lock_order(order_id)
+        order = lock_order(order_id, related=("region", "delivery_method"))
         partner = partner_for_order(order)
         if partner is None:
             logger.warning("Order %s is ready but no active default fulfilment partner exists: nobody was told.", order)
@@ -134,7 +134,7 @@ def partner_notify(order_id: int) -> PartnerNotice | None:
         email_key = f"partner-order:{order.pk}:{partner.pk}"
         if notice is not None or Email.objects.filter(key=email_key).exists():
             return notice  # already told
-        order = Order.objects.select_related("region", "delivery_method").prefetch_related("lines").get(pk=order.pk)
+        prefetch_related_objects([order], "lines")
         details = partner_order_details(order, key=key)
         email = email_queue(
             to=partner.email,
