@@ -43,8 +43,8 @@ def test_confirm_order_makes_the_same_queries_for_one_line_and_five(
 ):
     """Lines, stock and events are written in batches: no query per line; the order is whole."""
     products, review = _reviewed_cart(client, lines)
-    # 42 here (SQLite counts the savepoints); 36 on PostgreSQL as the bench counts them (51 before).
-    with django_assert_max_num_queries(42):
+    # 41 here (SQLite counts the savepoints); 35 on PostgreSQL as the bench counts them (51 before).
+    with django_assert_max_num_queries(41):
         response = client.post(reverse("checkout:confirm"), {"token": review_token(review)})
     assert response.status_code == 302
     order = Order.objects.get()
