@@ -18,7 +18,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+from shop.admin_tools import (
+    EstimatedCountPaginator,
+    InUseRelatedFilter,
+    QuickActionCheckboxMixin,
+    ReadOnlyAdminMixin,
+    run_for_each,
+)
 
 from . import holds, lifecycle, services, standing
 from .errors import OrderActionError
@@ -201,7 +207,7 @@ def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, 
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",
@@ -220,13 +226,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         OpenHoldFilter,
         "payment_method",
         "created_at",
-        ("region", admin.RelatedOnlyFieldListFilter),
+        ("region", InUseRelatedFilter),
     ]
     search_fields = ["number", "email", "phone", "full_name"]
     # Issue #14: no date_hierarchy (it runs SELECT DISTINCT DATE_TRUNC over every order on each page);
     # the "created at" filter (today, past 7 days, this month, this year) reads the created_at index.
     # The paginator's COUNT is the only count: no second one for "N total" next to a filtered count.
     show_full_result_count = False
+    # The unfiltered list of every order is counted from the planner's estimate (issue #14).
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [OrderLineInline, OrderDiscountInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
     #: Buttons higher apps add to the order page (``tool_links.append(fn)`` from their admin.py, as with

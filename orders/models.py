@@ -145,6 +145,9 @@ class Order(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            # Issue #14: the admin's order list (newest first, pk as tie-break) reads its page off this
+            # index instead of sorting a run of equal created_at values.
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first_idx"),
             # SHIP-WITHIN-2BD: the work queue and the digest read open orders by ship-by. Open orders
             # are a small share of all (most are completed), so this index stays small and is read
             # in ship-by order without visiting closed orders (the plain ship_by index holds them all).

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import prefetch_related_objects
 from django.utils import translation
 from djmoney.money import Money
 
 from shop.calendar import BusinessCalendar
-from shop.emails import email_queue
+from shop.emails import email_queue_new
 from shop.models import Email
 
 from . import events, holds
@@ -48,10 +49,16 @@ def paid_amount(order: Order) -> Money | None:
     return order.total
 
 
-def order_email_context(order: Order, **extra) -> dict:
+def order_email_context(order: Order, *, order_lines: list | None = None, **extra) -> dict:
+    """The shared order summary. ``order_lines``: all the order's lines when the caller holds them
+    (the confirmation just wrote them), so they are not read again."""
     with translation.override(order.language):  # the payment purpose and VAT words, in the order's language
         instructions = payment_instructions(order)
-    lines = list(order.lines.prefetch_related("product__images"))  # the pictures shown beside each line
+    lines = list(order.lines.all()) if order_lines is None else order_lines
+    # The pictures shown beside each line (a product already loaded with its line is not read again),
+    # and the discount lines the .txt and .html parts both list, read once.
+    prefetch_related_objects(lines, "product__images")
+    prefetch_related_objects([order], "discount_lines")
     # The same estimate the review page promised and the order page shows (SHIP-PROCESSING-TIME).
     estimate, estimate_firm = order_estimate(order)
     return {
@@ -69,8 +76,7 @@ def order_email_context(order: Order, **extra) -> dict:
 
 
 def _queue(order: Order, *, kind: str, template: str, key: str | None, **kwargs) -> Email:
-    is_new = key is None or not Email.objects.filter(key=key).exists()
-    email = email_queue(to=order.email, template=template, key=key, language=order.language, **kwargs)
+    email, is_new = email_queue_new(to=order.email, template=template, key=key, language=order.language, **kwargs)
     if is_new:
         events.email_queued(order=order, kind=kind, email_id=email.pk)
     return email
@@ -100,17 +106,18 @@ def order_email_queue(
     )
 
 
-def order_acknowledgement_queue(*, order: Order) -> Email:
+def order_acknowledgement_queue(*, order: Order, lines: list | None = None) -> Email:
     """ORD-ACK: the order is registered: its details, the delivery window, the PDF invoice attached.
 
     Idempotent (key ``order-ack:<pk>``). The invoice is built by the worker at send time.
+    ``lines``: all the order's lines, when the caller holds them.
     """
     return _queue(
         order,
         kind="acknowledgement",
         template="order_acknowledgement",
         key=f"order-ack:{order.pk}",
-        context=order_email_context(order),
+        context=order_email_context(order, order_lines=lines),
         attachment_builder=INVOICE_BUILDER,
         attachment_ref=str(order.pk),
     )

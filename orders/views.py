@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shop.cart import cart_lines, get_cart
+from shop.cart import cart_lines, get_cart, request_cart, request_cart_lines
 from shop.delivery import delivery_options, remember_region
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
@@ -64,8 +64,8 @@ def _details(request) -> dict:
 
 
 def _cart_and_lines(request, *, with_pictures: bool = False):
-    cart = get_cart(request)
-    return cart, cart_lines(cart, with_pictures=with_pictures)
+    """The cart and its lines, read once for the step and the header's cart summary."""
+    return request_cart(request), request_cart_lines(request, with_pictures=with_pictures)
 
 
 def _empty_cart_redirect(request):

@@ -20,7 +20,7 @@ from orders.admin import OrderAdmin
 from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
 from refunds.models import Case, CaseKind, CaseStatus
-from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+from shop.admin_tools import QuickActionCheckboxMixin, ReadOnlyAdminMixin, run_for_each
 from shop.errors import ServiceError
 
 from .claim_forms import ActForm, ActScanForm, LossForm, SettleForm
@@ -549,7 +549,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 
 @admin.register(WorkQueueOrder)
-class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WorkQueueAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """SHIP-BUSINESS-HOURS: where the warehouse lives all day. Orders to pack and ship, soonest ship-by first,
     each marked due today / at risk / overdue (SHIP-WITHIN-2BD), with the hold that blocks it."""
 

@@ -18,9 +18,20 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .models import Closure, Policy
+from .models import Closure, Policy, request_memo
 
 _MAX_SCAN_DAYS = 3660  # a decade of closures would be a configuration error, not a calendar
+
+
+def _closures() -> frozenset[dt.date]:
+    """The closure dates; within a request read once (issue #14: "Confirm order" read them six times)."""
+    memo = request_memo()
+    if memo is not None and "closures" in memo:
+        return memo["closures"]
+    closures = frozenset(Closure.objects.values_list("date", flat=True))
+    if memo is not None:
+        memo["closures"] = closures
+    return closures
 
 
 @dataclass
@@ -40,7 +51,7 @@ class BusinessCalendar:
             tz=ZoneInfo(policy.time_zone),
             opens=_as_time(policy.business_hours_start),
             closes=_as_time(policy.business_hours_end),
-            closures=frozenset(Closure.objects.values_list("date", flat=True)),
+            closures=_closures(),
         )
 
     @cached_property

@@ -18,10 +18,22 @@ from .obligations import enqueue_after_commit
 from .tasks import email_send
 
 # The register_* functions are imported by apps' ready() from here (orders.apps).
-__all__ = ["SecretLink", "email_queue", "email_resend", "register_attachment_builder", "register_link_builder"]
+__all__ = [
+    "SecretLink",
+    "email_queue",
+    "email_queue_new",
+    "email_resend",
+    "register_attachment_builder",
+    "register_link_builder",
+]
 
 
-def email_queue(
+def email_queue(**kwargs) -> Email:
+    """``email_queue_new`` (its arguments), returning only the e-mail."""
+    return email_queue_new(**kwargs)[0]
+
+
+def email_queue_new(
     *,
     to: str,
     template: str,
@@ -30,8 +42,9 @@ def email_queue(
     attachment_builder: str = "",
     attachment_ref: str = "",
     language: str | None = None,
-) -> Email:
-    """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message.
+) -> tuple[Email, bool]:
+    """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message; return it and
+    whether this call queued it (False: the e-mail with ``key`` was there already).
 
     ``key`` makes it idempotent: a second call with the same key returns the first e-mail.
     A ``SecretLink`` in the context is stored as a placeholder and signed only when the message is sent.
@@ -40,7 +53,7 @@ def email_queue(
     if key:
         existing = Email.objects.filter(key=key).first()
         if existing:
-            return existing
+            return existing, False
     context = {"policy": Policy.load(), "site_url": settings.SITE_URL, **context}
     with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
@@ -56,7 +69,7 @@ def email_queue(
         attachment_ref=str(attachment_ref),
     )
     enqueue_after_commit(email_send, email.pk)
-    return email
+    return email, True
 
 
 def email_resend(*, email_id: int) -> None:

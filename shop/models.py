@@ -56,6 +56,15 @@ def policy_memo_end(**_kwargs) -> None:
     _policy_memo.set(None)
 
 
+def request_memo() -> dict | None:
+    """This request's memo of rarely changing rows (the Policy, the closures), or None outside a request.
+
+    A model kept here replaces or drops its entry when it is saved, so a change made in the request
+    shows in the rest of it.
+    """
+    return _policy_memo.get()
+
+
 class Policy(models.Model):
     """Every number in policy.md, editable by the shop owner. Code reads them only from here.
 
@@ -415,6 +424,22 @@ class Closure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _closures_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _closures_changed()
+        return result
+
+
+def _closures_changed() -> None:
+    """The request's memo of the closures (``BusinessCalendar.current``) is read again after a change."""
+    memo = _policy_memo.get()
+    if memo is not None:
+        memo.pop("closures", None)
 
 
 class Category(models.Model):
