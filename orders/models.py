@@ -73,10 +73,10 @@ def derive_payment_status(*, total: Decimal, captured: Decimal, refunded: Decima
 class HoldKind(models.TextChoices):
     """A temporary stop on an order; while one is open the order cannot be packed or shipped."""
 
-    PRICE_CONFIRMATION = "price_confirmation", "Waiting for your answer on a corrected price"  # ORD-PRICE-ERROR
-    FRAUD_REVIEW = "fraud_review", "Card payment being checked"  # PAY-FRAUD-CHECK
-    STOCK_DECISION = "stock_decision", "Waiting for your choice: an item is unavailable"  # SHIP-STOCKOUT
-    CLAIM = "claim", "Return or claim in progress"  # REF-*
+    PRICE_CONFIRMATION = "price_confirmation", _("Waiting for your answer on a corrected price")  # ORD-PRICE-ERROR
+    FRAUD_REVIEW = "fraud_review", _("Card payment being checked")  # PAY-FRAUD-CHECK
+    STOCK_DECISION = "stock_decision", _("Waiting for your choice: an item is unavailable")  # SHIP-STOCKOUT
+    CLAIM = "claim", _("Return or claim in progress")  # REF-*
 
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
