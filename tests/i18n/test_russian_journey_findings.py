@@ -1,6 +1,7 @@
-"""Dates and order holds on the Russian pages (issue #12), found by the browser journeys in Russian: a date is
+"""What the browser journeys in Russian found on the Russian pages (issue #12): a date is
 written as a Russian reader writes it (``1 января 2027``: the templates use the language's DATE_FORMAT, where
-Django's ``j F Y`` gives the nominative ``1 Январь 2027``), and a hold on the order page speaks Russian."""
+Django's ``j F Y`` gives the nominative ``1 Январь 2027``); a hold on the order page and the "Track an order"
+form speak Russian."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from orders import services
 from tests.factories import UserFactory
@@ -54,3 +56,14 @@ def test_a_hold_on_the_order_page_is_named_in_russian(client):
     notice = re.search(r'<p class="message warning order-hold"[^>]*>(.*?)</p>', page, re.S)
     assert notice, page
     assert "Ждём вашего ответа об исправленной цене" in notice.group(1)
+
+
+def test_the_track_an_order_form_and_its_answer_in_russian(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    page = client.get(reverse("orders:track")).content.decode()
+    refused = client.post(reverse("orders:track"), {"number": "RX-0000-0000", "email": "x@example.com"})
+
+    assert "Номер заказа" in page and "Электронная почта, указанная в заказе" in page
+    assert "Order number" not in page and "such as RX-7K4M-9Q2D" not in page
+    assert "Мы не нашли заказ с таким номером" in refused.content.decode()
