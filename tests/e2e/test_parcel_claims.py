@@ -172,8 +172,10 @@ def test_late_parcel_reported_by_the_customer_is_investigated_and_re_shipped_at_
     claim_block = customer.locator("section.parcel-claim")
     expect(claim_block).to_contain_text(formats.date_format(shipment.expected_to, "SHORT_DATE_FORMAT"))
     claim_block.get_by_role("button", name=_("My parcel has not arrived")).click()
+    investigation = customer.locator("section.parcel-claim .parcel-investigation")
+    expect(investigation).to_be_visible()
     case = Case.objects.get(order=order, kind=CaseKind.LATE_PARCEL)
-    expect(customer.locator("section.parcel-claim .parcel-investigation")).to_contain_text(str(case.pk))
+    expect(investigation).to_contain_text(str(case.pk))
     expect(customer.get_by_role("status").filter(has_text=str(case.pk))).to_be_visible()
     assert Email.objects.filter(key=f"staff-late-parcel:{shipment.pk}").exists()
     assert [m for m in pages.emails_to(order.email) if str(case.pk) in m.body]
