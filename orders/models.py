@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from djmoney.models.fields import MoneyField
 
 from shop.models import PaymentMethod
@@ -71,12 +72,16 @@ def derive_payment_status(*, total: Decimal, captured: Decimal, refunded: Decima
 
 
 class HoldKind(models.TextChoices):
-    """A temporary stop on an order; while one is open the order cannot be packed or shipped."""
+    """A temporary stop on an order; while one is open the order cannot be packed or shipped.
 
-    PRICE_CONFIRMATION = "price_confirmation", "Waiting for your answer on a corrected price"  # ORD-PRICE-ERROR
-    FRAUD_REVIEW = "fraud_review", "Card payment being checked"  # PAY-FRAUD-CHECK
-    STOCK_DECISION = "stock_decision", "Waiting for your choice: an item is unavailable"  # SHIP-STOCKOUT
-    CLAIM = "claim", "Return or claim in progress"  # REF-*
+    The labels are the customer's words on the order page, translated there (``{% trans %}``); they stay
+    English strings here, as the order's events and the staff's messages quote them."""
+
+    # ORD-PRICE-ERROR
+    PRICE_CONFIRMATION = "price_confirmation", gettext_noop("Waiting for your answer on a corrected price")
+    FRAUD_REVIEW = "fraud_review", gettext_noop("Card payment being checked")  # PAY-FRAUD-CHECK
+    STOCK_DECISION = "stock_decision", gettext_noop("Waiting for your choice: an item is unavailable")  # SHIP-STOCKOUT
+    CLAIM = "claim", gettext_noop("Return or claim in progress")  # REF-*
 
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

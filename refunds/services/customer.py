@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import formats
+from django.utils.translation import gettext as _
 
 from orders import lifecycle
 from orders import services as order_services
@@ -36,7 +37,7 @@ RECEIVED_STATUSES = rules.RECEIVED_STATUSES
 
 
 def _date(moment) -> str:
-    return formats.date_format(BusinessCalendar.current().local(moment), "j F Y")
+    return formats.date_format(BusinessCalendar.current().local(moment), "DATE_FORMAT")
 
 
 def withdrawal_request(*, order_id: int, actor=None, statement: str = "") -> Case:
@@ -156,7 +157,8 @@ def claim_report(
                 ends = rules.defect_right_ends(line, start=start)
                 if not rules.right_open(ends):
                     raise CaseError(
-                        f"The right to report a defect in {line.product_name} ended on {_date(ends)}.",
+                        _("The right to report a defect in %(product)s ended on %(ends)s.")
+                        % {"product": line.product_name, "ends": _date(ends)},
                         code=CaseErrorCode.WARRANTY_ENDED,
                         field="lines",
                     )
