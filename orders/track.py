@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -49,7 +50,7 @@ def track(request):
     form = TrackForm(request.POST or None)
     if request.method == "POST":
         if is_ratelimited(request, group="orders.track", key="ip", rate=TRACK_RATE, method="POST", increment=True):
-            form.add_error(None, "Too many tries from your address. Please wait a few minutes and try again.")
+            form.add_error(None, _("Too many tries from your address. Please wait a few minutes and try again."))
             return render(request, "orders/track.html", {"form": form}, status=429)
         if form.is_valid():
             order = _find(form.cleaned_data["number"], form.cleaned_data["email"])
