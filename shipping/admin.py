@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from orders import services as order_services
 from orders.admin import OrderAdmin
@@ -84,7 +85,7 @@ class StockShortageInline(ReadOnlyAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line", "hold", "decided_by")
 
-    @admin.display(description="choice due by")
+    @admin.display(description=_("choice due by"))
     def due(self, obj: StockShortage):
         return obj.hold.due_at
 
@@ -106,13 +107,13 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: StockShortage):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
-    @admin.display(description="choice due by", ordering="hold__due_at")
+    @admin.display(description=_("choice due by"), ordering="hold__due_at")
     def due(self, obj: StockShortage):
         return obj.hold.due_at
 
@@ -213,15 +214,15 @@ def _id_document_fields(request) -> list[str]:
 
 
 class _IdDocumentColumns:
-    @admin.display(description="document number")
+    @admin.display(description=_("document number"))
     def id_document_masked(self, obj: DeliveryAttempt) -> str:
         return obj.id_document_masked
 
-    @admin.display(description="document number")
+    @admin.display(description=_("document number"))
     def id_document_full(self, obj: DeliveryAttempt) -> str:
         return obj.id_document_number
 
-    @admin.display(description="refused")
+    @admin.display(description=_("refused"))
     def refused(self, obj: DeliveryAttempt) -> str:
         # prefetched (refused_items__order_line): no query per row
         return ", ".join(f"{r.quantity} × {r.order_line.product_name} ({r.value})" for r in obj.refused_items.all())
@@ -264,13 +265,13 @@ class DeliveryAttemptInline(_IdDocumentColumns, ReadOnlyAdminMixin, admin.Tabula
 class _ShipmentColumns:
     """The tracking link and the parcel's contents, for the inline on the order and the shipment pages."""
 
-    @admin.display(description="tracking number")
+    @admin.display(description=_("tracking number"))
     def tracking(self, obj: Shipment):
         if obj.tracking_url:
             return format_html('<a href="{}" rel="noopener">{}</a>', obj.tracking_url, obj.tracking_number)
         return obj.tracking_number or "—"
 
-    @admin.display(description="in the parcel")
+    @admin.display(description=_("in the parcel"))
     def contents(self, obj: Shipment):
         return format_html_join(", ", "{} × {}", ((i.quantity, i.order_line.product_name) for i in obj.lines.all()))
 
@@ -318,7 +319,7 @@ class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
 
-    @admin.display(description="record")
+    @admin.display(description=_("record"))
     def record(self, obj: Shipment):
         links = [
             (reverse("admin:shipping_deliveryattempt_record", args=[obj.pk, outcome]), label)
@@ -593,26 +594,26 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "reopens_at": clock.reopens_at}
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="order", ordering="number")
+    @admin.display(description=_("order"), ordering="number")
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
 
-    @admin.display(description="ship by", ordering="ship_by")
+    @admin.display(description=_("ship by"), ordering="ship_by")
     def ship_by_display(self, obj):
         return f"{obj.ship_by_local:%a %d %b %H:%M}" if obj.ship_by_local else "—"
 
-    @admin.display(description="deadline")
+    @admin.display(description=_("deadline"))
     def state_display(self, obj):
         state = obj.ship_by_state
         if state == ShipByState.ON_TRACK:
             return ""
         return format_html('<strong style="color:{}">{}</strong>', _STATE_COLOURS[state], state.label)
 
-    @admin.display(description="blocked by")
+    @admin.display(description=_("blocked by"))
     def hold_display(self, obj):
         return ", ".join(hold.get_kind_display() for hold in obj.open_holds)
 
-    @admin.display(description="inserts")
+    @admin.display(description=_("inserts"))
     def inserts_display(self, obj):
         # ORD-INSERTS: the packer sees the opt-out in the list too.
         return format_html('<strong style="color:#b00">{}</strong>', "none") if obj.no_marketing_inserts else ""
@@ -640,13 +641,13 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         order = get_object_or_404(Order, pk=object_id)
         return _pdf_response(packing.packing_slips_pdf(order_ids=[order.pk]), f"packing-slip-{order.number}.pdf")
 
-    @admin.action(description="Mark packed (the customer is e-mailed)", permissions=["manage"])
+    @admin.action(description=_("Mark packed (the customer is e-mailed)"), permissions=["manage"])
     def mark_packed(self, request, queryset):
         run_for_each(
             self, request, queryset, packing.order_mark_packed, "Marked packed", errors=(TransitionNotAllowed,)
         )
 
-    @admin.action(description="Print packing slips (one PDF)")
+    @admin.action(description=_("Print packing slips (one PDF)"))
     def print_packing_slips(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         return _pdf_response(packing.packing_slips_pdf(order_ids=ids), f"packing-slips-{len(ids)}.pdf")
@@ -702,7 +703,7 @@ class PartnerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partner").prefetch_related("attempt_log")
 
-    @admin.display(description="tries")
+    @admin.display(description=_("tries"))
     def attempts_made(self, obj: PartnerNotice):
         return _attempts_table(obj)
 
@@ -770,21 +771,21 @@ class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("shipping.change_partnernotice") or request.user.has_perm("orders.change_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: PartnerNotice):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def last_error_short(self, obj: PartnerNotice):
         return obj.last_error[:120]
 
-    @admin.display(description="payload (the JSON body sent)")
+    @admin.display(description=_("payload (the JSON body sent)"))
     def payload_pretty(self, obj: PartnerNotice):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
-    @admin.action(description="Send again now", permissions=["resend"])
+    @admin.action(description=_("Send again now"), permissions=["resend"])
     def send_again_now(self, request, queryset):
         queued = skipped = 0
         for notice_id in queryset.order_by("pk").values_list("pk", flat=True):
@@ -931,11 +932,11 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
 
-    @admin.display(description="signed scan", boolean=True)
+    @admin.display(description=_("signed scan"), boolean=True)
     def signed(self, obj: ActOfDiscrepancy) -> bool:
         return bool(obj.scan)
 
-    @admin.display(description="ordered vs handed over")
+    @admin.display(description=_("ordered vs handed over"))
     def lines_table(self, obj: ActOfDiscrepancy):
         rows = (
             (r.order_line.product_name, r.quantity_expected, r.quantity_handed_over, r.quantity_missing)
@@ -1047,13 +1048,13 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_decline_permission(self, request) -> bool:
         return request.user.has_perm("refunds.change_case")
 
-    @admin.display(description="Act of Discrepancy", ordering="has_act")
+    @admin.display(description=_("Act of Discrepancy"), ordering="has_act")
     def act_flag(self, obj):
         if obj.has_act:
             return format_html('<span class="act-ok">{}</span>', "✔ act drawn up")
         return format_html('<strong class="act-missing" style="color:#b00">{}</strong>', "⚠ no act: may be declined")
 
-    @admin.action(description="Send the missing items in a replacement order (no charge)", permissions=["decline"])
+    @admin.action(description=_("Send the missing items in a replacement order (no charge)"), permissions=["decline"])
     def send_replacement(self, request, queryset):
         for case_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
@@ -1065,7 +1066,7 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     request, f"Case {case_id}: replacement order {replacement.number} is in the work queue."
                 )
 
-    @admin.action(description="Decline: no Act of Discrepancy (the customer is e-mailed)", permissions=["decline"])
+    @admin.action(description=_("Decline: no Act of Discrepancy (the customer is e-mailed)"), permissions=["decline"])
     def decline_without_act(self, request, queryset):
         declined = 0
         for case_id in queryset.order_by("pk").values_list("pk", flat=True):

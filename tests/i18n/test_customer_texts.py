@@ -328,3 +328,25 @@ def test_pay_discounts_offer_reason_and_code_errors_are_whole_russian_sentences(
     assert discount.reason == f"действует сейчас, при оплате способом «PayPal», до {ending}"
     ru.post(reverse("shop:cart_add"), {"product_id": lens.pk, "quantity": "1"})
     assert f"Оплатите способом «PayPal», чтобы сэкономить 5 % (до {ending})" in page(ru, reverse("shop:cart"))
+
+
+def test_the_timeline_is_written_in_the_readers_language(client):
+    """The order's events are stored once; the customer reads them in Russian, an English reader in English."""
+    with time_machine.travel(at(1, 10), tick=False):
+        order = paid_by_transfer(language="ru", user=UserFactory())
+    with time_machine.travel(at(1, 11), tick=False):
+        shipment = ship(order)
+    with time_machine.travel(at(5, 10), tick=False):
+        delivery.delivery_record_awaiting_collection(shipment_id=shipment.pk, pickup_point="ПВЗ 17", actor=None)
+    client.force_login(order.user)
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    russian = " ".join(page(client, order.get_absolute_url()).split())
+    assert "Получена оплата 5 340,00 ₽." in russian
+    assert f"Посылка {shipment.pk} ждёт вас в пункте выдачи: ПВЗ 17; заберите её до 19 июня 2026." in russian
+    assert "Payment of" not in russian and "is waiting for you" not in russian
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = " ".join(page(client, order.get_absolute_url()).split())
+    assert f"Parcel {shipment.pk} is waiting for you at ПВЗ 17; collect it by 19 June 2026." in english
+    assert "Payment of RUB 5,340.00 received." in english
