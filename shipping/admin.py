@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from orders import services as order_services
 from orders.admin import OrderAdmin
@@ -194,7 +195,11 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except StockoutError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, f"Order {order.number}: the arrived items are reserved.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Order %(number)s: the arrived items are reserved.") % {"number": order.number},
+                    messages.SUCCESS,
+                )
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
 
@@ -507,7 +512,10 @@ class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAd
             except delivery.DeliveryError as exc:
                 _show_error(form, exc)
             else:
-                self.message_user(request, f"Parcel {shipment.pk}: arranged; the customer was e-mailed the fee.")
+                self.message_user(
+                    request,
+                    _("Parcel %(parcel)s: arranged; the customer was e-mailed the fee.") % {"parcel": shipment.pk},
+                )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
         return self._page(
             request,
@@ -794,9 +802,18 @@ class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 skipped += 1
         if queued:
-            self.message_user(request, f"{queued} notice(s) queued to be sent now.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)d notice queued to be sent now.", "%(count)d notices queued to be sent now.", queued)
+                % {"count": queued},
+                messages.SUCCESS,
+            )
         if skipped:
-            text = f"{skipped} notice(s) already delivered: a delivered notice is never sent again."
+            text = ngettext(
+                "%(count)d notice already delivered: a delivered notice is never sent again.",
+                "%(count)d notices already delivered: a delivered notice is never sent again.",
+                skipped,
+            ) % {"count": skipped}
             self.message_user(request, text, messages.INFO)
 
 
@@ -862,7 +879,9 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 self.message_user(
-                    request, f"Parcel {shipment.pk} lost (case {case.pk}); the customer was e-mailed to choose."
+                    request,
+                    _("Parcel %(parcel)s lost (case %(case)s); the customer was e-mailed to choose.")
+                    % {"parcel": shipment.pk, "case": case.pk},
                 )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
         title = f"Parcel {shipment.pk} of {shipment.order.number}: the carrier confirmed the loss"
@@ -880,7 +899,7 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
             except (parcels.ParcelClaimError, ServiceError) as exc:
                 form.add_error("remedy" if getattr(exc, "field", None) == "remedy" else None, str(exc))
             else:
-                self.message_user(request, f"Case {case.pk} closed; the customer was e-mailed.")
+                self.message_user(request, _("Case %(case)s closed; the customer was e-mailed.") % {"case": case.pk})
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[case.order_id]))
         what = "late parcel" if case.kind == CaseKind.LATE_PARCEL else "lost parcel"
         title = f"Case {case.pk} ({what}, parcel {case.shipment_id}) of {case.order.number}"
@@ -906,7 +925,9 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_service_error(exc)
             else:
                 self.message_user(
-                    request, f"Parcel {shipment.pk} of order {order.number} shipped; the customer was e-mailed."
+                    request,
+                    _("Parcel %(parcel)s of order %(number)s shipped; the customer was e-mailed.")
+                    % {"parcel": shipment.pk, "number": order.number},
                 )
                 return HttpResponseRedirect(order_url)
         return self.admin_site._registry[Order]._object_page(
@@ -986,7 +1007,9 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 self.message_user(
-                    request, f"{act.number} drawn up and e-mailed. Print it, have it signed, upload the scan."
+                    request,
+                    _("%(act)s drawn up and e-mailed. Print it, have it signed, upload the scan.")
+                    % {"act": act.number},
                 )
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
         title = f"Act of Discrepancy for parcel {attempt.shipment_id} of {attempt.order.number}"
@@ -1005,7 +1028,7 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except acts.ActError as exc:
                 form.add_error("scan", str(exc))
             else:
-                self.message_user(request, f"{act.number}: the signed scan is stored.")
+                self.message_user(request, _("%(act)s: the signed scan is stored.") % {"act": act.number})
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
         title = f"{act.number}: upload the signed scan"
         return self._order_page(request, act.order, form, title=title, submit="Upload")
@@ -1063,7 +1086,9 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"Case {case_id}: {exc}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"Case {case_id}: replacement order {replacement.number} is in the work queue."
+                    request,
+                    _("Case %(case)s: replacement order %(number)s is in the work queue.")
+                    % {"case": case_id, "number": replacement.number},
                 )
 
     @admin.action(description=_("Decline: no Act of Discrepancy (the customer is e-mailed)"), permissions=["decline"])
