@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from shop.admin_tools import (
     EstimatedCountPaginator,
@@ -133,7 +135,7 @@ STAFF_HOLD_LABELS = {
 class OpenHoldFilter(admin.SimpleListFilter):
     """Orders waiting on something: one open hold kind, or any."""
 
-    title = "on hold"
+    title = _("on hold")
     parameter_name = "hold"
 
     def lookups(self, request, model_admin):
@@ -165,9 +167,13 @@ class OrderEventInline(_ReadOnlyInline):
     """The order's timeline: time, type, actor, message."""
 
     model = OrderEvent
-    fields = ["created_at", "type", "actor", "message", "customer_visible"]
+    fields = ["created_at", "type", "actor", "what", "customer_visible"]
     readonly_fields = fields
-    verbose_name_plural = "timeline"
+    verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("message"))
+    def what(self, event: OrderEvent) -> str:
+        return event.text  # in the staff member's language where the sentence is known
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -275,7 +281,7 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         """Staff who may act on orders (the model's change permission)."""
         return request.user.has_perm("orders.change_order")
 
-    @admin.display(description="Pay on delivery")  # PAY-COD-RESTRICT
+    @admin.display(description=_("Pay on delivery"))  # PAY-COD-RESTRICT
     def cod_standing(self, obj: Order):
         decision = standing.cod_decision(email=obj.email)
         row = CustomerStanding.objects.filter(email=obj.email.strip().lower()).only("pk").first()
@@ -339,9 +345,17 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             except TransitionNotAllowed:
                 form.add_error(None, f"An order in status “{order.get_status_display()}” cannot be cancelled.")
             else:
-                self.message_user(request, f"Order {order.number} cancelled; the customer was e-mailed.")
+                self.message_user(
+                    request, _("Order %(number)s cancelled; the customer was e-mailed.") % {"number": order.number}
+                )
                 return HttpResponseRedirect(self._change_url(order))
-        return self._object_page(request, order, form, title=f"Cancel order {order.number}", submit="Cancel order")
+        return self._object_page(
+            request,
+            order,
+            form,
+            title=_("Cancel order %(number)s") % {"number": order.number},
+            submit=_("Cancel order"),
+        )
 
     def price_error_view(self, request, object_id):
         """ORD-PRICE-ERROR: staff enter corrected unit prices; the customer is asked to accept or cancel."""
@@ -355,10 +369,17 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             except OrderActionError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"Order {order.number}: the customer was asked to confirm the new price.")
+                self.message_user(
+                    request,
+                    _("Order %(number)s: the customer was asked to confirm the new price.") % {"number": order.number},
+                )
                 return HttpResponseRedirect(self._change_url(order))
         return self._object_page(
-            request, order, form, title=f"Mark a wrong price on order {order.number}", submit="Ask the customer"
+            request,
+            order,
+            form,
+            title=_("Mark a wrong price on order %(number)s") % {"number": order.number},
+            submit=_("Ask the customer"),
         )
 
     def misconduct_view(self, request, object_id):
@@ -369,10 +390,14 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         form = MisconductForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             standing.standing_mark_misconduct(email=order.email, note=form.cleaned_data["note"], actor=request.user)
-            self.message_user(request, f"Pay on delivery withdrawn from {order.email}.")
+            self.message_user(request, _("Pay on delivery withdrawn from %(email)s.") % {"email": order.email})
             return HttpResponseRedirect(self._change_url(order))
         return self._object_page(
-            request, order, form, title=f"Mark misconduct of {order.email}", submit="Withdraw pay on delivery"
+            request,
+            order,
+            form,
+            title=_("Mark misconduct of %(email)s") % {"email": order.email},
+            submit=_("Withdraw pay on delivery"),
         )
 
     def note_view(self, request, object_id):
@@ -385,9 +410,17 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             except OrderActionError as exc:
                 form.add_error("text", str(exc))
             else:
-                self.message_user(request, f"Note added to order {order.number}.", messages.SUCCESS)
+                self.message_user(
+                    request, _("Note added to order %(number)s.") % {"number": order.number}, messages.SUCCESS
+                )
                 return HttpResponseRedirect(self._change_url(order))
-        return self._object_page(request, order, form, title=f"Add a note to order {order.number}", submit="Add note")
+        return self._object_page(
+            request,
+            order,
+            form,
+            title=_("Add a note to order %(number)s") % {"number": order.number},
+            submit=_("Add note"),
+        )
 
     def move_view(self, request, object_id, move: str):
         """One-click moves from the change page (POST only)."""
@@ -403,7 +436,8 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             order.refresh_from_db(fields=["status"])
             self.message_user(
                 request,
-                f"Card payment approved: order {order.number} is now {order.get_status_display().lower()}.",
+                _("Card payment approved: order %(number)s is now %(status)s.")
+                % {"number": order.number, "status": order.get_status_display().lower()},
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(self._change_url(order))
@@ -435,7 +469,7 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- list actions -------------------------------------------------------------------------
-    @admin.action(description="Cancel order…", permissions=["manage"])  # ORD-REFUSE
+    @admin.action(description=_("Cancel order…"), permissions=["manage"])  # ORD-REFUSE
     def cancel_orders(self, request, queryset):
         return _with_note_form(
             self,
@@ -452,7 +486,7 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             done_message=lambda order: f"Order {order.number} is now cancelled; the customer was e-mailed.",
         )
 
-    @admin.action(description="Approve card payment", permissions=["manage"])  # PAY-FRAUD-CHECK
+    @admin.action(description=_("Approve card payment"), permissions=["manage"])  # PAY-FRAUD-CHECK
     def approve_card_payment(self, request, queryset):
         run_for_each(
             self,
@@ -463,11 +497,11 @@ class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
             errors=(TransitionNotAllowed, OrderActionError),
         )
 
-    @admin.action(description="Mark a wrong price…", permissions=["manage"])  # ORD-PRICE-ERROR
+    @admin.action(description=_("Mark a wrong price…"), permissions=["manage"])  # ORD-PRICE-ERROR
     def mark_wrong_price(self, request, queryset):
         orders = list(queryset[:2])
         if len(orders) != 1:
-            self.message_user(request, "Select exactly one order to correct its prices.", messages.WARNING)
+            self.message_user(request, _("Select exactly one order to correct its prices."), messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:orders_order_price_error", args=[orders[0].pk]))
 
@@ -506,7 +540,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_manage_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.change_customerstanding")
 
-    @admin.display(description="Recent orders")
+    @admin.display(description=_("Recent orders"))
     def recent(self, obj: CustomerStanding):
         orders = Order.objects.filter(email__iexact=obj.email).only("pk", "number", "status", "total")[:10]
         return format_html_join(
@@ -515,7 +549,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ((reverse("admin:orders_order_change", args=[o.pk]), o.number, o.get_status_display()) for o in orders),
         )
 
-    @admin.action(description="Lift restriction…", permissions=["manage"])
+    @admin.action(description=_("Lift restriction…"), permissions=["manage"])
     def lift_restriction(self, request, queryset):
         return _with_note_form(
             self,
@@ -529,7 +563,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done_message=lambda row: f"Pay on delivery is available again to {row.email}.",
         )
 
-    @admin.action(description="Mark misconduct…", permissions=["manage"])
+    @admin.action(description=_("Mark misconduct…"), permissions=["manage"])
     def mark_misconduct(self, request, queryset):
         return _with_note_form(
             self,
@@ -545,14 +579,19 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done_message=lambda row: f"Misconduct recorded: pay on delivery is withdrawn from {row.email}.",
         )
 
-    @admin.action(description="Recompute from order history", permissions=["manage"])
+    @admin.action(description=_("Recompute from order history"), permissions=["manage"])
     def recompute(self, request, queryset):
         emails = list(queryset.values_list("email", flat=True))
         for email in emails:
             standing.standing_recompute(email=email, actor=request.user)
         self.message_user(
             request,
-            f"Pay-on-delivery standing recomputed from order history for {len(emails)} customer(s).",
+            ngettext(
+                "Pay-on-delivery standing recomputed from order history for %(count)d customer.",
+                "Pay-on-delivery standing recomputed from order history for %(count)d customers.",
+                len(emails),
+            )
+            % {"count": len(emails)},
             messages.SUCCESS,
         )
 
@@ -635,7 +674,7 @@ class DiscountAdmin(admin.ModelAdmin):
             .annotate(n_uses=Count("uses", filter=~Q(uses__order__status="cancelled")))
         )
 
-    @admin.display(description="used", ordering="n_uses")
+    @admin.display(description=_("used"), ordering="n_uses")
     def uses(self, obj) -> int:
         return obj.n_uses
 
