@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 from shop import views as shop_views
 
-admin.site.site_header = "Shop administration"
-admin.site.site_title = "Shop admin"
+admin.site.site_header = _("Shop administration")
+admin.site.site_title = _("Shop admin")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

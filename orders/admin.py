@@ -17,8 +17,16 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+from shop.admin_tools import (
+    EstimatedCountPaginator,
+    InUseRelatedFilter,
+    QuickActionCheckboxMixin,
+    ReadOnlyAdminMixin,
+    run_for_each,
+)
 
 from . import holds, lifecycle, services, standing
 from .errors import OrderActionError
@@ -127,7 +135,7 @@ STAFF_HOLD_LABELS = {
 class OpenHoldFilter(admin.SimpleListFilter):
     """Orders waiting on something: one open hold kind, or any."""
 
-    title = "on hold"
+    title = _("on hold")
     parameter_name = "hold"
 
     def lookups(self, request, model_admin):
@@ -159,9 +167,13 @@ class OrderEventInline(_ReadOnlyInline):
     """The order's timeline: time, type, actor, message."""
 
     model = OrderEvent
-    fields = ["created_at", "type", "actor", "message", "customer_visible"]
+    fields = ["created_at", "type", "actor", "what", "customer_visible"]
     readonly_fields = fields
-    verbose_name_plural = "timeline"
+    verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("message"))
+    def what(self, event: OrderEvent) -> str:
+        return event.text  # in the staff member's language where the sentence is known
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -201,7 +213,7 @@ def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, 
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",
@@ -220,13 +232,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         OpenHoldFilter,
         "payment_method",
         "created_at",
-        ("region", admin.RelatedOnlyFieldListFilter),
+        ("region", InUseRelatedFilter),
     ]
     search_fields = ["number", "email", "phone", "full_name"]
     # Issue #14: no date_hierarchy (it runs SELECT DISTINCT DATE_TRUNC over every order on each page);
     # the "created at" filter (today, past 7 days, this month, this year) reads the created_at index.
     # The paginator's COUNT is the only count: no second one for "N total" next to a filtered count.
     show_full_result_count = False
+    # The unfiltered list of every order is counted from the planner's estimate (issue #14).
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [OrderLineInline, OrderDiscountInline, OrderHoldInline, PriceCorrectionInline, OrderEventInline]
     #: Buttons higher apps add to the order page (``tool_links.append(fn)`` from their admin.py, as with
@@ -267,7 +281,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """Staff who may act on orders (the model's change permission)."""
         return request.user.has_perm("orders.change_order")
 
-    @admin.display(description="Pay on delivery")  # PAY-COD-RESTRICT
+    @admin.display(description=_("Pay on delivery"))  # PAY-COD-RESTRICT
     def cod_standing(self, obj: Order):
         decision = standing.cod_decision(email=obj.email)
         row = CustomerStanding.objects.filter(email=obj.email.strip().lower()).only("pk").first()
@@ -331,9 +345,17 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except TransitionNotAllowed:
                 form.add_error(None, f"An order in status “{order.get_status_display()}” cannot be cancelled.")
             else:
-                self.message_user(request, f"Order {order.number} cancelled; the customer was e-mailed.")
+                self.message_user(
+                    request, _("Order %(number)s cancelled; the customer was e-mailed.") % {"number": order.number}
+                )
                 return HttpResponseRedirect(self._change_url(order))
-        return self._object_page(request, order, form, title=f"Cancel order {order.number}", submit="Cancel order")
+        return self._object_page(
+            request,
+            order,
+            form,
+            title=_("Cancel order %(number)s") % {"number": order.number},
+            submit=_("Cancel order"),
+        )
 
     def price_error_view(self, request, object_id):
         """ORD-PRICE-ERROR: staff enter corrected unit prices; the customer is asked to accept or cancel."""
@@ -347,10 +369,17 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except OrderActionError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"Order {order.number}: the customer was asked to confirm the new price.")
+                self.message_user(
+                    request,
+                    _("Order %(number)s: the customer was asked to confirm the new price.") % {"number": order.number},
+                )
                 return HttpResponseRedirect(self._change_url(order))
         return self._object_page(
-            request, order, form, title=f"Mark a wrong price on order {order.number}", submit="Ask the customer"
+            request,
+            order,
+            form,
+            title=_("Mark a wrong price on order %(number)s") % {"number": order.number},
+            submit=_("Ask the customer"),
         )
 
     def misconduct_view(self, request, object_id):
@@ -361,10 +390,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = MisconductForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             standing.standing_mark_misconduct(email=order.email, note=form.cleaned_data["note"], actor=request.user)
-            self.message_user(request, f"Pay on delivery withdrawn from {order.email}.")
+            self.message_user(request, _("Pay on delivery withdrawn from %(email)s.") % {"email": order.email})
             return HttpResponseRedirect(self._change_url(order))
         return self._object_page(
-            request, order, form, title=f"Mark misconduct of {order.email}", submit="Withdraw pay on delivery"
+            request,
+            order,
+            form,
+            title=_("Mark misconduct of %(email)s") % {"email": order.email},
+            submit=_("Withdraw pay on delivery"),
         )
 
     def note_view(self, request, object_id):
@@ -377,9 +410,17 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except OrderActionError as exc:
                 form.add_error("text", str(exc))
             else:
-                self.message_user(request, f"Note added to order {order.number}.", messages.SUCCESS)
+                self.message_user(
+                    request, _("Note added to order %(number)s.") % {"number": order.number}, messages.SUCCESS
+                )
                 return HttpResponseRedirect(self._change_url(order))
-        return self._object_page(request, order, form, title=f"Add a note to order {order.number}", submit="Add note")
+        return self._object_page(
+            request,
+            order,
+            form,
+            title=_("Add a note to order %(number)s") % {"number": order.number},
+            submit=_("Add note"),
+        )
 
     def move_view(self, request, object_id, move: str):
         """One-click moves from the change page (POST only)."""
@@ -395,7 +436,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             order.refresh_from_db(fields=["status"])
             self.message_user(
                 request,
-                f"Card payment approved: order {order.number} is now {order.get_status_display().lower()}.",
+                _("Card payment approved: order %(number)s is now %(status)s.")
+                % {"number": order.number, "status": order.get_status_display().lower()},
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(self._change_url(order))
@@ -427,7 +469,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- list actions -------------------------------------------------------------------------
-    @admin.action(description="Cancel order…", permissions=["manage"])  # ORD-REFUSE
+    @admin.action(description=_("Cancel order…"), permissions=["manage"])  # ORD-REFUSE
     def cancel_orders(self, request, queryset):
         return _with_note_form(
             self,
@@ -444,7 +486,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done_message=lambda order: f"Order {order.number} is now cancelled; the customer was e-mailed.",
         )
 
-    @admin.action(description="Approve card payment", permissions=["manage"])  # PAY-FRAUD-CHECK
+    @admin.action(description=_("Approve card payment"), permissions=["manage"])  # PAY-FRAUD-CHECK
     def approve_card_payment(self, request, queryset):
         run_for_each(
             self,
@@ -455,11 +497,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             errors=(TransitionNotAllowed, OrderActionError),
         )
 
-    @admin.action(description="Mark a wrong price…", permissions=["manage"])  # ORD-PRICE-ERROR
+    @admin.action(description=_("Mark a wrong price…"), permissions=["manage"])  # ORD-PRICE-ERROR
     def mark_wrong_price(self, request, queryset):
         orders = list(queryset[:2])
         if len(orders) != 1:
-            self.message_user(request, "Select exactly one order to correct its prices.", messages.WARNING)
+            self.message_user(request, _("Select exactly one order to correct its prices."), messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:orders_order_price_error", args=[orders[0].pk]))
 
@@ -498,7 +540,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_manage_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.change_customerstanding")
 
-    @admin.display(description="Recent orders")
+    @admin.display(description=_("Recent orders"))
     def recent(self, obj: CustomerStanding):
         orders = Order.objects.filter(email__iexact=obj.email).only("pk", "number", "status", "total")[:10]
         return format_html_join(
@@ -507,7 +549,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ((reverse("admin:orders_order_change", args=[o.pk]), o.number, o.get_status_display()) for o in orders),
         )
 
-    @admin.action(description="Lift restriction…", permissions=["manage"])
+    @admin.action(description=_("Lift restriction…"), permissions=["manage"])
     def lift_restriction(self, request, queryset):
         return _with_note_form(
             self,
@@ -521,7 +563,7 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done_message=lambda row: f"Pay on delivery is available again to {row.email}.",
         )
 
-    @admin.action(description="Mark misconduct…", permissions=["manage"])
+    @admin.action(description=_("Mark misconduct…"), permissions=["manage"])
     def mark_misconduct(self, request, queryset):
         return _with_note_form(
             self,
@@ -537,14 +579,19 @@ class CustomerStandingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done_message=lambda row: f"Misconduct recorded: pay on delivery is withdrawn from {row.email}.",
         )
 
-    @admin.action(description="Recompute from order history", permissions=["manage"])
+    @admin.action(description=_("Recompute from order history"), permissions=["manage"])
     def recompute(self, request, queryset):
         emails = list(queryset.values_list("email", flat=True))
         for email in emails:
             standing.standing_recompute(email=email, actor=request.user)
         self.message_user(
             request,
-            f"Pay-on-delivery standing recomputed from order history for {len(emails)} customer(s).",
+            ngettext(
+                "Pay-on-delivery standing recomputed from order history for %(count)d customer.",
+                "Pay-on-delivery standing recomputed from order history for %(count)d customers.",
+                len(emails),
+            )
+            % {"count": len(emails)},
             messages.SUCCESS,
         )
 
@@ -627,7 +674,7 @@ class DiscountAdmin(admin.ModelAdmin):
             .annotate(n_uses=Count("uses", filter=~Q(uses__order__status="cancelled")))
         )
 
-    @admin.display(description="used", ordering="n_uses")
+    @admin.display(description=_("used"), ordering="n_uses")
     def uses(self, obj) -> int:
         return obj.n_uses
 

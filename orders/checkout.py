@@ -503,11 +503,11 @@ def order_confirm(*, cart: Cart, token: str, details: dict, actor=None) -> Order
     token = (token or "").strip()
     if not token:
         raise CheckoutChanged("The order form was incomplete. Please review your order again.")
-    existing = Order.objects.filter(checkout_token=token).first()
-    if existing is not None:
-        return existing
+    # An order already carrying the token is looked for under the cart's lock (``_order_create``):
+    # a double click waits there for the first one and then returns its order.
     try:
-        with transaction.atomic():
+        # The confirmation's events (placed, stock taken, e-mail queued, ready, partner told) in one INSERT.
+        with transaction.atomic(), events.batched():
             order = _order_create(cart=cart, token=token, details=details, actor=actor)
     except IntegrityError:
         # Another request inserted the same token between our check and our insert.
@@ -577,7 +577,7 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
         # SHIP-WITHIN-2BD: for cash/card on delivery the clock starts at confirmation.
         ship_by=BusinessCalendar.current().add_business_days(now, policy.ship_within_days) if on_delivery else None,
     )
-    OrderLine.objects.bulk_create(
+    order_lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -595,7 +595,7 @@ def _order_create(*, cart: Cart, token: str, details: dict, actor) -> Order:
     )
     _discount_lines_write(order=order, summary=summary, account=account)
     if on_delivery:
-        short = take_stock(order=order)
+        short = take_stock(order=order, lines=order_lines)
         if short:
             # Raising rolls the whole order back: nothing is created.
             names = ", ".join(f"“{line.product_name}”" for line in short)

@@ -24,13 +24,13 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from djmoney.money import Money
 
 from shop.models import DeliveryMethod, PaymentMethod, Policy
-from shop.money import ZERO_DECIMAL_CURRENCIES, quantize
+from shop.money import ZERO_DECIMAL_CURRENCIES, format_money, quantize
 
 from .models import Discount, DiscountKind, DiscountTarget, OrderDiscount, OrderStatus
 
@@ -137,7 +137,6 @@ class CodeError:
     EXPIRED = gettext_lazy("That code has expired.")
     NOT_YET = gettext_lazy("That code is not valid yet.")
     USED_UP = gettext_lazy("That code has been used up.")
-    NOT_APPLICABLE = "That code does not apply to this order"
 
 
 # --- usage ------------------------------------------------------------------------------------------
@@ -164,25 +163,86 @@ def used_up(discount: Discount, usage: tuple[int, int]) -> bool:
 
 # --- the engine -------------------------------------------------------------------------------------
 def _date(value: datetime) -> str:
-    return f"{timezone.localtime(value):%-d %b %Y}"
+    return formats.date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
 
 
-def _condition_text(discount: Discount, delivery_names: dict[int, str]) -> str:
-    parts = []
-    if discount.payment_method:
-        parts.append(f"you pay with {PaymentMethod(discount.payment_method).label}")
-    if discount.delivery_method_id:
-        parts.append(f"you choose {delivery_names.get(discount.delivery_method_id, 'that delivery')}")
-    return " and ".join(parts)
+# Whole sentences with named placeholders (issue #12): a translator can order the words as the
+# language needs. The method names are the choices' own (translated) labels.
+def _methods(discount: Discount, delivery_names: dict[int, str]) -> dict[str, str]:
+    return {
+        "payment": str(PaymentMethod(discount.payment_method).label) if discount.payment_method else "",
+        "delivery": delivery_names.get(discount.delivery_method_id, _("that delivery")),
+    }
 
 
 def _saving_text(discount: Discount, currency: str) -> str:
+    """The saving as an infinitive phrase: "save 5 % on delivery" (it follows "to" in an offer)."""
     if discount.kind == DiscountKind.PERCENT:
-        what = {T.ORDER: "", T.ITEMS: " on some items", T.DELIVERY: " on delivery"}[discount.target]
-        return f"save {discount.value.normalize():f} %{what}"
-    per = " per item" if discount.target == T.ITEMS else ""
-    on = " on delivery" if discount.target == T.DELIVERY else ""
-    return f"save {quantize(discount.value, currency)} {currency}{per}{on}"
+        texts = {
+            T.ORDER: _("save %(percent)s %%"),
+            T.ITEMS: _("save %(percent)s %% on some items"),
+            T.DELIVERY: _("save %(percent)s %% on delivery"),
+        }
+        return texts[discount.target] % {"percent": f"{discount.value.normalize():f}"}
+    texts = {
+        T.ORDER: _("save %(amount)s"),
+        T.ITEMS: _("save %(amount)s per item"),
+        T.DELIVERY: _("save %(amount)s on delivery"),
+    }
+    return texts[discount.target] % {"amount": format_money(discount.value, currency)}
+
+
+# (pays with a method?, chooses a delivery?, ends?) → the offer, a whole sentence.
+OFFERS = {
+    (True, True, True): gettext_lazy("Pay with %(payment)s and choose %(delivery)s to %(saving)s until %(date)s"),
+    (True, False, True): gettext_lazy("Pay with %(payment)s to %(saving)s until %(date)s"),
+    (False, True, True): gettext_lazy("Choose %(delivery)s to %(saving)s until %(date)s"),
+    (True, True, False): gettext_lazy("Pay with %(payment)s and choose %(delivery)s to %(saving)s"),
+    (True, False, False): gettext_lazy("Pay with %(payment)s to %(saving)s"),
+    (False, True, False): gettext_lazy("Choose %(delivery)s to %(saving)s"),
+}
+# (pays with a method?, chooses a delivery?) → why a typed code waits, next to the code field.
+ONLY_WHEN = {
+    (True, True): gettext_lazy(
+        "That code does not apply to this order: only when you pay with %(payment)s and choose %(delivery)s."
+    ),
+    (True, False): gettext_lazy("That code does not apply to this order: only when you pay with %(payment)s."),
+    (False, True): gettext_lazy("That code does not apply to this order: only when you choose %(delivery)s."),
+}
+# (pays with a method?, chooses a delivery?) → the condition in an applied discount's reason.
+BECAUSE = {
+    (True, True): gettext_lazy("because you pay with %(payment)s and choose %(delivery)s"),
+    (True, False): gettext_lazy("because you pay with %(payment)s"),
+    (False, True): gettext_lazy("because you choose %(delivery)s"),
+}
+
+
+def _tied_to(discount: Discount) -> tuple[bool, bool]:
+    return bool(discount.payment_method), bool(discount.delivery_method_id)
+
+
+def _offer_text(discount: Discount, delivery_names: dict[int, str], currency: str) -> str:
+    """PAY-DISCOUNTS: "Pay with PayPal to save 5 % until 31 Dec 2026": what to choose to get it."""
+    values = {**_methods(discount, delivery_names), "saving": _saving_text(discount, currency)}
+    if discount.ends_at:
+        values["date"] = _date(discount.ends_at)
+    return str(OFFERS[(*_tied_to(discount), bool(discount.ends_at))]) % values
+
+
+def _only_when_text(discount: Discount, delivery_names: dict[int, str]) -> str:
+    return str(ONLY_WHEN[_tied_to(discount)]) % _methods(discount, delivery_names)
+
+
+def _reason_text(discount: Discount, delivery_names: dict[int, str], currency: str) -> str:
+    """Why an applied discount applies: a list of whole clauses ("code SPRING, until 31 Dec 2026")."""
+    why = [_("code %(code)s") % {"code": discount.code} if discount.code else _("running now")]
+    if any(_tied_to(discount)):
+        why.append(str(BECAUSE[_tied_to(discount)]) % _methods(discount, delivery_names))
+    if discount.min_order_value:
+        why.append(_("on goods of %(amount)s or more") % {"amount": format_money(discount.min_order_value, currency)})
+    if discount.ends_at:
+        why.append(_("until %(date)s") % {"date": _date(discount.ends_at)})
+    return ", ".join(why)
 
 
 def _line_matches(discount: Discount, line: PricedLine) -> bool:
@@ -272,27 +332,30 @@ def discounts_apply(
             continue
         problem = ""
         if goods < d.min_order_value:
-            problem = f"the goods must cost at least {quantize(d.min_order_value, currency)} {currency}"
+            problem = _("That code does not apply to this order: the goods must cost at least %(amount)s.") % {
+                "amount": format_money(d.min_order_value, currency)
+            }
         elif d.target == T.ITEMS and not any(_line_matches(d, line) for line in lines):
-            problem = "none of the products in your cart is included"
+            problem = _("That code does not apply to this order: none of the products in your cart is included.")
         elif d.target == T.DELIVERY and delivery_method_id is not None and delivery_price <= 0:
-            problem = "your delivery is free already"
+            problem = _("That code does not apply to this order: your delivery is free already.")
         method_mismatch = (d.payment_method and d.payment_method != payment_method) or (
             d.delivery_method_id and d.delivery_method_id != delivery_method_id
         )
         if problem:
             if is_code:
-                result.code_error = f"{CodeError.NOT_APPLICABLE}: {problem}."
+                result.code_error = problem
             continue
         if method_mismatch:
-            until = f" until {_date(d.ends_at)}" if d.ends_at else ""
-            condition = _condition_text(d, delivery_names)
-            offer = f"{condition[0].upper()}{condition[1:]} to {_saving_text(d, currency)}{until}"
-            offer = offer.replace("You pay with", "Pay with").replace("You choose", "Choose")
             if is_code:
-                result.code_error = f"{CodeError.NOT_APPLICABLE}: only when {condition}."
+                result.code_error = _only_when_text(d, delivery_names)
             result.offers.append(
-                Offer(d.pk, offer, payment_method=d.payment_method, delivery_method_id=d.delivery_method_id)
+                Offer(
+                    d.pk,
+                    _offer_text(d, delivery_names, currency),
+                    payment_method=d.payment_method,
+                    delivery_method_id=d.delivery_method_id,
+                )
             )
             continue
         eligible.append(d)
@@ -300,15 +363,7 @@ def discounts_apply(
         result.code_error = str(CodeError.UNKNOWN)
 
     def reason(d: Discount) -> str:
-        why = [f"code {d.code}" if d.code else "running now"]
-        condition = _condition_text(d, delivery_names)
-        if condition:
-            why.append(f"because {condition}")
-        if d.min_order_value:
-            why.append(f"on goods of {quantize(d.min_order_value, currency)} {currency} or more")
-        if d.ends_at:
-            why.append(f"until {_date(d.ends_at)}")
-        return ", ".join(why)
+        return _reason_text(d, delivery_names, currency)
 
     def label(d: Discount) -> str:
         return f"{d.name} (−{d.value_label})" if d.kind == DiscountKind.PERCENT else d.name

@@ -7,14 +7,18 @@ Messages are written for the person reading the timeline.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext_noop
 
-from .models import HoldKind, Order, OrderEvent, OrderStatus, PaymentStatus
+from .models import EVENT_CHOICES, HoldKind, Order, OrderEvent
 
 T = OrderEvent.Type
 
@@ -24,7 +28,7 @@ _batch: ContextVar[list[OrderEvent] | None] = ContextVar("order_events_batch", d
 
 
 @contextmanager
-def batched():
+def batched() -> Iterator[None]:
     """Every event written inside is inserted with one bulk INSERT when the block ends (issue #14: a
     periodic sweep writes several events for each of hundreds of orders). Their ``pk`` is set then;
     code inside must not read back the events it wrote. Nested blocks join the outer one."""
@@ -41,9 +45,40 @@ def batched():
         OrderEvent.objects.bulk_create(pending)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A choice's value in a timeline sentence, shown as its label in the reader's language."""
+
+    kind: str  # a key of models.EVENT_CHOICES
+    value: str
+
+    def __str__(self) -> str:
+        return str(EVENT_CHOICES[self.kind](self.value).label)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date in a timeline sentence, written the reader's way (DATE_FORMAT)."""
+
+    value: dt.date
+
+    def __str__(self) -> str:
+        return date_format(self.value, "DATE_FORMAT")
+
+
+def _say(msgid: str, **values) -> tuple[str, dict]:
+    """A customer-visible sentence kept as its msgid and values (issue #12): ``message`` stores it as
+    written now, ``OrderEvent.text`` translates it for whoever reads the timeline later."""
+    return msgid, values
+
+
 def _record(
-    order: Order, type: T, message: str, *, actor=None, customer_visible: bool = False, **parameters
+    order: Order, type: T, message: str | tuple[str, dict], *, actor=None, customer_visible: bool = False, **parameters
 ) -> OrderEvent:
+    if isinstance(message, tuple):
+        msgid, values = message
+        parameters["say"] = {"msgid": msgid, "values": values}
+        message = msgid % {name: str(value) for name, value in values.items()}
     event = OrderEvent(
         order=order,
         type=type,
@@ -54,7 +89,7 @@ def _record(
     )
     pending = _batch.get()
     if pending is None:
-        event.save()
+        event.save(force_insert=True)
     else:
         pending.append(event)
     return event
@@ -67,6 +102,10 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if isinstance(value, Decimal | Promise):  # Promise: a translatable label (gettext_lazy)
         return str(value)
+    if isinstance(value, Choice):
+        return {"choice": value.kind, "value": value.value}
+    if isinstance(value, Day):
+        return {"date": value.value.isoformat()}
     if hasattr(value, "amount") and hasattr(value, "currency"):  # Money
         return {"amount": str(value.amount), "currency": str(value.currency)}
     if hasattr(value, "isoformat"):
@@ -79,7 +118,7 @@ def order_placed(*, order: Order, actor=None) -> OrderEvent:
     return _record(
         order,
         T.PLACED,
-        f"Order {order.number} placed; total {order.total}.",
+        _say(gettext_noop("Order %(number)s placed; total %(total)s."), number=order.number, total=order.total),
         actor=actor,
         customer_visible=True,
         total=order.total,
@@ -88,11 +127,13 @@ def order_placed(*, order: Order, actor=None) -> OrderEvent:
 
 def status_changed(*, order: Order, source: str, target: str, actor=None, note: str = "") -> OrderEvent:
     """Written by ``orders.lifecycle.move`` only: every status move, with source and target."""
-    label = OrderStatus(target).label
+    status = Choice("order_status", target)
     return _record(
         order,
         T.STATUS_CHANGED,
-        f"Status: {label}." + (f" {note}" if note else ""),
+        _say(gettext_noop("Status: %(status)s. %(note)s"), status=status, note=note)
+        if note
+        else _say(gettext_noop("Status: %(status)s."), status=status),
         actor=actor,
         customer_visible=True,
         source=source,
@@ -114,7 +155,9 @@ def order_cancelled(*, order: Order, reason: str, actor=None) -> OrderEvent:
     return _record(
         order,
         T.CANCELLED,
-        "Order cancelled." + (f" Reason: {reason}" if reason else ""),
+        _say(gettext_noop("Order cancelled. Reason: %(reason)s"), reason=reason)
+        if reason
+        else _say(gettext_noop("Order cancelled.")),
         actor=actor,
         customer_visible=True,
         reason=reason,
@@ -126,7 +169,7 @@ def order_paid(*, order: Order, amount, method: str, reference: str = "", actor=
     return _record(
         order,
         T.PAID,
-        f"Payment of {amount} received.",
+        _say(gettext_noop("Payment of %(amount)s received."), amount=amount),
         actor=actor,
         customer_visible=True,
         amount=amount,
@@ -141,7 +184,7 @@ def payment_status_changed(*, order: Order, source: str, target: str) -> OrderEv
     return _record(
         order,
         T.PAYMENT_STATUS_CHANGED,
-        f"Payment: {PaymentStatus(target).label}.",
+        _say(gettext_noop("Payment: %(status)s."), status=Choice("payment_status", target)),
         customer_visible=True,
         source=source,
         target=target,
@@ -166,7 +209,9 @@ def hold_opened(*, order: Order, kind: str, due_at=None, note: str = "", actor=N
     return _record(
         order,
         T.HOLD_OPENED,
-        f"On hold: {HoldKind(kind).label}." + (f" {note}" if note else ""),
+        _say(gettext_noop("On hold: %(hold)s. %(note)s"), hold=Choice("hold", kind), note=note)
+        if note
+        else _say(gettext_noop("On hold: %(hold)s."), hold=Choice("hold", kind)),
         actor=actor,
         customer_visible=True,
         kind=kind,
@@ -232,7 +277,7 @@ def stockout_timed_out(*, order: Order, due_at) -> OrderEvent:
     return _record(
         order,
         T.STOCKOUT_TIMED_OUT,
-        "No choice for the unavailable items in time: they are cancelled.",
+        _say(gettext_noop("No choice for the unavailable items in time: they are cancelled.")),
         customer_visible=True,
         due_at=due_at,
     )
@@ -256,7 +301,7 @@ def stockout_date_set(*, order: Order, new_date, actor=None) -> OrderEvent:
     return _record(
         order,
         T.STOCKOUT_DATE_SET,
-        f"The unavailable items will ship by {date_format(new_date)}.",
+        _say(gettext_noop("The unavailable items will ship by %(date)s."), date=Day(new_date)),
         actor=actor,
         customer_visible=True,
         new_date=new_date,
@@ -280,7 +325,7 @@ def price_error_marked(*, order: Order, corrections: list[dict], new_total, answ
     return _record(
         order,
         T.PRICE_ERROR_MARKED,
-        f"Price corrected; new total {new_total}. Awaiting the customer's answer.",
+        _say(gettext_noop("Price corrected; new total %(total)s. Awaiting the customer's answer."), total=new_total),
         actor=actor,
         customer_visible=True,
         corrections=corrections,
@@ -294,7 +339,11 @@ def price_error_accepted(*, order: Order, old_total, new_total, lines: list[dict
     return _record(
         order,
         T.PRICE_ERROR_ACCEPTED,
-        f"Customer accepted the corrected price; total {old_total} → {new_total}.",
+        _say(
+            gettext_noop("Customer accepted the corrected price; total %(old)s → %(new)s."),
+            old=old_total,
+            new=new_total,
+        ),
         actor=actor,
         customer_visible=True,
         old_total=old_total,
@@ -305,7 +354,11 @@ def price_error_accepted(*, order: Order, old_total, new_total, lines: list[dict
 
 def price_error_declined(*, order: Order, actor=None) -> OrderEvent:
     return _record(
-        order, T.PRICE_ERROR_DECLINED, "Customer declined the corrected price.", actor=actor, customer_visible=True
+        order,
+        T.PRICE_ERROR_DECLINED,
+        _say(gettext_noop("Customer declined the corrected price.")),
+        actor=actor,
+        customer_visible=True,
     )
 
 
@@ -313,7 +366,7 @@ def price_error_timed_out(*, order: Order) -> OrderEvent:
     return _record(
         order,
         T.PRICE_ERROR_TIMED_OUT,
-        "No answer to the corrected price in time; order cancelled.",
+        _say(gettext_noop("No answer to the corrected price in time; order cancelled.")),
         customer_visible=True,
     )
 
@@ -353,7 +406,7 @@ def payment_received_at_door(*, order: Order, amount, method: str, actor=None) -
     return _record(
         order,
         T.PAYMENT_RECEIVED_AT_DOOR,
-        f"Payment of {amount} received.",
+        _say(gettext_noop("Payment of %(amount)s received."), amount=amount),
         actor=actor,
         customer_visible=True,
         amount=amount,
@@ -374,7 +427,7 @@ def refund_requested(*, order: Order, amount, reason: str, actor=None) -> OrderE
     return _record(
         order,
         T.REFUND_REQUESTED,
-        f"Refund of {amount} started.",
+        _say(gettext_noop("Refund of %(amount)s started."), amount=amount),
         actor=actor,
         customer_visible=True,
         amount=amount,
@@ -386,7 +439,7 @@ def refund_sent(*, order: Order, amount, reference: str = "", actor=None) -> Ord
     return _record(
         order,
         T.REFUND_SENT,
-        f"Refund of {amount} sent.",
+        _say(gettext_noop("Refund of %(amount)s sent."), amount=amount),
         actor=actor,
         customer_visible=True,
         amount=amount,
@@ -428,7 +481,7 @@ def items_refused(*, order: Order, value, items: list[dict] | None = None, actor
     return _record(
         order,
         T.ITEMS_REFUSED,
-        f"Items worth {value} refused at delivery.",
+        _say(gettext_noop("Items worth %(value)s refused at delivery."), value=value),
         actor=actor,
         customer_visible=True,
         value=value,
@@ -466,11 +519,22 @@ def parcel_handed_over(*, order: Order, shipment_id: int, recipient: str, refuse
 
 def parcel_awaiting_collection(*, order: Order, shipment_id: int, collect_by, pickup_point: str = "", actor=None):
     """DLV-ACCEPT-14D: the parcel waits at a pick-up point until ``collect_by`` (in the shop's time zone)."""
-    where = f" at {pickup_point}" if pickup_point else " at the pick-up point"
+    day = Day(collect_by.date())
     return _record(
         order,
         T.AWAITING_COLLECTION,
-        f"Parcel {shipment_id} is waiting for you{where}; collect it by {collect_by:%-d %B %Y}.",
+        _say(
+            gettext_noop("Parcel %(parcel)s is waiting for you at %(place)s; collect it by %(date)s."),
+            parcel=shipment_id,
+            place=pickup_point,
+            date=day,
+        )
+        if pickup_point
+        else _say(
+            gettext_noop("Parcel %(parcel)s is waiting for you at the pick-up point; collect it by %(date)s."),
+            parcel=shipment_id,
+            date=day,
+        ),
         actor=actor,
         customer_visible=True,
         shipment_id=shipment_id,
@@ -481,11 +545,21 @@ def parcel_awaiting_collection(*, order: Order, shipment_id: int, collect_by, pi
 
 def parcel_not_collected(*, order: Order, shipment_id: int, refund=None) -> OrderEvent:
     """DLV-ACCEPT-14D: not collected in time; counts as refused; ``refund`` is the goods less delivery, if paid."""
-    refunded = f" The goods ({refund}) will be refunded; the delivery cost is kept." if refund else ""
     return _record(
         order,
         T.NOT_COLLECTED,
-        f"Parcel {shipment_id} was not collected in time and goes back to the shop.{refunded}",
+        _say(
+            gettext_noop(
+                "Parcel %(parcel)s was not collected in time and goes back to the shop. "
+                "The goods (%(refund)s) will be refunded; the delivery cost is kept."
+            ),
+            parcel=shipment_id,
+            refund=refund,
+        )
+        if refund
+        else _say(
+            gettext_noop("Parcel %(parcel)s was not collected in time and goes back to the shop."), parcel=shipment_id
+        ),
         customer_visible=True,
         shipment_id=shipment_id,
         refund=refund,

@@ -1,5 +1,6 @@
 """Order, its lines and its history, and the customer's cash-on-delivery standing."""
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 
@@ -8,10 +9,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from shop.models import PaymentMethod
+from shop.money import format_money
 
 
 class OrderStatus(models.TextChoices):
@@ -71,12 +75,16 @@ def derive_payment_status(*, total: Decimal, captured: Decimal, refunded: Decima
 
 
 class HoldKind(models.TextChoices):
-    """A temporary stop on an order; while one is open the order cannot be packed or shipped."""
+    """A temporary stop on an order; while one is open the order cannot be packed or shipped.
 
-    PRICE_CONFIRMATION = "price_confirmation", "Waiting for your answer on a corrected price"  # ORD-PRICE-ERROR
-    FRAUD_REVIEW = "fraud_review", "Card payment being checked"  # PAY-FRAUD-CHECK
-    STOCK_DECISION = "stock_decision", "Waiting for your choice: an item is unavailable"  # SHIP-STOCKOUT
-    CLAIM = "claim", "Return or claim in progress"  # REF-*
+    The labels are the customer's words on the order page, translated there (``{% trans %}``); they stay
+    English strings here, as the order's events and the staff's messages quote them."""
+
+    # ORD-PRICE-ERROR
+    PRICE_CONFIRMATION = "price_confirmation", gettext_noop("Waiting for your answer on a corrected price")
+    FRAUD_REVIEW = "fraud_review", gettext_noop("Card payment being checked")  # PAY-FRAUD-CHECK
+    STOCK_DECISION = "stock_decision", gettext_noop("Waiting for your choice: an item is unavailable")  # SHIP-STOCKOUT
+    CLAIM = "claim", gettext_noop("Return or claim in progress")  # REF-*
 
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -92,59 +100,98 @@ class Order(models.Model):
     Status = OrderStatus
     PaymentStatus = PaymentStatus
 
-    number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    number = models.CharField(
+        max_length=20, unique=True, default=new_order_number, editable=False, verbose_name=_("number")
     )
-    status = models.CharField(max_length=30, choices=OrderStatus.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        verbose_name=_("user"),
+    )
+    status = models.CharField(max_length=30, choices=OrderStatus.choices, db_index=True, verbose_name=_("status"))
     payment_status = models.CharField(
-        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID, db_index=True, editable=False
+        max_length=20,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.UNPAID,
+        db_index=True,
+        editable=False,
+        verbose_name=_("payment status"),
     )
 
     # ORD-FIELDS (phone stored normalised, E.164)
-    email = models.EmailField(db_index=True)
-    full_name = models.CharField(max_length=200)
-    phone = models.CharField(max_length=20, db_index=True)
-    address = models.TextField()
-    city = models.CharField(max_length=120)
-    postcode = models.CharField(max_length=20, blank=True)
-    region = models.ForeignKey("shop.Region", on_delete=models.PROTECT, related_name="orders")
-    delivery_method = models.ForeignKey("shop.DeliveryMethod", on_delete=models.PROTECT, related_name="orders")
-    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, db_index=True)
+    email = models.EmailField(db_index=True, verbose_name=_("email"))
+    full_name = models.CharField(max_length=200, verbose_name=_("full name"))
+    phone = models.CharField(max_length=20, db_index=True, verbose_name=_("phone"))
+    address = models.TextField(verbose_name=_("address"))
+    city = models.CharField(max_length=120, verbose_name=_("city"))
+    postcode = models.CharField(max_length=20, blank=True, verbose_name=_("postcode"))
+    region = models.ForeignKey("shop.Region", on_delete=models.PROTECT, related_name="orders", verbose_name=_("region"))
+    delivery_method = models.ForeignKey(
+        "shop.DeliveryMethod", on_delete=models.PROTECT, related_name="orders", verbose_name=_("delivery method")
+    )
+    payment_method = models.CharField(
+        max_length=20, choices=PaymentMethod.choices, db_index=True, verbose_name=_("payment method")
+    )
     # ORD-INSERTS
-    no_marketing_inserts = models.BooleanField(default=False)
+    no_marketing_inserts = models.BooleanField(default=False, verbose_name=_("no marketing inserts"))
     # The language the customer ordered in: its e-mails and PDFs are written in it.
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, verbose_name=_("language")
+    )
 
     # ORD-PRICE-LOCK: copied at confirmation; nothing later changes them (except an accepted
     # ORD-PRICE-ERROR correction, which is an event of its own).
-    subtotal = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    delivery_cost = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    discount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
+    subtotal = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("subtotal")
+    )
+    delivery_cost = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("delivery cost")
+    )
+    discount = MoneyField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        default_currency=settings.DEFAULT_CURRENCY,
+        verbose_name=_("discount"),
+    )
     # PAY-DISCOUNTS: the part of ``discount`` taken off delivery; the rest is split over the lines.
     delivery_discount = MoneyField(
-        max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        default_currency=settings.DEFAULT_CURRENCY,
+        verbose_name=_("delivery discount"),
     )
-    total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    total = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("total")
+    )
 
     # Idempotent confirmation: one order per checkout token (bound to the cart's content).
-    checkout_token = models.CharField(max_length=64, unique=True)
+    checkout_token = models.CharField(max_length=64, unique=True, verbose_name=_("checkout token"))
     # Whether stock was taken for this order (COD at confirmation, prepaid when paid).
-    stock_taken = models.BooleanField(default=False)
+    stock_taken = models.BooleanField(default=False, verbose_name=_("stock taken"))
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
     # SHIP-SUBCONTRACTOR: paid (or confirmed, paid on delivery) and past every hold; set once.
-    ready_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ready at"))
     # SHIP-WITHIN-2BD: computed by the business calendar from paid_at (or confirmation for COD).
-    ship_by = models.DateTimeField(null=True, blank=True, db_index=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    ship_by = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("ship by"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
+    cancel_reason = models.TextField(blank=True, verbose_name=_("cancel reason"))
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            # Issue #14: the admin's order list (newest first, pk as tie-break) reads its page off this
+            # index instead of sorting a run of equal created_at values.
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first_idx"),
             # SHIP-WITHIN-2BD: the work queue and the digest read open orders by ship-by. Open orders
             # are a small share of all (most are completed), so this index stays small and is read
             # in ship-by order without visiting closed orders (the plain ship_by index holds them all).
@@ -169,31 +216,45 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("shop.Product", null=True, on_delete=models.SET_NULL, related_name="+")
-    product_name = models.CharField(max_length=200)
-    sku = models.CharField(max_length=40)
-    unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(
+        "shop.Product", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("product")
+    )
+    product_name = models.CharField(max_length=200, verbose_name=_("product name"))
+    sku = models.CharField(max_length=40, verbose_name=_("sku"))
+    unit_price = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("unit price")
+    )
     # Per-line counters (Medusa keeps such counters; Oscar per-line event quantities). ``quantity`` is
     # what was ordered; the others are filled by cancellation, fulfilment and claims.
-    quantity = models.PositiveIntegerField("ordered")
-    quantity_cancelled = models.PositiveIntegerField("cancelled", default=0)
-    quantity_shipped = models.PositiveIntegerField("shipped", default=0)
-    quantity_delivered = models.PositiveIntegerField("delivered", default=0)
-    quantity_refused = models.PositiveIntegerField("refused", default=0)
-    quantity_returned = models.PositiveIntegerField("returned", default=0)
+    quantity = models.PositiveIntegerField(_("ordered"))
+    quantity_cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    quantity_delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    quantity_refused = models.PositiveIntegerField(_("refused"), default=0)
+    quantity_returned = models.PositiveIntegerField(_("returned"), default=0)
     # SHIP-STOCKOUT: open units that are not on the shelf (found missing at payment or at packing).
     # They were never reserved, or were counted on the shelf but are not there: they never go back to
     # stock (orders/stock.py). They end cancelled, or reserved once the goods arrive (a split order).
-    quantity_short = models.PositiveIntegerField("short", default=0)
-    line_total = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    quantity_short = models.PositiveIntegerField(_("short"), default=0)
+    line_total = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("line total")
+    )
     # PAY-DISCOUNTS: this line's share of every discount (and points spent), so a partial refund gives
     # back what the customer really paid for the units (``net_value``).
-    discount = MoneyField(max_digits=12, decimal_places=2, default=0, default_currency=settings.DEFAULT_CURRENCY)
+    discount = MoneyField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        default_currency=settings.DEFAULT_CURRENCY,
+        verbose_name=_("discount"),
+    )
     # REF-DEFECT needs the warranty as it was sold.
-    warranty_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    warranty_months = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("warranty months"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orderline_qty_pos"),
@@ -328,52 +389,96 @@ class OrderEvent(models.Model):
 
     Type = OrderEventType
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=40, choices=OrderEventType.choices, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    parameters = models.JSONField(default=dict, blank=True)
-    message = models.CharField(max_length=300, help_text="What happened, in words.")
-    customer_visible = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    type = models.CharField(max_length=40, choices=OrderEventType.choices, db_index=True, verbose_name=_("type"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    message = models.CharField(max_length=300, help_text=_("What happened, in words."), verbose_name=_("message"))
+    customer_visible = models.BooleanField(default=False, verbose_name=_("customer visible"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         # The message alone: the order is the page it is shown on (no query per timeline row).
         return self.message
 
+    @property
+    def text(self) -> str:
+        """The message in the active language: a sentence written through ``events._say`` is kept as its
+        msgid and values and translated here; older rows (and staff-only events) show ``message``."""
+        say = (self.parameters or {}).get("say")
+        if not say:
+            return self.message
+        try:
+            return gettext(say["msgid"]) % {name: _event_value(value) for name, value in say["values"].items()}
+        except (KeyError, TypeError, ValueError):  # a sentence or value this code no longer knows
+            return self.message
+
+
+#: The choices a timeline sentence may name (``events.Choice``): shown as their label when read.
+EVENT_CHOICES = {"order_status": OrderStatus, "payment_status": PaymentStatus, "hold": HoldKind}
+
+
+def _event_value(value):
+    """A stored value of a timeline sentence as the reader sees it: money, dates and choices in their language."""
+    if isinstance(value, dict):
+        if "amount" in value and "currency" in value:
+            return format_money(Decimal(value["amount"]), value["currency"])
+        if "choice" in value:
+            return str(EVENT_CHOICES[value["choice"]](value["value"]).label)
+        if "date" in value:
+            return date_format(dt.date.fromisoformat(value["date"]), "DATE_FORMAT")
+    return value
+
 
 class CustomerStanding(models.Model):
     """PAY-COD-RESTRICT: whether a customer (by e-mail, so guests count too) may pay on delivery."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(unique=True, verbose_name=_("email"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    cod_allowed = models.BooleanField(default=True)
-    cod_reason = models.CharField(max_length=300, blank=True)
-    misconduct = models.BooleanField(default=False)
-    misconduct_note = models.TextField(blank=True)
+    cod_allowed = models.BooleanField(default=True, verbose_name=_("cod allowed"))
+    cod_reason = models.CharField(max_length=300, blank=True, verbose_name=_("cod reason"))
+    misconduct = models.BooleanField(default=False, verbose_name=_("misconduct"))
+    misconduct_note = models.TextField(blank=True, verbose_name=_("misconduct note"))
     # Staff lifted the restriction: only evidence newer than this moment counts again.
-    lifted_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    lifted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("lifted at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "customer standing"
+        verbose_name = _("customer standing")
+        verbose_name_plural = _("customer standings")
 
     def __str__(self) -> str:
         return self.email
 
 
 class CustomerStandingLog(models.Model):
-    standing = models.ForeignKey(CustomerStanding, on_delete=models.CASCADE, related_name="log")
-    cod_allowed = models.BooleanField()
-    reason = models.CharField(max_length=300)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    standing = models.ForeignKey(
+        CustomerStanding, on_delete=models.CASCADE, related_name="log", verbose_name=_("standing")
+    )
+    cod_allowed = models.BooleanField(verbose_name=_("cod allowed"))
+    reason = models.CharField(max_length=300, verbose_name=_("reason"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("standing change")
+        verbose_name_plural = _("standing changes")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -398,16 +503,22 @@ class OrderAdjustment(models.Model):
 
     Kind = AdjustmentKind
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="adjustments")
-    kind = models.CharField(max_length=20, choices=AdjustmentKind.choices)
-    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    reason = models.CharField(max_length=300)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="adjustments", verbose_name=_("order"))
+    kind = models.CharField(max_length=20, choices=AdjustmentKind.choices, verbose_name=_("kind"))
+    amount = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("amount")
+    )
+    reason = models.CharField(max_length=300, verbose_name=_("reason"))
     # Makes the service idempotent: one adjustment per key (e.g. "redelivery:<attempt id>").
-    key = models.CharField(max_length=120, unique=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(max_length=120, unique=True, verbose_name=_("key"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("order adjustment")
+        verbose_name_plural = _("order adjustments")
         ordering = ["created_at", "pk"]
         constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="orderadjustment_not_zero")]
 
@@ -418,16 +529,26 @@ class OrderAdjustment(models.Model):
 class PriceCorrection(models.Model):
     """ORD-PRICE-ERROR: staff corrected one line's unit price; pending until the customer answers."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="price_corrections")
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="price_corrections")
-    old_unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    new_unit_price = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved = models.BooleanField(default=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="price_corrections", verbose_name=_("order")
+    )
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="price_corrections", verbose_name=_("line")
+    )
+    old_unit_price = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("old unit price")
+    )
+    new_unit_price = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("new unit price")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    resolved = models.BooleanField(default=False, verbose_name=_("resolved"))
     # None while pending; True accepted, False declined or timed out.
-    accepted = models.BooleanField(null=True, blank=True)
+    accepted = models.BooleanField(null=True, blank=True, verbose_name=_("accepted"))
 
     class Meta:
+        verbose_name = _("price correction")
+        verbose_name_plural = _("price corrections")
         ordering = ["pk"]
         indexes = [models.Index(fields=["order", "resolved"])]
 
@@ -444,22 +565,34 @@ class OrderHold(models.Model):
 
     Kind = HoldKind
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
-    kind = models.CharField(max_length=30, choices=HoldKind.choices)
-    opened_at = models.DateTimeField(default=timezone.now)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds", verbose_name=_("order"))
+    kind = models.CharField(max_length=30, choices=HoldKind.choices, verbose_name=_("kind"))
+    opened_at = models.DateTimeField(default=timezone.now, verbose_name=_("opened at"))
     # The answer or decision is due by this moment (stored, indexed: one query finds what is due).
-    due_at = models.DateTimeField(null=True, blank=True)
-    note = models.CharField(max_length=300, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("opened by"),
     )
-    released_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=300, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
+    resolution = models.CharField(max_length=300, blank=True, verbose_name=_("resolution"))
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("released by"),
     )
 
     class Meta:
+        verbose_name = _("order hold")
+        verbose_name_plural = _("order holds")
         ordering = ["opened_at", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -511,23 +644,33 @@ class Discount(models.Model):
     Kind = DiscountKind
     Target = DiscountTarget
 
-    name = models.CharField(max_length=120, help_text="Shown to customers, e.g. “Winter sale” or “PayPal week”.")
-    kind = models.CharField(max_length=10, choices=DiscountKind.choices, default=DiscountKind.PERCENT)
+    name = models.CharField(
+        max_length=120, help_text=_("Shown to customers, e.g. “Winter sale” or “PayPal week”."), verbose_name=_("name")
+    )
+    kind = models.CharField(
+        max_length=10, choices=DiscountKind.choices, default=DiscountKind.PERCENT, verbose_name=_("kind")
+    )
     value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text="Percent (e.g. 5 for 5 %) or an amount in the prices' currency. A fixed product/category "
-        "discount is taken off every matching unit.",
+        help_text=_(
+            "Percent (e.g. 5 for 5 %) or an amount in the prices' currency. A fixed product/category "
+            "discount is taken off every matching unit."
+        ),
+        verbose_name=_("value"),
     )
-    target = models.CharField(max_length=10, choices=DiscountTarget.choices, default=DiscountTarget.ORDER)
-    products = models.ManyToManyField("shop.Product", blank=True, related_name="+")
-    categories = models.ManyToManyField("shop.Category", blank=True, related_name="+")
+    target = models.CharField(
+        max_length=10, choices=DiscountTarget.choices, default=DiscountTarget.ORDER, verbose_name=_("target")
+    )
+    products = models.ManyToManyField("shop.Product", blank=True, related_name="+", verbose_name=_("products"))
+    categories = models.ManyToManyField("shop.Category", blank=True, related_name="+", verbose_name=_("categories"))
     payment_method = models.CharField(
         max_length=20,
         choices=PaymentMethod.choices,
         blank=True,
-        help_text="Only when the customer pays this way (promotes a payment method). Empty: any method.",
+        help_text=_("Only when the customer pays this way (promotes a payment method). Empty: any method."),
+        verbose_name=_("payment method"),
     )
     delivery_method = models.ForeignKey(
         "shop.DeliveryMethod",
@@ -535,31 +678,44 @@ class Discount(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Only when the customer chooses this delivery method. Empty: any method.",
+        help_text=_("Only when the customer chooses this delivery method. Empty: any method."),
+        verbose_name=_("delivery method"),
     )
-    starts_at = models.DateTimeField(default=timezone.now)
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: runs until switched off.")
+    starts_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty: runs until switched off."), verbose_name=_("ends at")
+    )
     code = models.CharField(
         max_length=40,
         blank=True,
-        help_text="If set, the discount applies only when the customer types this code (case does not matter).",
+        help_text=_("If set, the discount applies only when the customer types this code (case does not matter)."),
+        verbose_name=_("code"),
     )
     usage_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How many orders may use it in total. Empty: no limit."
+        null=True,
+        blank=True,
+        help_text=_("How many orders may use it in total. Empty: no limit."),
+        verbose_name=_("usage limit"),
     )
     per_customer_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How many orders one customer (by e-mail) may use it for. Empty: no limit."
+        null=True,
+        blank=True,
+        help_text=_("How many orders one customer (by e-mail) may use it for. Empty: no limit."),
+        verbose_name=_("per customer limit"),
     )
     min_order_value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
-        help_text="The goods must cost at least this much (before discounts).",
+        help_text=_("The goods must cost at least this much (before discounts)."),
+        verbose_name=_("min order value"),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("discount")
+        verbose_name_plural = _("discounts")
         ordering = ["-starts_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["code"], condition=~models.Q(code=""), name="discount_code_unique"),
@@ -592,16 +748,22 @@ class OrderDiscount(models.Model):
     ``discount`` is empty for bonus points. A row for a discount is also one *use* of it (usage limits).
     """
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discount_lines")
-    discount = models.ForeignKey(Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="uses")
-    label = models.CharField(max_length=200)
-    code = models.CharField(max_length=40, blank=True)
-    target = models.CharField(max_length=10, choices=DiscountTarget.choices)
-    amount = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discount_lines", verbose_name=_("order"))
+    discount = models.ForeignKey(
+        Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="uses", verbose_name=_("discount")
+    )
+    label = models.CharField(max_length=200, verbose_name=_("label"))
+    code = models.CharField(max_length=40, blank=True, verbose_name=_("code"))
+    target = models.CharField(max_length=10, choices=DiscountTarget.choices, verbose_name=_("target"))
+    amount = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("amount")
+    )
     # Kept for the per-customer limit (guests count by e-mail, as for PAY-COD-RESTRICT).
-    email = models.EmailField(blank=True, db_index=True)
+    email = models.EmailField(blank=True, db_index=True, verbose_name=_("email"))
 
     class Meta:
+        verbose_name = _("order discount")
+        verbose_name_plural = _("order discounts")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["order", "discount"], name="orderdiscount_one_per_discount"),
@@ -616,10 +778,14 @@ class BonusAccount(models.Model):
     """PAY-DISCOUNTS bonus programme: a customer's points. ``balance`` is the ledger's sum, kept with it
     under this row's lock (``shop.locks.lock_bonus_account``); a CHECK keeps it from going negative."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_account")
-    balance = models.IntegerField(default=0)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bonus_account", verbose_name=_("user")
+    )
+    balance = models.IntegerField(default=0, verbose_name=_("balance"))
 
     class Meta:
+        verbose_name = _("bonus account")
+        verbose_name_plural = _("bonus accounts")
         constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="bonusaccount_not_negative")]
 
     def __str__(self) -> str:
@@ -638,16 +804,21 @@ class BonusEntry(models.Model):
 
     Kind = BonusEntryKind
 
-    account = models.ForeignKey(BonusAccount, on_delete=models.CASCADE, related_name="entries")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="bonus_entries")
-    kind = models.CharField(max_length=12, choices=BonusEntryKind.choices)
-    points = models.IntegerField(help_text="Positive: added to the balance; negative: taken from it.")
-    note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    account = models.ForeignKey(
+        BonusAccount, on_delete=models.CASCADE, related_name="entries", verbose_name=_("account")
+    )
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="bonus_entries", verbose_name=_("order"))
+    kind = models.CharField(max_length=12, choices=BonusEntryKind.choices, verbose_name=_("kind"))
+    points = models.IntegerField(
+        help_text=_("Positive: added to the balance; negative: taken from it."), verbose_name=_("points")
+    )
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("bonus entry")
+        verbose_name_plural = _("bonus entries")
         ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "bonus entries"
         constraints = [
             models.CheckConstraint(condition=~models.Q(points=0), name="bonusentry_not_zero"),
             # One earning, one spending, one return per order; take-backs may be several (partial refunds).

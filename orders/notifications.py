@@ -132,7 +132,7 @@ def order_emails_queue(mails: list[OrderMail]) -> list[Email]:
         return []
     orders = list({id(m.order): m.order for m in mails}.values())
     keys = {m.key for m in mails if m.key}
-    queued = set(Email.objects.filter(key__in=keys).values_list("key", flat=True)) if keys else set()
+    queued = {email.key: email for email in Email.objects.filter(key__in=keys)} if keys else {}
     todo = {id(m) for m in mails if m.key is None or m.key not in queued}
     _context_load([m.order for m in mails if id(m) in todo])
     messages = [
@@ -147,7 +147,8 @@ def order_emails_queue(mails: list[OrderMail]) -> list[Email]:
         )
         for m in mails
     ]
-    result = emails_queue(messages)  # renders the templates: the context read above is still there
+    # Renders the templates (the context read above is still there); the keys were looked up above.
+    result = emails_queue(messages, queued=queued)
     _context_forget(orders)
     with events.batched():
         for mail, (email, new) in zip(mails, result, strict=True):

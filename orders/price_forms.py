@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from .pricing import order_total_with
 
@@ -49,7 +50,7 @@ class PriceCorrectionForm(forms.Form):
             if value is None:
                 continue
             if value == line.unit_price.amount:
-                self.add_error(name, "This is the current price; leave it empty if it is right.")
+                self.add_error(name, _("This is the current price; leave it empty if it is right."))
                 continue
             corrections[line.pk] = value
         if not corrections and not self.errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from . import holds
@@ -39,9 +40,9 @@ def price_answer(request, number: str):
             messages.error(request, str(exc))
         else:
             if accept:
-                messages.success(request, "Thank you: the order goes on at the corrected price.")
+                messages.success(request, _("Thank you: the order goes on at the corrected price."))
             else:
-                messages.success(request, "Your order has been cancelled.")
+                messages.success(request, _("Your order has been cancelled."))
         return redirect("price:answer", number=order.number)
 
     pending = list(order.price_corrections.filter(resolved=False).select_related("line"))

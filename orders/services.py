@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from shop import hooks
@@ -387,7 +388,7 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
             return order
         if hold.due_at is not None and timezone.now() > hold.due_at:
             raise OrderActionError(
-                "The time to answer has passed; the order will be cancelled.", code=OrderErrorCode.ANSWER_TOO_LATE
+                _("The time to answer has passed; the order will be cancelled."), code=OrderErrorCode.ANSWER_TOO_LATE
             )
         if not accept:
             events.price_error_declined(order=order, actor=actor)

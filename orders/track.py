@@ -10,6 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
@@ -18,21 +20,21 @@ from .models import Order
 
 #: Tries per client address; a person who mistyped has room, a script guessing numbers has not.
 TRACK_RATE = "10/10m"
-NOT_FOUND = "We could not find an order with that number and e-mail address. Please check both."
+NOT_FOUND = gettext_lazy("We could not find an order with that number and e-mail address. Please check both.")
 
 
 class TrackForm(forms.Form):
     number = forms.CharField(
-        label="Order number",
+        label=gettext_lazy("Order number"),
         max_length=20,
-        help_text="As in your confirmation e-mail, such as RX-7K4M-9Q2D.",
-        error_messages={"required": "Please enter the order number."},
+        help_text=gettext_lazy("As in your confirmation e-mail, such as RX-7K4M-9Q2D."),
+        error_messages={"required": gettext_lazy("Please enter the order number.")},
     )
     email = forms.EmailField(
-        label="E-mail used for the order",
+        label=gettext_lazy("E-mail used for the order"),
         error_messages={
-            "required": "Please enter the e-mail address you ordered with.",
-            "invalid": "Please enter a valid e-mail address, such as anna@example.com.",
+            "required": gettext_lazy("Please enter the e-mail address you ordered with."),
+            "invalid": gettext_lazy("Please enter a valid e-mail address, such as anna@example.com."),
         },
     )
 
@@ -49,7 +51,7 @@ def track(request):
     form = TrackForm(request.POST or None)
     if request.method == "POST":
         if is_ratelimited(request, group="orders.track", key="ip", rate=TRACK_RATE, method="POST", increment=True):
-            form.add_error(None, "Too many tries from your address. Please wait a few minutes and try again.")
+            form.add_error(None, _("Too many tries from your address. Please wait a few minutes and try again."))
             return render(request, "orders/track.html", {"form": form}, status=429)
         if form.is_valid():
             order = _find(form.cleaned_data["number"], form.cleaned_data["email"])

@@ -13,9 +13,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shop.cart import cart_lines, get_cart
+from shop.cart import cart_lines, get_cart, request_cart, request_cart_lines
 from shop.delivery import delivery_options, remember_region
 from shop.models import ONLINE_METHODS, PREPAID_METHODS, Policy, Region
 
@@ -64,8 +65,8 @@ def _details(request) -> dict:
 
 
 def _cart_and_lines(request, *, with_pictures: bool = False):
-    cart = get_cart(request)
-    return cart, cart_lines(cart, with_pictures=with_pictures)
+    """The cart and its lines, read once for the step and the header's cart summary."""
+    return request_cart(request), request_cart_lines(request, with_pictures=with_pictures)
 
 
 def _empty_cart_redirect(request):
@@ -181,14 +182,23 @@ def _benefits_check(request, *, lines, option, details):
         if points:
             balance = bonus.bonus_balance(request.user)
             if not request.user.is_authenticated:
-                errors["points"] = "Sign in to spend bonus points."
+                errors["points"] = _("Sign in to spend bonus points.")
             elif points > balance:
-                errors["points"] = f"You have {balance} points; you cannot spend {points}."
+                errors["points"] = ngettext(
+                    "You have %(balance)s point; you cannot spend %(points)s.",
+                    "You have %(balance)s points; you cannot spend %(points)s.",
+                    balance,
+                ) % {"balance": balance, "points": points}
             elif points > summary.discounts.points_max:
-                errors["points"] = (
-                    f"At most {summary.discounts.points_max} points can be spent on this order "
-                    f"({Policy.load().bonus_spend_max_percent.normalize():f} % of the goods after discounts)."
-                )
+                errors["points"] = ngettext(
+                    "At most %(count)s point can be spent on this order (%(percent)s %% of the goods after discounts).",
+                    "At most %(count)s points can be spent on this order "
+                    "(%(percent)s %% of the goods after discounts).",
+                    summary.discounts.points_max,
+                ) % {
+                    "count": summary.discounts.points_max,
+                    "percent": f"{Policy.load().bonus_spend_max_percent.normalize():f}",
+                }
         return errors
 
     return check

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from orders.admin import OrderAdmin
@@ -137,7 +138,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: Payment):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
@@ -176,7 +177,11 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.RefundError as exc:
                 form.add_error("amount", str(exc))
             else:
-                self.message_user(request, f"Refund started for order {payment.order.number}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Refund started for order %(number)s.") % {"number": payment.order.number},
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
         return _form_page(
             self,
@@ -209,14 +214,14 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return [f if f != "account_number_masked" else "account_number" for f in self.fields]
         return self.fields
 
-    @admin.display(description="account number or IBAN")
+    @admin.display(description=_("account number or IBAN"))
     def account_number_masked(self, obj: Refund):
         return obj.account_number_masked
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_number(self, obj: Refund):
         return obj.order.number
 
@@ -251,7 +256,8 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Refund for order {refund.order.number} recorded as sent; the customer was e-mailed.",
+                    _("Refund for order %(number)s recorded as sent; the customer was e-mailed.")
+                    % {"number": refund.order.number},
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:payments_refund_changelist"))
@@ -306,7 +312,7 @@ class _OrderQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm(ISSUE_REFUND)
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
 
@@ -327,12 +333,12 @@ class FraudReviewAdmin(_OrderQueueAdmin):
         in_review = OrderHold.objects.filter(kind=HoldKind.FRAUD_REVIEW, released_at__isnull=True)
         return super().get_queryset(request).filter(pk__in=in_review.values("order_id")).prefetch_related(card_payments)
 
-    @admin.display(description="card payment")
+    @admin.display(description=_("card payment"))
     def card_payment(self, obj):
         payment = obj.card_payments[-1] if obj.card_payments else None
         return f"{payment.captured_amount} · {payment.capture_id}" if payment else "—"
 
-    @admin.action(description="Approve the card payment → processing", permissions=["manage"])
+    @admin.action(description=_("Approve the card payment → processing"), permissions=["manage"])
     def approve(self, request, queryset):
         run_for_each(
             self,
@@ -343,7 +349,7 @@ class FraudReviewAdmin(_OrderQueueAdmin):
             errors=(TransitionNotAllowed, OrderActionError, services.PaymentError),
         )
 
-    @admin.action(description="Reject: cancel the order and refund the card", permissions=["manage", "refund"])
+    @admin.action(description=_("Reject: cancel the order and refund the card"), permissions=["manage", "refund"])
     def reject(self, request, queryset):
         run_for_each(
             self,
@@ -405,7 +411,7 @@ class BankTransferAdmin(_OrderQueueAdmin):
             except services.PaymentError as exc:
                 form.add_error("amount" if "amount" in str(exc) else None, str(exc))
             else:
-                self.message_user(request, f"Order {order.number} is paid.", messages.SUCCESS)
+                self.message_user(request, _("Order %(number)s is paid.") % {"number": order.number}, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:payments_banktransferorder_changelist"))
         return _form_page(
             self,

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentsConfig(AppConfig):
     name = "payments"
-    verbose_name = "Payments and refunds"
+    verbose_name = _("Payments and refunds")
 
     def ready(self) -> None:
         from shop import hooks

@@ -63,9 +63,9 @@ class RefundAccountForm(forms.Form):
         number, bic = data.get("account_number"), data.get("bank_bic")
         if number and bic is not None:
             if number.isdigit() and not re.fullmatch(r"\d{9}", bic):
-                self.add_error("bank_bic", "A Russian bank's BIC has 9 digits.")
+                self.add_error("bank_bic", _("A Russian bank's BIC has 9 digits."))
             elif not number.isdigit() and not _SWIFT.match(bic):
-                self.add_error("bank_bic", "Enter the bank's SWIFT code (8 or 11 letters and digits).")
+                self.add_error("bank_bic", _("Enter the bank's SWIFT code (8 or 11 letters and digits)."))
         return data
 
 

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from orders.admin import OrderAdmin
@@ -56,7 +57,7 @@ def due_mark(case: Case, *, now=None, soon=None) -> str:
 class DeskFilter(admin.SimpleListFilter):
     """The desk by default: open cases and cases whose refund is not sent yet."""
 
-    title = "queue"
+    title = _("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
@@ -100,7 +101,7 @@ class CaseInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["case_link", "kind", "status", "remedy", "amount", "refund_due_at"]
     readonly_fields = fields
 
-    @admin.display(description="case")
+    @admin.display(description=_("case"))
     def case_link(self, obj: Case):
         return format_html('<a href="{}">#{}</a>', reverse("admin:refunds_case_change", args=[obj.pk]), obj.pk)
 
@@ -147,13 +148,13 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._now, self._soon = timezone.now(), rules.due_soon_before()
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: Case):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
-    @admin.display(description="refund due", ordering="refund_due_at")
+    @admin.display(description=_("refund due"), ordering="refund_due_at")
     def due(self, obj: Case):
         if obj.refund_due_at is None:
             return "—"
@@ -164,14 +165,14 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html('{} <span class="due-mark" style="{}">{}</span>', when, css, mark)
         return when
 
-    @admin.display(description="refund")
+    @admin.display(description=_("refund"))
     def refund_state(self, obj: Case):
         rows = list(obj.refunds.all())
         if not rows:
             return "—"
         return ", ".join(f"{r.amount} {r.get_status_display().lower()}" for r in rows)
 
-    @admin.display(description="photos")
+    @admin.display(description=_("photos"))
     def photo_links(self, obj: Case):
         return (
             format_html_join(
@@ -185,16 +186,16 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             or "—"
         )
 
-    @admin.display(description="refunds")
+    @admin.display(description=_("refunds"))
     def refund_rows(self, obj: Case):
         return self.refund_state(obj)
 
     # --- list actions -------------------------------------------------------------------------
-    @admin.action(description="Accept with the chosen remedy", permissions=["manage"])
+    @admin.action(description=_("Accept with the chosen remedy"), permissions=["manage"])
     def accept_cases(self, request, queryset):
         self._each(request, queryset, lambda c: services.case_accept(case_id=c, actor=request.user), "Accepted")
 
-    @admin.action(description="Issue the refund (the case's value)", permissions=["refund"])
+    @admin.action(description=_("Issue the refund (the case's value)"), permissions=["refund"])
     def refund_cases(self, request, queryset):
         self._each(request, queryset, lambda c: services.case_refund(case_id=c, actor=request.user), "Refund started")
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RefundsConfig(AppConfig):
     name = "refunds"
-    verbose_name = "Cases and refunds"
+    verbose_name = _("Cases and refunds")
 
     def ready(self) -> None:
         from shop import hooks

@@ -77,44 +77,73 @@ class Case(models.Model):
     Status = CaseStatus
     Remedy = CaseRemedy
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="cases")
-    kind = models.CharField(max_length=20, choices=CaseKind.choices, db_index=True)
-    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.REQUESTED)
-    remedy = models.CharField(max_length=20, choices=CaseRemedy.choices, blank=True)
-    statement = models.TextField("customer's statement", blank=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="cases", verbose_name=_("order"))
+    kind = models.CharField(max_length=20, choices=CaseKind.choices, db_index=True, verbose_name=_("kind"))
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.REQUESTED, verbose_name=_("status")
+    )
+    remedy = models.CharField(max_length=20, choices=CaseRemedy.choices, blank=True, verbose_name=_("remedy"))
+    statement = models.TextField(_("customer's statement"), blank=True)
     shipment = models.ForeignKey(
-        "shipping.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "shipping.Shipment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("shipment"),
     )
     # What the refund is worth when the remedy is a refund (the lines' value, or what a cancellation
     # leaves to give back). None: not known yet (a late parcel under investigation).
     amount = MoneyField(
-        max_digits=12, decimal_places=2, null=True, blank=True, default_currency=settings.DEFAULT_CURRENCY
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default_currency=settings.DEFAULT_CURRENCY,
+        verbose_name=_("amount"),
     )
     # REF-SLA: computed from the case's rule (refunds.rules) and stored; the desk reads it by index.
-    refund_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refund_due_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("refund due at"))
     # REF-DEFECT, REF-WITHDRAW-30D: the shop recorded the goods as received (starts the defect clock).
-    goods_received_at = models.DateTimeField(null=True, blank=True)
+    goods_received_at = models.DateTimeField(null=True, blank=True, verbose_name=_("goods received at"))
     # REF-WRONG-ITEM: the customer keeps the wrong goods; staff charge them at the site price.
-    keeps_wrong_goods = models.BooleanField(default=False)
+    keeps_wrong_goods = models.BooleanField(default=False, verbose_name=_("keeps wrong goods"))
     kept_goods_charge = MoneyField(
-        max_digits=12, decimal_places=2, null=True, blank=True, default_currency=settings.DEFAULT_CURRENCY
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default_currency=settings.DEFAULT_CURRENCY,
+        verbose_name=_("kept goods charge"),
     )
-    decline_reason = models.TextField(blank=True)
-    resolution_note = models.TextField(blank=True)
+    decline_reason = models.TextField(blank=True, verbose_name=_("decline reason"))
+    resolution_note = models.TextField(blank=True, verbose_name=_("resolution note"))
     replacement_order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces_cases"
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces_cases",
+        verbose_name=_("replacement order"),
     )
     # PAY-REFUND-SAME-WAY: the refunds this case started (refunds.services.case_refund).
-    refunds = models.ManyToManyField("payments.Refund", blank=True, related_name="cases")
+    refunds = models.ManyToManyField("payments.Refund", blank=True, related_name="cases", verbose_name=_("refunds"))
     # Idempotency: one case per key ("cancel:<order>", "stockout-<hold>", a form's token, ...).
-    key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=120, unique=True, null=True, blank=True, verbose_name=_("key"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("opened by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         ordering = ["-created_at", "-pk"]
         indexes = [
             # The refund desk: open cases by due date (a partial index: closed cases are most of them).
@@ -140,15 +169,19 @@ class CaseLine(models.Model):
     requested ≥ received ≥ damaged; what arrived ends restocked or written off (CHECK constraints).
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="case_lines")
-    quantity = models.PositiveIntegerField("requested")
-    quantity_received = models.PositiveIntegerField("received", default=0)
-    quantity_damaged = models.PositiveIntegerField("damaged", default=0)
-    quantity_restocked = models.PositiveIntegerField("restocked", default=0)
-    quantity_written_off = models.PositiveIntegerField("written off", default=0)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lines", verbose_name=_("case"))
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="case_lines", verbose_name=_("order line")
+    )
+    quantity = models.PositiveIntegerField(_("requested"))
+    quantity_received = models.PositiveIntegerField(_("received"), default=0)
+    quantity_damaged = models.PositiveIntegerField(_("damaged"), default=0)
+    quantity_restocked = models.PositiveIntegerField(_("restocked"), default=0)
+    quantity_written_off = models.PositiveIntegerField(_("written off"), default=0)
 
     class Meta:
+        verbose_name = _("case line")
+        verbose_name_plural = _("case lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="caseline_qty_pos"),
@@ -178,12 +211,16 @@ class CaseLine(models.Model):
 
 
 class CasePhoto(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos", verbose_name=_("case"))
     # Pillow checks it is an image (ImageField); the size is capped. Private storage: no public URL.
-    image = models.ImageField(upload_to="cases/%Y/%m/", storage=private_storage, validators=[validate_photo_size])
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    image = models.ImageField(
+        upload_to="cases/%Y/%m/", storage=private_storage, validators=[validate_photo_size], verbose_name=_("image")
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
 
     class Meta:
+        verbose_name = _("case photo")
+        verbose_name_plural = _("case photos")
         ordering = ["pk"]
 
     def __str__(self) -> str:

@@ -14,13 +14,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from orders import services as order_services
 from orders.admin import OrderAdmin
 from orders.lifecycle import TransitionNotAllowed
 from orders.models import Order
 from refunds.models import Case, CaseKind, CaseStatus
-from shop.admin_tools import ReadOnlyAdminMixin, run_for_each
+from shop.admin_tools import QuickActionCheckboxMixin, ReadOnlyAdminMixin, run_for_each
 from shop.errors import ServiceError
 
 from .claim_forms import ActForm, ActScanForm, LossForm, SettleForm
@@ -84,7 +86,7 @@ class StockShortageInline(ReadOnlyAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line", "hold", "decided_by")
 
-    @admin.display(description="choice due by")
+    @admin.display(description=_("choice due by"))
     def due(self, obj: StockShortage):
         return obj.hold.due_at
 
@@ -106,13 +108,13 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: StockShortage):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
-    @admin.display(description="choice due by", ordering="hold__due_at")
+    @admin.display(description=_("choice due by"), ordering="hold__due_at")
     def due(self, obj: StockShortage):
         return obj.hold.due_at
 
@@ -193,7 +195,11 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except StockoutError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, f"Order {order.number}: the arrived items are reserved.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Order %(number)s: the arrived items are reserved.") % {"number": order.number},
+                    messages.SUCCESS,
+                )
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
 
@@ -213,15 +219,15 @@ def _id_document_fields(request) -> list[str]:
 
 
 class _IdDocumentColumns:
-    @admin.display(description="document number")
+    @admin.display(description=_("document number"))
     def id_document_masked(self, obj: DeliveryAttempt) -> str:
         return obj.id_document_masked
 
-    @admin.display(description="document number")
+    @admin.display(description=_("document number"))
     def id_document_full(self, obj: DeliveryAttempt) -> str:
         return obj.id_document_number
 
-    @admin.display(description="refused")
+    @admin.display(description=_("refused"))
     def refused(self, obj: DeliveryAttempt) -> str:
         # prefetched (refused_items__order_line): no query per row
         return ", ".join(f"{r.quantity} × {r.order_line.product_name} ({r.value})" for r in obj.refused_items.all())
@@ -264,13 +270,13 @@ class DeliveryAttemptInline(_IdDocumentColumns, ReadOnlyAdminMixin, admin.Tabula
 class _ShipmentColumns:
     """The tracking link and the parcel's contents, for the inline on the order and the shipment pages."""
 
-    @admin.display(description="tracking number")
+    @admin.display(description=_("tracking number"))
     def tracking(self, obj: Shipment):
         if obj.tracking_url:
             return format_html('<a href="{}" rel="noopener">{}</a>', obj.tracking_url, obj.tracking_number)
         return obj.tracking_number or "—"
 
-    @admin.display(description="in the parcel")
+    @admin.display(description=_("in the parcel"))
     def contents(self, obj: Shipment):
         return format_html_join(", ", "{} × {}", ((i.quantity, i.order_line.product_name) for i in obj.lines.all()))
 
@@ -318,7 +324,7 @@ class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
 
-    @admin.display(description="record")
+    @admin.display(description=_("record"))
     def record(self, obj: Shipment):
         links = [
             (reverse("admin:shipping_deliveryattempt_record", args=[obj.pk, outcome]), label)
@@ -506,7 +512,10 @@ class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAd
             except delivery.DeliveryError as exc:
                 _show_error(form, exc)
             else:
-                self.message_user(request, f"Parcel {shipment.pk}: arranged; the customer was e-mailed the fee.")
+                self.message_user(
+                    request,
+                    _("Parcel %(parcel)s: arranged; the customer was e-mailed the fee.") % {"parcel": shipment.pk},
+                )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
         return self._page(
             request,
@@ -549,7 +558,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 
 @admin.register(WorkQueueOrder)
-class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WorkQueueAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """SHIP-BUSINESS-HOURS: where the warehouse lives all day. Orders to pack and ship, soonest ship-by first,
     each marked due today / at risk / overdue (SHIP-WITHIN-2BD), with the hold that blocks it."""
 
@@ -593,26 +602,26 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "reopens_at": clock.reopens_at}
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="order", ordering="number")
+    @admin.display(description=_("order"), ordering="number")
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
 
-    @admin.display(description="ship by", ordering="ship_by")
+    @admin.display(description=_("ship by"), ordering="ship_by")
     def ship_by_display(self, obj):
         return f"{obj.ship_by_local:%a %d %b %H:%M}" if obj.ship_by_local else "—"
 
-    @admin.display(description="deadline")
+    @admin.display(description=_("deadline"))
     def state_display(self, obj):
         state = obj.ship_by_state
         if state == ShipByState.ON_TRACK:
             return ""
         return format_html('<strong style="color:{}">{}</strong>', _STATE_COLOURS[state], state.label)
 
-    @admin.display(description="blocked by")
+    @admin.display(description=_("blocked by"))
     def hold_display(self, obj):
         return ", ".join(hold.get_kind_display() for hold in obj.open_holds)
 
-    @admin.display(description="inserts")
+    @admin.display(description=_("inserts"))
     def inserts_display(self, obj):
         # ORD-INSERTS: the packer sees the opt-out in the list too.
         return format_html('<strong style="color:#b00">{}</strong>', "none") if obj.no_marketing_inserts else ""
@@ -640,13 +649,13 @@ class WorkQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         order = get_object_or_404(Order, pk=object_id)
         return _pdf_response(packing.packing_slips_pdf(order_ids=[order.pk]), f"packing-slip-{order.number}.pdf")
 
-    @admin.action(description="Mark packed (the customer is e-mailed)", permissions=["manage"])
+    @admin.action(description=_("Mark packed (the customer is e-mailed)"), permissions=["manage"])
     def mark_packed(self, request, queryset):
         run_for_each(
             self, request, queryset, packing.order_mark_packed, "Marked packed", errors=(TransitionNotAllowed,)
         )
 
-    @admin.action(description="Print packing slips (one PDF)")
+    @admin.action(description=_("Print packing slips (one PDF)"))
     def print_packing_slips(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         return _pdf_response(packing.packing_slips_pdf(order_ids=ids), f"packing-slips-{len(ids)}.pdf")
@@ -702,7 +711,7 @@ class PartnerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partner").prefetch_related("attempt_log")
 
-    @admin.display(description="tries")
+    @admin.display(description=_("tries"))
     def attempts_made(self, obj: PartnerNotice):
         return _attempts_table(obj)
 
@@ -770,21 +779,21 @@ class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("shipping.change_partnernotice") or request.user.has_perm("orders.change_order")
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj: PartnerNotice):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number
         )
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def last_error_short(self, obj: PartnerNotice):
         return obj.last_error[:120]
 
-    @admin.display(description="payload (the JSON body sent)")
+    @admin.display(description=_("payload (the JSON body sent)"))
     def payload_pretty(self, obj: PartnerNotice):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
-    @admin.action(description="Send again now", permissions=["resend"])
+    @admin.action(description=_("Send again now"), permissions=["resend"])
     def send_again_now(self, request, queryset):
         queued = skipped = 0
         for notice_id in queryset.order_by("pk").values_list("pk", flat=True):
@@ -793,9 +802,18 @@ class PartnerNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 skipped += 1
         if queued:
-            self.message_user(request, f"{queued} notice(s) queued to be sent now.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)d notice queued to be sent now.", "%(count)d notices queued to be sent now.", queued)
+                % {"count": queued},
+                messages.SUCCESS,
+            )
         if skipped:
-            text = f"{skipped} notice(s) already delivered: a delivered notice is never sent again."
+            text = ngettext(
+                "%(count)d notice already delivered: a delivered notice is never sent again.",
+                "%(count)d notices already delivered: a delivered notice is never sent again.",
+                skipped,
+            ) % {"count": skipped}
             self.message_user(request, text, messages.INFO)
 
 
@@ -861,7 +879,9 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 self.message_user(
-                    request, f"Parcel {shipment.pk} lost (case {case.pk}); the customer was e-mailed to choose."
+                    request,
+                    _("Parcel %(parcel)s lost (case %(case)s); the customer was e-mailed to choose.")
+                    % {"parcel": shipment.pk, "case": case.pk},
                 )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
         title = f"Parcel {shipment.pk} of {shipment.order.number}: the carrier confirmed the loss"
@@ -879,7 +899,7 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
             except (parcels.ParcelClaimError, ServiceError) as exc:
                 form.add_error("remedy" if getattr(exc, "field", None) == "remedy" else None, str(exc))
             else:
-                self.message_user(request, f"Case {case.pk} closed; the customer was e-mailed.")
+                self.message_user(request, _("Case %(case)s closed; the customer was e-mailed.") % {"case": case.pk})
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[case.order_id]))
         what = "late parcel" if case.kind == CaseKind.LATE_PARCEL else "lost parcel"
         title = f"Case {case.pk} ({what}, parcel {case.shipment_id}) of {case.order.number}"
@@ -905,7 +925,9 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_service_error(exc)
             else:
                 self.message_user(
-                    request, f"Parcel {shipment.pk} of order {order.number} shipped; the customer was e-mailed."
+                    request,
+                    _("Parcel %(parcel)s of order %(number)s shipped; the customer was e-mailed.")
+                    % {"parcel": shipment.pk, "number": order.number},
                 )
                 return HttpResponseRedirect(order_url)
         return self.admin_site._registry[Order]._object_page(
@@ -931,11 +953,11 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or _can_record(request)
 
-    @admin.display(description="signed scan", boolean=True)
+    @admin.display(description=_("signed scan"), boolean=True)
     def signed(self, obj: ActOfDiscrepancy) -> bool:
         return bool(obj.scan)
 
-    @admin.display(description="ordered vs handed over")
+    @admin.display(description=_("ordered vs handed over"))
     def lines_table(self, obj: ActOfDiscrepancy):
         rows = (
             (r.order_line.product_name, r.quantity_expected, r.quantity_handed_over, r.quantity_missing)
@@ -985,7 +1007,9 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 self.message_user(
-                    request, f"{act.number} drawn up and e-mailed. Print it, have it signed, upload the scan."
+                    request,
+                    _("%(act)s drawn up and e-mailed. Print it, have it signed, upload the scan.")
+                    % {"act": act.number},
                 )
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
         title = f"Act of Discrepancy for parcel {attempt.shipment_id} of {attempt.order.number}"
@@ -1004,7 +1028,7 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except acts.ActError as exc:
                 form.add_error("scan", str(exc))
             else:
-                self.message_user(request, f"{act.number}: the signed scan is stored.")
+                self.message_user(request, _("%(act)s: the signed scan is stored.") % {"act": act.number})
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
         title = f"{act.number}: upload the signed scan"
         return self._order_page(request, act.order, form, title=title, submit="Upload")
@@ -1047,13 +1071,13 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_decline_permission(self, request) -> bool:
         return request.user.has_perm("refunds.change_case")
 
-    @admin.display(description="Act of Discrepancy", ordering="has_act")
+    @admin.display(description=_("Act of Discrepancy"), ordering="has_act")
     def act_flag(self, obj):
         if obj.has_act:
             return format_html('<span class="act-ok">{}</span>', "✔ act drawn up")
         return format_html('<strong class="act-missing" style="color:#b00">{}</strong>', "⚠ no act: may be declined")
 
-    @admin.action(description="Send the missing items in a replacement order (no charge)", permissions=["decline"])
+    @admin.action(description=_("Send the missing items in a replacement order (no charge)"), permissions=["decline"])
     def send_replacement(self, request, queryset):
         for case_id in queryset.order_by("pk").values_list("pk", flat=True):
             try:
@@ -1062,10 +1086,12 @@ class ShortDeliveryClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"Case {case_id}: {exc}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"Case {case_id}: replacement order {replacement.number} is in the work queue."
+                    request,
+                    _("Case %(case)s: replacement order %(number)s is in the work queue.")
+                    % {"case": case_id, "number": replacement.number},
                 )
 
-    @admin.action(description="Decline: no Act of Discrepancy (the customer is e-mailed)", permissions=["decline"])
+    @admin.action(description=_("Decline: no Act of Discrepancy (the customer is e-mailed)"), permissions=["decline"])
     def decline_without_act(self, request, queryset):
         declined = 0
         for case_id in queryset.order_by("pk").values_list("pk", flat=True):

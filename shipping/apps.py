@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ShippingConfig(AppConfig):
     name = "shipping"
-    verbose_name = "Fulfilment"
+    verbose_name = _("Fulfilment")
 
     def ready(self) -> None:
         # Hook receivers (shop/hooks.py) are registered here, one line each, with the rule they serve.

@@ -37,21 +37,28 @@ def validate_partner_endpoint(value: str) -> None:
 class FulfilmentPartner(models.Model):
     """SHIP-SUBCONTRACTOR: the courier subcontractor told about each order as soon as it is ready."""
 
-    name = models.CharField(max_length=120)
-    email = models.EmailField(help_text="Every ready order's details are e-mailed here.")
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    email = models.EmailField(help_text=_("Every ready order's details are e-mailed here."), verbose_name=_("email"))
     endpoint = models.URLField(
-        "HTTPS endpoint",
+        _("HTTPS endpoint"),
         blank=True,
         validators=[validate_partner_endpoint],
-        help_text="Optional. When set, each ready order is also POSTed here as JSON, signed with the secret.",
+        help_text=_("Optional. When set, each ready order is also POSTed here as JSON, signed with the secret."),
     )
     secret = models.CharField(
-        max_length=128, blank=True, help_text="Shared secret for the X-Shop-Signature header (HMAC-SHA256)."
+        max_length=128,
+        blank=True,
+        help_text=_("Shared secret for the X-Shop-Signature header (HMAC-SHA256)."),
+        verbose_name=_("secret"),
     )
-    is_default = models.BooleanField(default=False, help_text="Orders go to the default partner.")
-    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        default=False, help_text=_("Orders go to the default partner."), verbose_name=_("is default")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("fulfilment partner")
+        verbose_name_plural = _("fulfilment partners")
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_partner")
@@ -83,41 +90,55 @@ class Shipment(models.Model):
 
     Status = ShipmentStatus
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
-    method = models.ForeignKey("shop.DeliveryMethod", on_delete=models.PROTECT, related_name="shipments")
-    carrier = models.CharField(max_length=60, blank=True)
-    tracking_number = models.CharField(max_length=60, blank=True, db_index=True)
-    tracking_url = models.URLField(max_length=500, blank=True)
-    status = models.CharField(max_length=30, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPED)
-    shipped_at = models.DateTimeField(default=timezone.now)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+    )
+    method = models.ForeignKey(
+        "shop.DeliveryMethod", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("method")
+    )
+    carrier = models.CharField(max_length=60, blank=True, verbose_name=_("carrier"))
+    tracking_number = models.CharField(max_length=60, blank=True, db_index=True, verbose_name=_("tracking number"))
+    tracking_url = models.URLField(max_length=500, blank=True, verbose_name=_("tracking url"))
+    status = models.CharField(
+        max_length=30, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPED, verbose_name=_("status")
+    )
+    shipped_at = models.DateTimeField(default=timezone.now, verbose_name=_("shipped at"))
     # SHIP-NOTICES: the delivery window promised in the shipping notice (business days of the method).
-    expected_from = models.DateField(null=True, blank=True)
-    expected_to = models.DateField(null=True, blank=True)
+    expected_from = models.DateField(null=True, blank=True, verbose_name=_("expected from"))
+    expected_to = models.DateField(null=True, blank=True, verbose_name=_("expected to"))
     # DLV-ACCEPT-14D: set when the parcel waits at a pick-up point.
-    collect_by = models.DateTimeField(null=True, blank=True)
-    collect_reminded_at = models.DateTimeField(null=True, blank=True)
+    collect_by = models.DateTimeField(null=True, blank=True, verbose_name=_("collect by"))
+    collect_reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("collect reminded at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     # DLV-LATE: the day the shop opens an investigation itself if the parcel is still on its way
     # (``expected_to`` plus ``Policy.late_parcel_margin_days`` business days), stored and indexed.
-    investigate_on = models.DateField("investigated by the shop from", null=True, blank=True)
+    investigate_on = models.DateField(_("investigated by the shop from"), null=True, blank=True)
     # DLV-LOST: the carrier's confirmation of the loss (shipping.services.parcels.parcel_confirm_lost).
-    lost_at = models.DateTimeField("loss confirmed at", null=True, blank=True)
-    loss_reference = models.CharField("carrier's loss confirmation", max_length=200, blank=True)
+    lost_at = models.DateTimeField(_("loss confirmed at"), null=True, blank=True)
+    loss_reference = models.CharField(_("carrier's loss confirmation"), max_length=200, blank=True)
     # DLV-LATE / DLV-LOST re-ship: staff asked to send the goods again; the next parcel of the order
     # (packed and shipped as usual) is its re-shipment and points back here.
-    reship_requested_at = models.DateTimeField(null=True, blank=True)
+    reship_requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reship requested at"))
     reshipment_of = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="reshipments",
-        help_text="The lost or late parcel this one replaces, sent at no charge (DLV-LATE, DLV-LOST).",
+        help_text=_("The lost or late parcel this one replaces, sent at no charge (DLV-LATE, DLV-LOST)."),
+        verbose_name=_("reshipment of"),
     )
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         ordering = ["shipped_at", "pk"]
         indexes = [
             models.Index(
@@ -141,11 +162,15 @@ class Shipment(models.Model):
 class ShipmentLine(models.Model):
     """How many units of one order line travel in this parcel (OrderLine.quantity_shipped adds them up)."""
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines")
-    quantity = models.PositiveIntegerField()
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("shipment"))
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines", verbose_name=_("order line")
+    )
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
 
     class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="shipmentline_qty_pos"),
@@ -176,21 +201,34 @@ class StockShortage(models.Model):
     Choice = StockoutChoice
     Via = StockoutVia
 
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="stock_shortages")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="stock_shortages")
-    hold = models.ForeignKey("orders.OrderHold", on_delete=models.PROTECT, related_name="stock_shortages")
-    quantity_missing = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-    choice = models.CharField(max_length=20, choices=StockoutChoice.choices, blank=True)
-    # SHIP-STOCKOUT split: the date staff promise for the missing part (may be set before the choice).
-    new_date = models.DateField("missing part ships by", null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="stock_shortages", verbose_name=_("order")
     )
-    via = models.CharField(max_length=10, choices=StockoutVia.choices, blank=True)
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="stock_shortages", verbose_name=_("order line")
+    )
+    hold = models.ForeignKey(
+        "orders.OrderHold", on_delete=models.PROTECT, related_name="stock_shortages", verbose_name=_("hold")
+    )
+    quantity_missing = models.PositiveIntegerField(verbose_name=_("quantity missing"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    choice = models.CharField(max_length=20, choices=StockoutChoice.choices, blank=True, verbose_name=_("choice"))
+    # SHIP-STOCKOUT split: the date staff promise for the missing part (may be set before the choice).
+    new_date = models.DateField(_("missing part ships by"), null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    via = models.CharField(max_length=10, choices=StockoutVia.choices, blank=True, verbose_name=_("via"))
 
     class Meta:
+        verbose_name = _("stock shortage")
+        verbose_name_plural = _("stock shortages")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity_missing__gte=1), name="stockshortage_qty_pos"),
@@ -271,36 +309,58 @@ class DeliveryAttempt(models.Model):
     Outcome = DeliveryOutcome
     Source = AttemptSource
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="attempts")
-    # The parcel's order, kept here so the order's page and history read attempts with one query.
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="delivery_attempts")
-    outcome = models.CharField(max_length=30, choices=DeliveryOutcome.choices)
-    at = models.DateTimeField("when", default=timezone.now)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("shipment")
     )
-    source = models.CharField(max_length=20, choices=AttemptSource.choices, default=AttemptSource.STAFF)
+    # The parcel's order, kept here so the order's page and history read attempts with one query.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="delivery_attempts", verbose_name=_("order")
+    )
+    outcome = models.CharField(max_length=30, choices=DeliveryOutcome.choices, verbose_name=_("outcome"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    source = models.CharField(
+        max_length=20, choices=AttemptSource.choices, default=AttemptSource.STAFF, verbose_name=_("source")
+    )
     partner = models.ForeignKey(
-        FulfilmentPartner, null=True, blank=True, on_delete=models.PROTECT, related_name="delivery_attempts"
+        FulfilmentPartner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="delivery_attempts",
+        verbose_name=_("partner"),
     )
     # Idempotency: a partner's callback carries its event id ("partner:<pk>:<event id>").
-    key = models.CharField(max_length=160, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=160, unique=True, null=True, blank=True, verbose_name=_("key"))
     # DLV-FAILED
-    cause = models.CharField(max_length=30, choices=FailureCause.choices, blank=True)
-    beyond_shop_control = models.BooleanField(null=True, blank=True)
+    cause = models.CharField(max_length=30, choices=FailureCause.choices, blank=True, verbose_name=_("cause"))
+    beyond_shop_control = models.BooleanField(null=True, blank=True, verbose_name=_("beyond shop control"))
     # DLV-HANDOVER
-    recipient_kind = models.CharField(max_length=30, choices=RecipientKind.choices, blank=True)
-    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_kind = models.CharField(
+        max_length=30, choices=RecipientKind.choices, blank=True, verbose_name=_("recipient kind")
+    )
+    recipient_name = models.CharField(max_length=200, blank=True, verbose_name=_("recipient name"))
     # DLV-ID-CHECK: encrypted at rest; shown masked unless staff hold shipping.view_id_document.
-    id_document_type = models.CharField(max_length=30, choices=IdDocumentType.choices, blank=True)
+    id_document_type = models.CharField(
+        max_length=30, choices=IdDocumentType.choices, blank=True, verbose_name=_("id document type")
+    )
     # Empty is NULL (the library stores no ciphertext for ""); stored as text, so the ciphertext has room.
-    id_document_number = EncryptedCharField(max_length=64, blank=True, null=True)
+    id_document_number = EncryptedCharField(max_length=64, blank=True, null=True, verbose_name=_("id document number"))
     # DLV-ACCEPT-14D: where the parcel waits.
-    pickup_point = models.CharField(max_length=300, blank=True)
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    pickup_point = models.CharField(max_length=300, blank=True, verbose_name=_("pickup point"))
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         ordering = ["at", "pk"]
         permissions = [("view_id_document", "Can see identity document numbers in full (DLV-ID-CHECK)")]
         constraints = [
@@ -324,12 +384,20 @@ class DeliveryAttempt(models.Model):
 class RefusedItem(models.Model):
     """DLV-INSPECT: units of one order line the recipient refused at handover, and their value."""
 
-    attempt = models.ForeignKey(DeliveryAttempt, on_delete=models.CASCADE, related_name="refused_items")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="refused_items")
-    quantity = models.PositiveIntegerField()
-    value = MoneyField(max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    attempt = models.ForeignKey(
+        DeliveryAttempt, on_delete=models.CASCADE, related_name="refused_items", verbose_name=_("attempt")
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="refused_items", verbose_name=_("order line")
+    )
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
+    value = MoneyField(
+        max_digits=12, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY, verbose_name=_("value")
+    )
 
     class Meta:
+        verbose_name = _("refused item")
+        verbose_name_plural = _("refused items")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="refuseditem_qty_pos"),
@@ -373,34 +441,54 @@ class ActOfDiscrepancy(models.Model):
     """REF-SHORT-DELIVERY: what the parcel should have held against what was handed over, per line,
     signed at the handover by the recipient and the courier (the PDF is printed, the signed scan uploaded)."""
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="discrepancy_acts")
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="discrepancy_acts")
-    attempt = models.OneToOneField(
-        DeliveryAttempt, on_delete=models.PROTECT, related_name="discrepancy_act", help_text="The handover."
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="discrepancy_acts", verbose_name=_("order")
     )
-    place = models.CharField(max_length=300, help_text="Where the parcel was handed over.")
-    note = models.TextField(blank=True, help_text="Wrong items received, the state of the packaging, …")
-    created_at = models.DateTimeField(default=timezone.now)
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, related_name="discrepancy_acts", verbose_name=_("shipment")
+    )
+    attempt = models.OneToOneField(
+        DeliveryAttempt,
+        on_delete=models.PROTECT,
+        related_name="discrepancy_act",
+        help_text=_("The handover."),
+        verbose_name=_("attempt"),
+    )
+    place = models.CharField(max_length=300, help_text=_("Where the parcel was handed over."), verbose_name=_("place"))
+    note = models.TextField(
+        blank=True, help_text=_("Wrong items received, the state of the packaging, …"), verbose_name=_("note")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     scan = models.FileField(
-        "signed scan",
+        _("signed scan"),
         upload_to=act_scan_path,
         storage=private_storage,
         blank=True,
         validators=[validate_act_scan],
         max_length=200,
     )
-    scan_uploaded_at = models.DateTimeField(null=True, blank=True)
+    scan_uploaded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("scan uploaded at"))
     scan_uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("scan uploaded by"),
     )
 
     class Meta:
+        verbose_name = _("act of discrepancy")
+        verbose_name_plural = _("acts of discrepancy")
         ordering = ["-created_at", "-pk"]
-        verbose_name = "act of discrepancy"
-        verbose_name_plural = "acts of discrepancy"
 
     def __str__(self) -> str:
         return f"Act of Discrepancy {self.pk} (parcel {self.shipment_id})"
@@ -413,12 +501,16 @@ class ActOfDiscrepancy(models.Model):
 class ActLine(models.Model):
     """One line of an act: units the parcel should have held and units handed over (wrong items count 0)."""
 
-    act = models.ForeignKey(ActOfDiscrepancy, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
-    quantity_expected = models.PositiveIntegerField("in the parcel")
-    quantity_handed_over = models.PositiveIntegerField("handed over")
+    act = models.ForeignKey(ActOfDiscrepancy, on_delete=models.CASCADE, related_name="lines", verbose_name=_("act"))
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
+    )
+    quantity_expected = models.PositiveIntegerField(_("in the parcel"))
+    quantity_handed_over = models.PositiveIntegerField(_("handed over"))
 
     class Meta:
+        verbose_name = _("act line")
+        verbose_name_plural = _("act lines")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["act", "order_line"], name="actline_once_per_act"),
@@ -437,9 +529,9 @@ class ShortDeliveryClaim(Case):
     was drawn up, and declinable for that reason (shipping/admin.py)."""
 
     class Meta:
+        verbose_name = _("short-delivery claim")
+        verbose_name_plural = _("short-delivery claims (acts)")
         proxy = True
-        verbose_name = "short-delivery claim"
-        verbose_name_plural = "short-delivery claims (acts)"
 
 
 # --- The staff work queue and the ship-by digest (SHIP-BUSINESS-HOURS, SHIP-WITHIN-2BD) ---------
@@ -447,9 +539,9 @@ class WorkQueueOrder(Order):
     """SHIP-BUSINESS-HOURS: the admin's work queue, orders to pack and ship sorted by ship-by."""
 
     class Meta:
+        verbose_name = _("order to fulfil")
+        verbose_name_plural = _("work queue")
         proxy = True
-        verbose_name = "order to fulfil"
-        verbose_name_plural = "work queue"
 
 
 class ShipByState(models.TextChoices):
@@ -466,14 +558,20 @@ class ShipByAlert(models.Model):
 
     State = ShipByState
 
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="ship_by_alerts")
-    state = models.CharField(max_length=20, choices=ShipByState.choices)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="ship_by_alerts", verbose_name=_("order")
+    )
+    state = models.CharField(max_length=20, choices=ShipByState.choices, verbose_name=_("state"))
     # The ship-by moment the alert was about (a re-shipped order may get a new one).
-    ship_by = models.DateTimeField()
-    sent_at = models.DateTimeField(default=timezone.now)
-    email = models.ForeignKey("shop.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ship_by = models.DateTimeField(verbose_name=_("ship by"))
+    sent_at = models.DateTimeField(default=timezone.now, verbose_name=_("sent at"))
+    email = models.ForeignKey(
+        "shop.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("email")
+    )
 
     class Meta:
+        verbose_name = _("ship-by alert")
+        verbose_name_plural = _("ship-by alerts")
         ordering = ["-sent_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["order", "state"], name="shipbyalert_once_per_state")]
 
@@ -496,21 +594,33 @@ class PartnerNotice(models.Model):
 
     Status = PartnerNoticeStatus
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="partner_notices")
-    partner = models.ForeignKey(FulfilmentPartner, on_delete=models.PROTECT, related_name="notices")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="partner_notices", verbose_name=_("order")
+    )
+    partner = models.ForeignKey(
+        FulfilmentPartner, on_delete=models.PROTECT, related_name="notices", verbose_name=_("partner")
+    )
     # Sent as the Idempotency-Key header on every try: the partner processes each key once.
-    idempotency_key = models.CharField(max_length=120, unique=True)
-    payload = models.JSONField(help_text="The JSON body sent, exactly as it was when the order became ready.")
-    status = models.CharField(max_length=10, choices=PartnerNoticeStatus.choices, default=PartnerNoticeStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True, verbose_name=_("idempotency key"))
+    payload = models.JSONField(
+        help_text=_("The JSON body sent, exactly as it was when the order became ready."), verbose_name=_("payload")
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=PartnerNoticeStatus.choices,
+        default=PartnerNoticeStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
+        verbose_name = _("partner notice")
+        verbose_name_plural = _("partner notices")
         ordering = ["-created_at", "-pk"]
-        verbose_name = "partner notice"
         indexes = [
             # The sweep's one query: pending notices older than the margin.
             models.Index(
@@ -527,15 +637,18 @@ class PartnerNotice(models.Model):
 class PartnerNoticeAttempt(models.Model):
     """One POST of a notice: when, what the partner answered (or the network error), how long it took."""
 
-    notice = models.ForeignKey(PartnerNotice, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField(default=timezone.now)
-    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField("duration (ms)", default=0)
+    notice = models.ForeignKey(
+        PartnerNotice, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("notice")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
 
     class Meta:
+        verbose_name = _("partner notice attempt")
+        verbose_name_plural = _("partner notice attempts")
         ordering = ["at", "pk"]
-        verbose_name = "partner notice attempt"
 
     def __str__(self) -> str:
         outcome = f"HTTP {self.http_status}" if self.http_status else "no answer"

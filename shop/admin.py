@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from sorl.thumbnail.admin import AdminImageMixin
 
@@ -174,7 +176,7 @@ class CategoryAdmin(TranslationAdmin):
 
 
 class StockStatusFilter(admin.SimpleListFilter):
-    title = "stock status"
+    title = _("stock status")
     parameter_name = "stock"
 
     def lookups(self, request, model_admin):
@@ -295,13 +297,18 @@ class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("shop.change_email")
 
-    @admin.action(description="Send again", permissions=["resend"])
+    @admin.action(description=_("Send again"), permissions=["resend"])
     def send_again(self, request, queryset):
         count = 0
         for email_id in queryset.values_list("pk", flat=True):
             email_resend(email_id=email_id)
             count += 1
-        self.message_user(request, f"{count} e-mail(s) queued to be sent again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail queued to be sent again.", "%(count)d e-mails queued to be sent again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):

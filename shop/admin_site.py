@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user, match_token
 
 #: Permissions whose holders need a second factor: moving money, reading bank accounts, reading
@@ -71,8 +72,8 @@ class StaffLoginForm(AdminAuthenticationForm):
 
 
 class ShopAdminSite(admin.AdminSite):
-    site_header = "Shop administration"
-    site_title = "Shop admin"
+    site_header = _("Shop administration")
+    site_title = _("Shop admin")
     login_form = StaffLoginForm
 
     def has_permission(self, request) -> bool:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ShopConfig(AppConfig):
     name = "shop"
-    verbose_name = "Shop: catalogue, cart, policy and calendar"
+    verbose_name = _("Shop: catalogue, cart, policy and calendar")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

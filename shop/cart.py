@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import ngettext
 from djmoney.money import Money
 
@@ -70,17 +71,28 @@ def lines_total(lines: list[CartLine]) -> Money:
     return Money(total, currency)
 
 
+def request_cart(request) -> Cart | None:
+    """The request's cart (``get_cart``), read once per request; cart writes forget it (``_forget_lines``)."""
+    if "_cart" not in request.__dict__:
+        request._cart = get_cart(request)
+    return request._cart
+
+
 def request_cart_lines(request, *, with_pictures: bool = False) -> list[CartLine]:
-    """The request's cart lines, read once per request (issue #14: the cart page and the header's
-    summary each read the cart and its lines). Cart writes forget them (``_forget_lines``)."""
+    """The request's cart lines, read once per request (issue #14: the cart page, the checkout steps
+    and the header's summary each read the cart and its lines). Cart writes forget them (``_forget_lines``).
+    ``with_pictures`` after a read without them reads only the pictures."""
     lines = getattr(request, "_cart_lines", None)
     if lines is None:
-        lines = request._cart_lines = cart_lines(get_cart(request), with_pictures=with_pictures)
+        lines = request._cart_lines = cart_lines(request_cart(request), with_pictures=with_pictures)
+    elif with_pictures:
+        prefetch_related_objects(lines, "product__images")
     return lines
 
 
 def _forget_lines(request) -> None:
     request.__dict__.pop("_cart_lines", None)
+    request.__dict__.pop("_cart", None)
 
 
 def cart_summary(request) -> CartSummary:

@@ -24,6 +24,7 @@ __all__ = [
     "Message",
     "SecretLink",
     "email_queue",
+    "email_queue_new",
     "emails_queue",
     "email_resend",
     "register_attachment_builder",
@@ -44,7 +45,12 @@ class Message:
     language: str | None = None
 
 
-def email_queue(
+def email_queue(**kwargs) -> Email:
+    """``email_queue_new`` (its arguments), returning only the e-mail."""
+    return email_queue_new(**kwargs)[0]
+
+
+def email_queue_new(
     *,
     to: str,
     template: str,
@@ -53,23 +59,27 @@ def email_queue(
     attachment_builder: str = "",
     attachment_ref: str = "",
     language: str | None = None,
-) -> Email:
-    """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message.
+) -> tuple[Email, bool]:
+    """Render ``templates/emails/<template>.{subject.txt,txt,html}`` and queue the message; return it and
+    whether this call queued it (False: the e-mail with ``key`` was there already).
 
     ``key`` makes it idempotent: a second call with the same key returns the first e-mail.
     A ``SecretLink`` in the context is stored as a placeholder and signed only when the message is sent.
     ``language`` (an order's) writes the message in it, whatever language the request or task runs in.
     """
     message = Message(to, template, context, key, attachment_builder, str(attachment_ref), language)
-    return emails_queue([message])[0][0]
+    return emails_queue([message])[0]
 
 
-def emails_queue(messages: list[Message]) -> list[tuple[Email, bool]]:
+def emails_queue(messages: list[Message], *, queued: dict[str, Email] | None = None) -> list[tuple[Email, bool]]:
     """Queue several messages with one read of the keys already queued and one INSERT (issue #14: a
     periodic sweep e-mails hundreds of customers at once). Returns (e-mail, new) for each message in
-    order: a message whose ``key`` is queued already (before, or earlier in this list) is that e-mail."""
+    order: a message whose ``key`` is queued already (before, or earlier in this list) is that e-mail.
+    ``queued``: the e-mails of the messages' keys, when the caller has just read them."""
     keys = {m.key for m in messages if m.key}
-    found = {email.key: email for email in Email.objects.filter(key__in=keys)} if keys else {}
+    if queued is None:
+        queued = {email.key: email for email in Email.objects.filter(key__in=keys)} if keys else {}
+    found = dict(queued)
     policy = Policy.load()
     result: list[tuple[Email, bool]] = []
     for message in messages:

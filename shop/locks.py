@@ -47,10 +47,10 @@ def _lock_many(label: str, **filters) -> list:
     return list(_model(label).objects.select_for_update(of=("self",)).filter(**filters).order_by("pk"))
 
 
-def lock_order(order_id: int):
-    """The order row (first in the lock order)."""
+def lock_order(order_id: int, *, related: tuple[str, ...] = ()):
+    """The order row (first in the lock order); ``related``: foreign keys read with it (not locked)."""
     _require_transaction()
-    return _model("orders.Order").objects.select_for_update(of=("self",)).get(pk=order_id)
+    return _model("orders.Order").objects.select_for_update(of=("self",)).select_related(*related).get(pk=order_id)
 
 
 def lock_orders(order_ids: Iterable[int]) -> dict:

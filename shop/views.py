@@ -201,7 +201,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(request, "registration/activate_invalid.html", status=400)
     # login() keeps the session's cart; the user_logged_in receiver ties it to the new account.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+    messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
     return redirect("account")
 
 
@@ -226,7 +226,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your name and phone are saved.")
+        messages.success(request, _("Your name and phone are saved."))
         return redirect("account")
     return render(request, "shop/profile_form.html", {"form": form})
 
@@ -243,8 +243,13 @@ def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             address_id=pk,
             make_default=form.cleaned_data["make_default"],
         )
-        default = " It is your default address." if address.is_default else ""
-        messages.success(request, f"Address “{address.address}, {address.city}” is saved.{default}")
+        values = {"address": address.address, "city": address.city}
+        if address.is_default:
+            messages.success(
+                request, _("Address “%(address)s, %(city)s” is saved. It is your default address.") % values
+            )
+        else:
+            messages.success(request, _("Address “%(address)s, %(city)s” is saved.") % values)
         return redirect("account")
     return render(request, "shop/address_form.html", {"form": form, "address": instance})
 
@@ -256,7 +261,10 @@ def address_default(request: HttpRequest, pk: int) -> HttpResponse:
         address = address_make_default(user=request.user, address_id=pk)
     except Address.DoesNotExist:
         raise Http404("No such address.")
-    messages.success(request, f"“{address.address}, {address.city}” is now your default address.")
+    messages.success(
+        request,
+        _("“%(address)s, %(city)s” is now your default address.") % {"address": address.address, "city": address.city},
+    )
     return redirect("account")
 
 
@@ -267,7 +275,7 @@ def address_remove(request: HttpRequest, pk: int) -> HttpResponse:
         address_delete(user=request.user, address_id=pk)
     except Address.DoesNotExist:
         raise Http404("No such address.")
-    messages.success(request, "The address is removed from your address book.")
+    messages.success(request, _("The address is removed from your address book."))
     return redirect("account")
 
 

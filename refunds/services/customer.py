@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import formats
+from django.utils.translation import gettext as _
 
 from orders import lifecycle
 from orders import services as order_services
@@ -36,7 +37,7 @@ RECEIVED_STATUSES = rules.RECEIVED_STATUSES
 
 
 def _date(moment) -> str:
-    return formats.date_format(BusinessCalendar.current().local(moment), "j F Y")
+    return formats.date_format(BusinessCalendar.current().local(moment), "DATE_FORMAT")
 
 
 def withdrawal_request(*, order_id: int, actor=None, statement: str = "") -> Case:
@@ -57,11 +58,13 @@ def withdrawal_request(*, order_id: int, actor=None, statement: str = "") -> Cas
         ends = rules.withdrawal_ends(order)
         if not rules.withdrawal_open(order):
             raise CaseError(
-                f"The right to withdraw from this order ended on {_date(ends)}.", code=CaseErrorCode.WITHDRAWAL_ENDED
+                _("The right to withdraw from this order ended on %(date)s.") % {"date": _date(ends)},
+                code=CaseErrorCode.WITHDRAWAL_ENDED,
             )
         if order.status in (Order.Status.CANCELLED, Order.Status.REFUSED):
             raise CaseError(
-                f"Order {order.number} is {order.get_status_display().lower()}: there is nothing to withdraw from.",
+                _("Order %(number)s is %(status)s: there is nothing to withdraw from.")
+                % {"number": order.number, "status": order.get_status_display().lower()},
                 code=CaseErrorCode.NOT_ALLOWED,
             )
         cancellable = order.status in lifecycle.CANCELLABLE
@@ -121,13 +124,14 @@ def claim_report(
         raise ValueError(f"Not a customer claim: {kind!r}")
     if remedy not in REMEDIES[kind]:
         raise CaseError(
-            "Choose one of: " + ", ".join(CaseRemedy(r).label.lower() for r in REMEDIES[kind]) + ".",
+            _("Choose one of: %(remedies)s.")
+            % {"remedies": ", ".join(str(CaseRemedy(r).label).lower() for r in REMEDIES[kind])},
             code=CaseErrorCode.REMEDY_NOT_OFFERED,
             field="remedy",
         )
     lines = {int(k): int(v) for k, v in lines.items() if int(v)}
     if not lines:
-        raise CaseError("Choose the items and how many.", code=CaseErrorCode.NO_LINES, field="lines")
+        raise CaseError(_("Choose the items and how many."), code=CaseErrorCode.NO_LINES, field="lines")
     with transaction.atomic():
         order = lock_order(order_id)
         if key:
@@ -136,7 +140,8 @@ def claim_report(
                 return existing
         if order.status not in RECEIVED_STATUSES:
             raise CaseError(
-                f"Order {order.number} has not reached you yet: report a problem once the parcel arrives.",
+                _("Order %(number)s has not reached you yet: report a problem once the parcel arrives.")
+                % {"number": order.number},
                 code=CaseErrorCode.NOT_DELIVERED,
             )
         order_lines = {line.pk: line for line in order.lines.all()}
@@ -144,11 +149,14 @@ def claim_report(
         for line_id, qty in lines.items():
             line = order_lines.get(line_id)
             if line is None:
-                raise CaseError(f"Line {line_id} is not part of this order.", code=CaseErrorCode.UNKNOWN_LINE)
+                raise CaseError(
+                    _("Line %(line)s is not part of this order.") % {"line": line_id}, code=CaseErrorCode.UNKNOWN_LINE
+                )
             received = line.quantity_shipped - line.quantity_refused
             if qty > received:
                 raise CaseError(
-                    f"{line.product_name}: at most {received} reached you.",
+                    _("%(product)s: at most %(count)s reached you.")
+                    % {"product": line.product_name, "count": received},
                     code=CaseErrorCode.BAD_QUANTITY,
                     field="lines",
                 )
@@ -156,7 +164,8 @@ def claim_report(
                 ends = rules.defect_right_ends(line, start=start)
                 if not rules.right_open(ends):
                     raise CaseError(
-                        f"The right to report a defect in {line.product_name} ended on {_date(ends)}.",
+                        _("The right to report a defect in %(product)s ended on %(date)s.")
+                        % {"product": line.product_name, "date": _date(ends)},
                         code=CaseErrorCode.WARRANTY_ENDED,
                         field="lines",
                     )

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from orders import events, lifecycle
 from orders.access import order_link_for_email
@@ -98,7 +99,9 @@ def _locked(shipment_id: int, *, with_lines: bool = False, case_id: int | None =
     """Order, (a case,) (its lines,) then the parcel: the lock order in shop/locks.py. Inside a transaction."""
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
-        raise ParcelClaimError(f"There is no parcel {shipment_id}.", code=ParcelClaimErrorCode.NOT_ALLOWED)
+        raise ParcelClaimError(
+            _("There is no parcel %(parcel)s.") % {"parcel": shipment_id}, code=ParcelClaimErrorCode.NOT_ALLOWED
+        )
     order = lock_order(order_id)
     if case_id is not None:
         lock_case(case_id)
@@ -149,10 +152,13 @@ def parcel_report_late(*, shipment_id: int, actor=None, by_shop: bool = False, s
         if existing is not None:
             return existing
         if not is_late(shipment):
-            window = shipment.expected_to.strftime("%d %b %Y") if shipment.expected_to else "—"
+            window = formats.date_format(shipment.expected_to, "DATE_FORMAT") if shipment.expected_to else "—"
             raise ParcelClaimError(
-                f"Parcel {shipment.pk} is “{shipment.get_status_display()}”, expected by {window}: "
-                "it can be reported as not arrived once that day has passed and while it is on its way.",
+                _(
+                    "Parcel %(parcel)s is “%(status)s”, expected by %(date)s: it can be reported as not arrived "
+                    "once that day has passed and while it is on its way."
+                )
+                % {"parcel": shipment.pk, "status": shipment.get_status_display(), "date": window},
                 code=ParcelClaimErrorCode.NOT_LATE,
             )
         return _late_cases_open([(order, shipment)], actor=actor, by_shop=by_shop, statement=statement)[0]
@@ -256,7 +262,7 @@ def parcel_confirm_lost(*, shipment_id: int, reference: str, actor) -> Case:
     reference = (reference or "").strip()
     if not reference:
         raise ParcelClaimError(
-            "Enter the carrier's confirmation (claim or letter number).",
+            _("Enter the carrier's confirmation (claim or letter number)."),
             code=ParcelClaimErrorCode.REFERENCE_MISSING,
             field="reference",
         )
@@ -270,12 +276,14 @@ def parcel_confirm_lost(*, shipment_id: int, reference: str, actor) -> Case:
         if shipment.status == S.DELIVERED:
             # DLV-LOST: the recipient signed for it; what happens after is the customer's risk.
             raise ParcelClaimError(
-                f"Parcel {shipment.pk} was handed over against a signature: the risk passed to the customer then.",
+                _("Parcel %(parcel)s was handed over against a signature: the risk passed to the customer then.")
+                % {"parcel": shipment.pk},
                 code=ParcelClaimErrorCode.RISK_PASSED,
             )
         if shipment.status != S.LOST and not SHIPMENT_LIFECYCLE.can_move(shipment, S.LOST):
             raise ParcelClaimError(
-                f"Parcel {shipment.pk} is “{shipment.get_status_display()}”: it cannot be recorded as lost.",
+                _("Parcel %(parcel)s is “%(status)s”: it cannot be recorded as lost.")
+                % {"parcel": shipment.pk, "status": shipment.get_status_display()},
                 code=ParcelClaimErrorCode.NOT_ALLOWED,
             )
         shipment.lost_at = timezone.now()
@@ -332,13 +340,14 @@ def parcel_reship(*, shipment_id: int, actor, reason: str) -> Shipment:
             return shipment
         if shipment.status != S.LOST and not SHIPMENT_LIFECYCLE.can_move(shipment, S.LOST):
             raise ParcelClaimError(
-                f"Parcel {shipment.pk} is “{shipment.get_status_display()}”: only a parcel on its way or lost "
-                "can be sent again.",
+                _("Parcel %(parcel)s is “%(status)s”: only a parcel on its way or lost can be sent again.")
+                % {"parcel": shipment.pk, "status": shipment.get_status_display()},
                 code=ParcelClaimErrorCode.NOT_ALLOWED,
             )
         if order.status not in (Order.Status.SHIPPED, Order.Status.PARTIALLY_SHIPPED):
             raise ParcelClaimError(
-                f"Order {order.number} is “{order.get_status_display()}”: it cannot go back to the warehouse.",
+                _("Order %(number)s is “%(status)s”: it cannot go back to the warehouse.")
+                % {"number": order.number, "status": order.get_status_display()},
                 code=ParcelClaimErrorCode.NOT_ALLOWED,
             )
         units = _parcel_units(shipment)
@@ -374,7 +383,11 @@ def _take_stock_again(order: Order, lines: dict, units: dict[int, int]) -> None:
         if product is None or product.stock < quantity:
             name = product.name if product is not None else "an item"
             raise ParcelClaimError(
-                f"Not enough {name} in stock to send again ({quantity} needed); refund instead, or wait for stock.",
+                _(
+                    "Not enough %(product)s in stock to send again (%(count)s needed); "
+                    "refund instead, or wait for stock."
+                )
+                % {"product": name, "count": quantity},
                 code=ParcelClaimErrorCode.OUT_OF_STOCK,
             )
     for product_id, quantity in sorted(needed.items()):
@@ -393,13 +406,13 @@ def parcel_claim_settle(*, case_id: int, remedy: str, actor=None, by_customer: b
     A case already closed is returned as it is (a second click changes nothing)."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or case.kind not in (CaseKind.LATE_PARCEL, CaseKind.LOST_PARCEL) or case.shipment_id is None:
-        raise ParcelClaimError("Not a late or lost parcel's case.", code=ParcelClaimErrorCode.WRONG_CASE)
+        raise ParcelClaimError(_("Not a late or lost parcel's case."), code=ParcelClaimErrorCode.WRONG_CASE)
     allowed = LATE_REMEDIES if case.kind == CaseKind.LATE_PARCEL else LOST_REMEDIES
     if by_customer and case.kind != CaseKind.LOST_PARCEL:
-        raise ParcelClaimError("Staff close a late parcel's case.", code=ParcelClaimErrorCode.WRONG_CASE)
+        raise ParcelClaimError(_("Staff close a late parcel's case."), code=ParcelClaimErrorCode.WRONG_CASE)
     if remedy not in allowed:
         raise ParcelClaimError(
-            "Choose " + " or ".join(CaseRemedy(r).label.lower() for r in allowed) + ".",
+            _("Choose %(remedies)s.") % {"remedies": _(" or ").join(str(CaseRemedy(r).label).lower() for r in allowed)},
             code=ParcelClaimErrorCode.BAD_REMEDY,
             field="remedy",
         )
@@ -465,10 +478,10 @@ def short_delivery_decline_without_act(*, case_id: int, actor) -> Case:
     for which no Act of Discrepancy was drawn up; the customer is e-mailed the reason (``case_decline``)."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or case.kind != CaseKind.SHORT_DELIVERY:
-        raise ParcelClaimError("Not a short-delivery case.", code=ParcelClaimErrorCode.WRONG_CASE)
+        raise ParcelClaimError(_("Not a short-delivery case."), code=ParcelClaimErrorCode.WRONG_CASE)
     if short_delivery_has_act(case):
         raise ParcelClaimError(
-            "An Act of Discrepancy exists for this delivery: the claim cannot be declined for lack of one.",
+            _("An Act of Discrepancy exists for this delivery: the claim cannot be declined for lack of one."),
             code=ParcelClaimErrorCode.HAS_ACT,
         )
     return case_services.case_decline(case_id=case.pk, reason=NO_ACT_REASON, actor=actor)
@@ -480,7 +493,7 @@ def short_delivery_replace(*, case_id: int, actor) -> Order:
     same order."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or case.kind != CaseKind.SHORT_DELIVERY:
-        raise ParcelClaimError("Not a short-delivery case.", code=ParcelClaimErrorCode.WRONG_CASE)
+        raise ParcelClaimError(_("Not a short-delivery case."), code=ParcelClaimErrorCode.WRONG_CASE)
     with transaction.atomic():
         replacement = case_services.case_replacement_order(case_id=case.pk, actor=actor)
         note = f"The missing goods are sent in order {replacement.number}, at no charge."

@@ -35,7 +35,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from orders import events
@@ -43,9 +43,9 @@ from orders.models import Order
 from orders.notifications import shop_local
 from orders.pricing import order_amount_due
 from shop.calendar import BusinessCalendar
-from shop.emails import email_queue
+from shop.emails import email_queue_new
 from shop.locks import lock_order, lock_partner_notice
-from shop.models import ON_DELIVERY_METHODS, Email, PaymentMethod
+from shop.models import ON_DELIVERY_METHODS, PaymentMethod
 from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
 from ..models import FulfilmentPartner, PartnerNotice, PartnerNoticeAttempt, partner_endpoint_schemes
@@ -124,19 +124,18 @@ def partner_notify(order_id: int) -> PartnerNotice | None:
     endpoint, write its notice. Idempotent (keys). With no active default partner nothing is written
     and a warning is logged. Returns the notice, if any."""
     with transaction.atomic():
-        order = lock_order(order_id)
+        order = lock_order(order_id, related=("region", "delivery_method"))
         partner = partner_for_order(order)
         if partner is None:
             logger.warning("Order %s is ready but no active default fulfilment partner exists: nobody was told.", order)
             return None
         key = f"order-ready:{order.number}:{partner.pk}"
         notice = PartnerNotice.objects.filter(idempotency_key=key).first()
-        email_key = f"partner-order:{order.pk}:{partner.pk}"
-        if notice is not None or Email.objects.filter(key=email_key).exists():
+        if notice is not None:
             return notice  # already told
-        order = Order.objects.select_related("region", "delivery_method").prefetch_related("lines").get(pk=order.pk)
+        prefetch_related_objects([order], "lines")
         details = partner_order_details(order, key=key)
-        email = email_queue(
+        email, queued = email_queue_new(
             to=partner.email,
             template="partner_order",
             context={
@@ -145,8 +144,10 @@ def partner_notify(order_id: int) -> PartnerNotice | None:
                 "details": details,
                 "ship_by_local": shop_local(order.ship_by),
             },
-            key=email_key,
+            key=f"partner-order:{order.pk}:{partner.pk}",
         )
+        if not queued:
+            return None  # already told: its e-mail was queued before (no notice, or it would be above)
         if partner.endpoint:
             notice = PartnerNotice.objects.create(order=order, partner=partner, idempotency_key=key, payload=details)
             enqueue_after_commit(SEND_TASK, notice.pk)

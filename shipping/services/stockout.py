@@ -33,6 +33,7 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders import events, holds, lifecycle, stock
 from orders import services as order_services
@@ -143,17 +144,18 @@ def stockout_report(*, order_id: int, missing: dict[int, int], actor) -> Order:
         order = lock_order(order_id)
         if not wanted:
             raise StockoutError(
-                "Enter how many units are missing of at least one line.", code=StockoutErrorCode.NOTHING_MISSING
+                _("Enter how many units are missing of at least one line."), code=StockoutErrorCode.NOTHING_MISSING
             )
         if holds.open_hold(order, H) is not None:
             raise StockoutError(
-                f"Order {order.number} is already waiting for the customer's choice on unavailable items.",
+                _("Order %(number)s is already waiting for the customer's choice on unavailable items.")
+                % {"number": order.number},
                 code=StockoutErrorCode.ALREADY_WAITING,
             )
         if order.status not in {S.PROCESSING, S.PACKED} or not order.stock_taken:
             raise StockoutError(
-                f"Order {order.number} is {order.get_status_display().lower()}: missing items can be reported "
-                "only while it is processed or packed.",
+                _("Order %(number)s is %(status)s: missing items can be reported only while it is processed or packed.")
+                % {"number": order.number, "status": order.get_status_display().lower()},
                 code=StockoutErrorCode.NOT_ALLOWED,
             )
         lines = {line.pk: line for line in order.lines.all()}
@@ -161,11 +163,13 @@ def stockout_report(*, order_id: int, missing: dict[int, int], actor) -> Order:
             line = lines.get(line_id)
             if line is None:
                 raise StockoutError(
-                    f"Line {line_id} is not part of order {order.number}.", code=StockoutErrorCode.UNKNOWN_LINE
+                    _("Line %(line)s is not part of order %(number)s.") % {"line": line_id, "number": order.number},
+                    code=StockoutErrorCode.UNKNOWN_LINE,
                 )
             if units < 0 or units > line.quantity_on_shelf:
                 raise StockoutError(
-                    f"{line.product_name}: between 0 and {line.quantity_on_shelf} units can be missing.",
+                    _("%(product)s: between 0 and %(count)s units can be missing.")
+                    % {"product": line.product_name, "count": line.quantity_on_shelf},
                     code=StockoutErrorCode.TOO_MANY,
                 )
         if order.status == S.PACKED:
@@ -182,24 +186,25 @@ def stockout_choose(*, order_id: int, choice: str, via: str, actor=None) -> Orde
     Made twice (or after another), nothing changes; after the deadline it is refused.
     """
     if choice not in C.values:
-        raise StockoutError("Choose one of the three options.", code=StockoutErrorCode.UNKNOWN_CHOICE)
+        raise StockoutError(_("Choose one of the three options."), code=StockoutErrorCode.UNKNOWN_CHOICE)
     with transaction.atomic():
         order = lock_order(order_id)
         hold, rows = stockout_current(order)
         if not rows:
             raise StockoutError(
-                "This order has no unavailable items to choose about.", code=StockoutErrorCode.NO_SHORTAGE
+                _("This order has no unavailable items to choose about."), code=StockoutErrorCode.NO_SHORTAGE
             )
         if rows[0].choice:
             return order
         if hold.released_at is not None:
             raise StockoutError(
-                "There is nothing to choose any more: " + (hold.resolution or "the question was closed."),
+                _("There is nothing to choose any more: %(why)s")
+                % {"why": hold.resolution or _("the question was closed.")},
                 code=StockoutErrorCode.CLOSED,
             )
         if timezone.now() > hold.due_at:
             raise StockoutError(
-                "The time to choose has passed; the unavailable items are cancelled.",
+                _("The time to choose has passed; the unavailable items are cancelled."),
                 code=StockoutErrorCode.ANSWER_TOO_LATE,
             )
         _decide(order, hold, rows, choice=choice, via=via, actor=actor)
@@ -321,15 +326,15 @@ def stockout_set_date(*, order_id: int, new_date: dt.date, actor) -> Order:
         order = lock_order(order_id)
         hold, rows = stockout_current(order)
         if not rows:
-            raise StockoutError("This order has no unavailable items.", code=StockoutErrorCode.NO_SHORTAGE)
+            raise StockoutError(_("This order has no unavailable items."), code=StockoutErrorCode.NO_SHORTAGE)
         if rows[0].choice in {C.CANCEL_ALL, C.CANCEL_MISSING} or (hold.released_at and not rows[0].choice):
             raise StockoutError(
-                "The unavailable items were cancelled: there is nothing to send later.",
+                _("The unavailable items were cancelled: there is nothing to send later."),
                 code=StockoutErrorCode.NOT_SPLIT,
             )
         today = BusinessCalendar.current().local(timezone.now()).date()
         if new_date < today:
-            raise StockoutError("The date cannot be in the past.", code=StockoutErrorCode.DATE_IN_PAST)
+            raise StockoutError(_("The date cannot be in the past."), code=StockoutErrorCode.DATE_IN_PAST)
         if rows[0].new_date == new_date:
             return order
         StockShortage.objects.filter(hold=hold).update(new_date=new_date)
@@ -355,12 +360,12 @@ def stockout_missing_reserve(*, order_id: int, actor) -> dict[int, int]:
         _hold, rows = stockout_current(order)
         if not rows or rows[0].choice != C.SPLIT:
             raise StockoutError(
-                "Only the missing part of a split order waits for goods to arrive.", code=StockoutErrorCode.NOT_SPLIT
+                _("Only the missing part of a split order waits for goods to arrive."), code=StockoutErrorCode.NOT_SPLIT
             )
         taken = stock.take_short(order=order)
         if not taken:
             raise StockoutError(
-                "None of the missing items is on the shelf yet: raise the product's stock first.",
+                _("None of the missing items is on the shelf yet: raise the product's stock first."),
                 code=StockoutErrorCode.NOTHING_ARRIVED,
             )
         names = dict(order.lines.filter(pk__in=list(taken)).values_list("pk", "product_name"))

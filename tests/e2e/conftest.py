@@ -27,17 +27,25 @@ Write ``tests/e2e/test_<what>.py`` with one function per journey::
 
     from tests.e2e import pages
 
-    def test_guest_buys_two_eyepieces_SOME_RULE_ID(page, shop):      # shop = the live server's URL
+    def test_guest_buys_two_eyepieces_SOME_RULE_ID(page, shop, language):   # shop = the live server's URL
         pages.add_to_cart(page, shop, 'Celestron Plossl Eyepiece 25 mm (1.25")', qty=2)
         pages.open_cart(page)
         number = pages.checkout_as_guest(page, payment="Cash to the courier")
-        expect(page.get_by_text(f"Your order {number} is placed")).to_be_visible()
+        placed = gettext("Thank you! Your order %(number)s is placed.") % {"number": number}
+        expect(page.get_by_role("status").filter(has_text=placed)).to_be_visible()
 
 Ask for ``paypal`` too when the journey pays with PayPal (see ``test_paypal.py``); the
 demo accounts are ``customer`` / ``customer-demo-2026`` and ``staff`` / ``staff-demo-2026``.
 
 Find elements the way a person does (``get_by_role``, ``get_by_label``, ``get_by_text``) and put
-anything a second journey could reuse into ``tests/e2e/pages.py``. Run them with::
+anything a second journey could reuse into ``tests/e2e/pages.py``.
+
+A customer journey asks for ``language`` too and so runs twice, in Russian and in English (issue #12):
+the browser speaks the language and the test body runs inside ``translation.override``, so write the
+texts it expects as ``gettext("…")`` of the template's msgid (``pages.prefix`` for a sentence's start),
+never as English literals; ``pages`` finds products and regions by their English names in either language.
+A staff member's steps in such a journey take ``staff_page`` (their own browser, in English) inside
+``translation.override("en")``. Run them with::
 
     DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/e2e -q
 """
@@ -58,6 +66,7 @@ import pytest  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import translation  # noqa: E402
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_DIR = E2E_DIR.parent.parent
@@ -123,9 +132,42 @@ def browser_type_launch_args():
     }
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": VIEWPORT, "locale": "en-GB"}
+#: The browser's language (its Accept-Language) for each of the shop's languages.
+BROWSER_LOCALES = {"ru": "ru-RU", "en": "en-GB"}
+
+
+@pytest.fixture(params=["ru", "en"])
+def language(request):
+    """A customer journey runs once in Russian and once in English (issue #12).
+
+    The customer's browser speaks the language (the shop follows Accept-Language: ``browser_context_args``
+    below sets the locale), and the test body runs inside ``translation.override``, so the helpers in
+    ``pages.py`` and the test's own ``gettext`` calls expect the texts the ``.po`` gives for it.
+    """
+    with translation.override(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, request):
+    """Per test: English by default; the ``language`` of a journey that asks for one."""
+    language = request.getfixturevalue("language") if "language" in request.fixturenames else "en"
+    return {**browser_context_args, "viewport": VIEWPORT, "locale": BROWSER_LOCALES[language]}
+
+
+@pytest.fixture
+def staff_page(browser, request):
+    """A second browser, the staff member's, in English: their admin steps stay in one language while the
+    customer's ``page`` speaks the journey's. Run the staff steps inside ``translation.override("en")``."""
+    context = browser.new_context(viewport=VIEWPORT, locale=BROWSER_LOCALES["en"])
+    staff = context.new_page()
+    staff.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield staff
+    finally:
+        if _failed(request.node):
+            _save_artifacts(staff, request.node, [], suffix="-staff")
+        context.close()
 
 
 class _ServerErrors(logging.Handler):
@@ -155,8 +197,8 @@ def page(page, request):
         _save_artifacts(page, request.node, errors.lines)
 
 
-def _save_artifacts(page, item, server_errors: list[str]) -> None:
-    folder = ARTIFACTS_DIR / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name).strip("_")
+def _save_artifacts(page, item, server_errors: list[str], suffix: str = "") -> None:
+    folder = ARTIFACTS_DIR / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name).strip("_") + suffix)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     if server_errors:

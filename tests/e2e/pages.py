@@ -13,11 +13,15 @@ import tempfile
 from pathlib import Path
 
 from django.core import mail
+from django.utils import translation
 from django.utils.translation import gettext as _
 from playwright.sync_api import Page, expect
 
-# Labels go through gettext: a journey run inside ``translation.override("ru")`` (after pressing the
-# header's "Русский") finds the Russian labels with the same helpers (``switch_language``).
+from shop.models import Product, Region
+
+# Labels go through gettext: a journey run inside ``translation.override("ru")`` (the ``language`` fixture,
+# or after pressing the header's "Русский") finds the Russian labels with the same helpers. Products and
+# regions may be named in English: the helpers look for the name the active language shows.
 
 
 # --- mail and PDF ----------------------------------------------------------------------------
@@ -80,8 +84,15 @@ def search(page: Page, words: str) -> None:
     page.get_by_role("button", name=_("Search"), exact=True).click()
 
 
+def shown(product_name: str) -> str:
+    """A product's name as the active language shows it; ``product_name`` may be its English name."""
+    product = Product.objects.filter(name_en=product_name).first()
+    return product.name if product else product_name
+
+
 def open_product(page: Page, base_url: str, product_name: str) -> None:
     """Find a product the way a shopper does: search for its name and follow the link."""
+    product_name = shown(product_name)
     open_catalogue(page, base_url)
     search(page, product_name)
     page.get_by_role("link", name=product_name, exact=True).click()
@@ -108,6 +119,7 @@ def open_cart(page: Page) -> None:
 
 def set_cart_quantity(page: Page, product_name: str, qty: int) -> None:
     """On the cart page: change one line's quantity and press that line's "Update"."""
+    product_name = shown(product_name)
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=product_name, exact=True))
     row.get_by_label(_("Quantity for %(name)s") % {"name": product_name}).fill(str(qty))
     row.get_by_role("button", name=_("Update")).click()
@@ -131,10 +143,28 @@ GUEST = {
     "postcode": "125009",
     "region": "Moscow",
 }
+#: A customer shopping in Russian writes the address in Cyrillic (one script per order).
+CYRILLIC = {
+    "Ivan Sergeyevich Smirnov": "Иван Сергеевич Смирнов",
+    "Tverskaya street 7, flat 12": "Тверская улица, дом 7, кв. 12",
+    "Moscow": "Москва",
+    "Anna Petrova": "Анна Петрова",
+    "Nevsky prospekt 28, flat 3": "Невский проспект, дом 28, кв. 3",
+    "Saint Petersburg": "Санкт-Петербург",
+}
+
+
+def written(details: dict) -> dict:
+    """Contact details as a customer shopping in the active language types them."""
+    if translation.get_language() != "ru":
+        return dict(details)
+    return {key: CYRILLIC.get(value, value) for key, value in details.items()}
 
 
 def fill_contact(page: Page, **details: str) -> None:
-    """Checkout step 1. Pass only the fields to type; empty strings leave a field blank."""
+    """Checkout step 1. Pass only the fields to type; empty strings leave a field blank. Typed ``written()``;
+    the region is chosen by its English or shown name."""
+    details = written(details)
     labels = {
         "full_name": _("Full name of the recipient"),
         "email": _("E-mail"),
@@ -147,7 +177,8 @@ def fill_contact(page: Page, **details: str) -> None:
         if key in details:
             page.get_by_label(label, exact=True).fill(details[key])
     if details.get("region"):
-        page.get_by_label(_("Region")).select_option(label=details["region"])
+        region = Region.objects.filter(name_en=details["region"]).first()
+        page.get_by_label(_("Region")).select_option(label=region.name if region else details["region"])
 
 
 def start_checkout(page: Page) -> None:
@@ -177,7 +208,7 @@ def choose_payment(page: Page, method_label: str) -> None:
 
 def type_discount_code(page: Page, code: str) -> None:
     """On the payment step (PAY-DISCOUNTS): type a discount code; "Review the order" sends it."""
-    page.get_by_label("Discount code").fill(code)
+    page.get_by_label(_("Discount code")).fill(code)
 
 
 def confirm_order(page: Page) -> str:
@@ -214,9 +245,9 @@ def expect_paypal_page(page: Page) -> None:
 
 
 def open_my_orders(page: Page) -> None:
-    page.get_by_role("link", name="My account").click()
-    page.get_by_role("link", name="My orders").click()
-    expect_heading(page, "My orders")
+    page.get_by_role("link", name=_("My account")).click()
+    page.get_by_role("link", name=_("My orders")).click()
+    expect_heading(page, _("My orders"))
 
 
 def place_paypal_order(page: Page, base_url: str, product_name: str, details: dict) -> str:
@@ -225,10 +256,10 @@ def place_paypal_order(page: Page, base_url: str, product_name: str, details: di
     open_cart(page)
     checkout_to_payment(page, details)
     choose_payment(page, "PayPal")
-    page.get_by_role("button", name="Confirm order").click()
+    page.get_by_role("button", name=_("Confirm order")).click()
     expect_paypal_page(page)
     page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("status").filter(has_text="Payment received. Thank you!")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=_("Payment received. Thank you!"))).to_be_visible()
     return order_number_on_heading(page)
 
 

@@ -2,7 +2,8 @@
 order that ships (REF-SHORT-DELIVERY); a late parcel reported by the customer and re-shipped (DLV-LATE).
 
 The order is placed, paid and shipped through the services (the checkout has its own journeys); what
-the customer and the staff do about the parcel happens in the shop and the admin.
+the customer and the staff do about the parcel happens in the shop and the admin. The customer's browser speaks
+Russian or English (``language``); the staff member works in English in a browser of their own (``staff_page``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 from playwright.sync_api import expect
 
 from orders.models import Order
@@ -31,8 +33,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _shipped_order(*, quantity: int, shipped_at: dt.datetime | None = None) -> tuple[Order, Shipment]:
-    """The demo customer's order of ``quantity`` binoculars (demo region and method), paid by bank transfer,
-    packed and shipped in one parcel at ``shipped_at``."""
+    """The demo customer's order of ``quantity`` binoculars (demo region and method), placed in English, paid by
+    bank transfer, packed and shipped in one parcel at ``shipped_at``."""
+    with translation.override("en"):  # the order's lines keep the names it was placed with
+        return _ship_an_order(quantity, shipped_at)
+
+
+def _ship_an_order(quantity: int, shipped_at: dt.datetime | None) -> tuple[Order, Shipment]:
     customer = get_user_model().objects.get(username="customer")
     product = Product.objects.get(name=BINOCULAR)
     method = DeliveryMethod.objects.filter(requires_tracking=False).order_by("pk").first()
@@ -64,7 +71,7 @@ def _open_order_as_customer(page, base_url: str, number: str) -> None:
     pages.log_in(page, base_url, "customer", "customer-demo-2026")
     pages.open_my_orders(page)
     page.get_by_role("link", name=number).click()
-    pages.expect_heading(page, f"Order {number}")
+    pages.expect_heading(page, _("Order %(number)s") % {"number": number})
 
 
 def _ship_from_the_work_queue(page, base_url: str, number: str) -> None:
@@ -74,14 +81,34 @@ def _ship_from_the_work_queue(page, base_url: str, number: str) -> None:
 
 
 def test_short_delivery_act_of_discrepancy_pdf_signed_scan_and_a_replacement_order_that_ships_REF_SHORT_DELIVERY(
-    page, shop
+    page, staff_page, shop, language
 ):
     """REF-SHORT-DELIVERY: at the handover one of two binoculars is missing. Staff record the handover, draw
     up the act, print it (its text is read from the PDF) and upload the signed scan; the customer reports
     the missing item from the order page; staff send it in a replacement order, which is packed and shipped."""
     order, shipment = _shipped_order(quantity=2)
+    staff, customer = staff_page, page
 
     # Staff: the handover, then the act from the parcel's row.
+    with translation.override("en"):
+        _staff_draws_up_the_act(staff, shop, order)
+
+    # The customer reports the missing binocular.
+    _open_order_as_customer(customer, shop, order.number)
+    customer.get_by_role("link", name=_("Report missing items")).click()
+    customer.get_by_label(order.lines.get().product_name).fill("1")
+    customer.get_by_label(_("Replacement")).check()
+    customer.get_by_label(_("What happened")).fill("Only one binocular was in the parcel; the act was signed.")
+    customer.get_by_role("button", name=_("Send")).click()
+    expect(customer.get_by_text(_("Thank you: we have your report and e-mailed you a copy."))).to_be_visible()
+    claim = Case.objects.get(order=order, kind=CaseKind.SHORT_DELIVERY)
+
+    # Staff: the claim has its act; the missing item goes in a replacement order, packed and shipped.
+    with translation.override("en"):
+        _staff_sends_a_replacement(staff, shop, order, claim)
+
+
+def _staff_draws_up_the_act(page, shop, order) -> None:
     pages.admin_log_in(page, shop, "staff", "staff-demo-2026")
     pages.admin_open_order(page, shop, order.number)
     pages.admin_record_parcel(page, BINOCULAR, "Handed over")
@@ -112,20 +139,9 @@ def test_short_delivery_act_of_discrepancy_pdf_signed_scan_and_a_replacement_ord
         m for m in pages.emails_to(order.email) if m.subject == f"Act of Discrepancy for your order {order.number}"
     ]
     assert [name for name, _ in pages.pdf_attachments(message)] == [f"act-of-discrepancy-{act.number}.pdf"]
-    pages.admin_log_out(page)
 
-    # The customer reports the missing binocular.
-    _open_order_as_customer(page, shop, order.number)
-    page.get_by_role("link", name="Report missing items").click()
-    page.get_by_label(BINOCULAR).fill("1")
-    page.get_by_label("Replacement").check()
-    page.get_by_label("What happened").fill("Only one binocular was in the parcel; the act was signed.")
-    page.get_by_role("button", name="Send").click()
-    claim = Case.objects.get(order=order, kind=CaseKind.SHORT_DELIVERY)
-    pages.log_out(page)
 
-    # Staff: the claim has its act; the missing item goes in a replacement order, packed and shipped.
-    pages.admin_log_in(page, shop, "staff", "staff-demo-2026")
+def _staff_sends_a_replacement(page, shop, order, claim) -> None:
     page.goto(shop + "/admin/shipping/shortdeliveryclaim/")
     row = page.get_by_role("row").filter(has_text=order.number)
     expect(row).to_contain_text("act drawn up")
@@ -142,24 +158,33 @@ def test_short_delivery_act_of_discrepancy_pdf_signed_scan_and_a_replacement_ord
     assert replacement.shipments.get().lines.get().quantity == 1
 
 
-def test_late_parcel_reported_by_the_customer_is_investigated_and_re_shipped_at_no_charge_DLV_LATE(page, shop):
+def test_late_parcel_reported_by_the_customer_is_investigated_and_re_shipped_at_no_charge_DLV_LATE(
+    page, staff_page, shop, language
+):
     """DLV-LATE: the window passed; the customer presses "My parcel has not arrived": the case opens, staff and
     customer are e-mailed; staff close it with "re-ship at no charge"; the order is packed and shipped again
     from the work queue, the new parcel linked to the first."""
     order, shipment = _shipped_order(quantity=1, shipped_at=timezone.now() - dt.timedelta(days=30))
     assert shipment.expected_to < timezone.localdate()
 
-    _open_order_as_customer(page, shop, order.number)
-    claim_block = page.locator("section.parcel-claim")
-    expect(claim_block).to_contain_text(f"It was expected by {shipment.expected_to:%-d %b %Y}")
-    claim_block.get_by_role("button", name="My parcel has not arrived").click()
+    customer = page
+    _open_order_as_customer(customer, shop, order.number)
+    claim_block = customer.locator("section.parcel-claim")
+    expect(claim_block).to_contain_text(formats.date_format(shipment.expected_to, "SHORT_DATE_FORMAT"))
+    claim_block.get_by_role("button", name=_("My parcel has not arrived")).click()
+    investigation = customer.locator("section.parcel-claim .parcel-investigation")
+    expect(investigation).to_be_visible()
     case = Case.objects.get(order=order, kind=CaseKind.LATE_PARCEL)
-    expect(page.get_by_text(f"we are looking for your parcel (case {case.pk})")).to_be_visible()
-    expect(page.locator("section.parcel-claim")).to_contain_text("We are looking for this parcel")
+    expect(investigation).to_contain_text(str(case.pk))
+    expect(customer.get_by_role("status").filter(has_text=str(case.pk))).to_be_visible()
     assert Email.objects.filter(key=f"staff-late-parcel:{shipment.pk}").exists()
-    assert [m for m in pages.emails_to(order.email) if f"case {case.pk}" in m.body]
-    pages.log_out(page)
+    assert [m for m in pages.emails_to(order.email) if str(case.pk) in m.body]
 
+    with translation.override("en"):
+        _staff_reships(staff_page, shop, order, shipment, case)
+
+
+def _staff_reships(page, shop, order, shipment, case) -> None:
     pages.admin_log_in(page, shop, "staff", "staff-demo-2026")
     pages.admin_open_order(page, shop, order.number)
     pages.admin_parcel_row(page, BINOCULAR).get_by_role(

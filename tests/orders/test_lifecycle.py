@@ -56,7 +56,9 @@ def test_move_saves_the_status_and_writes_one_event_with_source_and_target():
     assert order.status == S.PACKED
     event = order.events.get()
     assert event.type == OrderEvent.Type.STATUS_CHANGED
-    assert event.parameters == {"source": "processing", "target": "packed"}
+    assert {key: event.parameters[key] for key in ("source", "target")} == {"source": "processing", "target": "packed"}
+    # The sentence is kept to be translated for its reader (issue #12): the status is named by its value.
+    assert event.parameters["say"]["values"]["status"] == {"choice": "order_status", "value": "packed"}
     assert "Packed by Anna." in event.message
 
 

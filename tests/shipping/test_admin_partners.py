@@ -91,8 +91,8 @@ def test_ship_subcontractor_send_again_now_action_sends_pending_and_never_resend
             follow=True,
         )
     html = response.content.decode()
-    assert "1 notice(s) queued to be sent now." in html
-    assert "1 notice(s) already delivered: a delivered notice is never sent again." in html
+    assert "1 notice queued to be sent now." in html
+    assert "1 notice already delivered: a delivered notice is never sent again." in html
     assert set(PartnerNotice.objects.values_list("status", flat=True)) == {PartnerNotice.Status.DELIVERED}
     assert len(partner_server.received) == 2 and len(partner_server.processed) == 2
 
