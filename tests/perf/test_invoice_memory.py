@@ -2,10 +2,14 @@
 
 Rendering with a new ``FontConfiguration`` per document grew a worker about 220 KiB per invoice
 without levelling off; the target is < 20 MB over 1,000 renders. This test renders 200 after a
-warm-up, in a fresh Python process, and bounds the growth of its resident memory, extrapolated to 1,000.
+warm-up, in a fresh Python process, in 8 rounds of 25, and bounds the growth of its resident memory
+per round, extrapolated to 1,000. The median round is the measure: a leak grows every round (220 KiB
+per invoice is 5.5 MB a round), while the allocator taking a fresh arena now and then is one jump in
+one round, which made a single before/after difference fail one run in a few.
 """
 
 import os
+import statistics
 import subprocess
 import sys
 
@@ -21,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 WARM_UP = 30
 RENDERS = 200
+ROUNDS = 8
 LIMIT_PER_1000_BYTES = 20 * 1024 * 1024
 
 
@@ -41,14 +46,17 @@ def rss():
     raise SystemExit("VmRSS missing from /proc/self/status")
 
 html = Path(sys.argv[1]).read_text()
-warm_up, renders = int(sys.argv[2]), int(sys.argv[3])
+warm_up, renders, rounds = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 for _ in range(warm_up):  # caches (fonts, WeasyPrint's own) fill up first
     html_to_pdf(html)
-before = rss()
-for _ in range(renders):
-    assert html_to_pdf(html).startswith(b"%PDF")
+growth = []
+for _ in range(rounds):
+    before = rss()
+    for _ in range(renders // rounds):
+        assert html_to_pdf(html).startswith(b"%PDF")
+    growth.append(rss() - before)
 assert _font_config() is _font_config()
-print(rss() - before)
+print(" ".join(map(str, growth)))
 """
 
 
@@ -62,7 +70,7 @@ def test_invoice_memory_growth_over_200_renders_extrapolates_below_20_mb_per_100
     html = tmp_path / "invoice.html"
     html.write_text(render_to_string("pdf/invoice.html", invoice_context(order)))
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(html), str(WARM_UP), str(RENDERS)],
+        [sys.executable, "-c", CHILD, str(html), str(WARM_UP), str(RENDERS), str(ROUNDS)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -70,7 +78,9 @@ def test_invoice_memory_growth_over_200_renders_extrapolates_below_20_mb_per_100
         cwd=settings.BASE_DIR,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    growth = int(done.stdout.strip().splitlines()[-1])
-    print(f"RSS growth over {RENDERS} renders: {growth / 1024:.0f} KiB")
-    per_1000 = growth * 1000 / RENDERS
-    assert per_1000 < LIMIT_PER_1000_BYTES, f"RSS grew {growth / 1024:.0f} KiB over {RENDERS} renders"
+    rounds = [int(value) for value in done.stdout.strip().splitlines()[-1].split()]
+    assert len(rounds) == ROUNDS
+    per_round = statistics.median(rounds)
+    print(f"RSS growth per round of {RENDERS // ROUNDS} renders (KiB): {[r // 1024 for r in rounds]}")
+    per_1000 = per_round * 1000 / (RENDERS // ROUNDS)
+    assert per_1000 < LIMIT_PER_1000_BYTES, f"RSS grew {per_round / 1024:.0f} KiB per {RENDERS // ROUNDS} renders"

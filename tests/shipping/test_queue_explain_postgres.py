@@ -46,8 +46,12 @@ def _fill_orders():
 def test_ship_within_2bd_digest_and_work_queue_use_the_partial_ship_by_index(policy):
     _fill_orders()
     assert Order.objects.count() == ORDERS + 1
-    # The open orders' ship-by moments span the last week of the range (7 to 14 December 2026).
-    clock = QueueClock.current(msk(2026, 12, 10, 11, 0))
+    # The open orders' ship-by moments span the last week of the range (7 to 14 December 2026); the
+    # digest's cut-off takes the first day of them, as a shop that keeps up would have: a few hundred
+    # overdue among 100,000. (With half of the open orders overdue, reading all open orders through
+    # the status index and sorting them costs about the same, and the planner's choice between the
+    # two then hangs on ANALYZE's random sample: the test was flaky.)
+    clock = QueueClock.current(msk(2026, 12, 8, 11, 0))
     digest = ship_by_digest_orders(clock)
     assert 0 < digest.count() < OPEN
 
