@@ -308,7 +308,7 @@ TASKS = {
 }
 #: Tasks that still handle one due row per transaction with dozens of queries (issue #14 left open for
 #: them): measured on fewer rows, the figure per 1,000 extrapolated, so the bench stays within its bound.
-NOT_BATCHED = {"shipping-stockout-timeouts": 100, "shipping-collection-expiry": 100}
+NOT_BATCHED = {"shipping-collection-expiry": 100}
 NOT_MEASURED = {
     "payments-reconcile-stale": "looks each payment up at PayPal inside the task (an outside call per row)",
 }

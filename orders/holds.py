@@ -56,13 +56,25 @@ def hold_open(*, order: Order, kind: str, due_at: dt.datetime | None = None, not
 
 def hold_release(*, order: Order, kind: str, resolution: str, actor=None) -> OrderHold | None:
     """Release the open hold of this kind on the (locked) order. None if there was none (idempotent)."""
-    hold = open_hold(order, kind)
-    if hold is None:
-        return None
-    hold.released_at, hold.resolution, hold.released_by = timezone.now(), resolution[:300], actor
-    hold.save(update_fields=["released_at", "resolution", "released_by"])
-    events.hold_released(order=order, kind=kind, resolution=resolution, actor=actor)
-    return hold
+    return holds_release_many([order], kind, resolution=resolution, actor=actor).get(order.pk)
+
+
+def holds_release_many(orders: list[Order], kind: str, *, resolution: str, actor=None) -> dict[int, OrderHold]:
+    """``hold_release`` for several (locked) orders: one read, one UPDATE (issue #14). Returns the
+    released hold by order id (an order with no open hold of ``kind`` is left out)."""
+    found = open_holds_many(orders, kind)
+    if not found:
+        return found
+    now = timezone.now()
+    OrderHold.objects.filter(pk__in=[hold.pk for hold in found.values()]).update(
+        released_at=now, resolution=resolution[:300], released_by=actor
+    )
+    for order in orders:
+        hold = found.get(order.pk)
+        if hold is not None:
+            hold.released_at, hold.resolution, hold.released_by = now, resolution[:300], actor
+            events.hold_released(order=order, kind=kind, resolution=resolution, actor=actor)
+    return found
 
 
 def holds_release_all(*, order: Order, resolution: str, actor=None) -> int:

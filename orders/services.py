@@ -12,6 +12,7 @@ outside calls (SMTP, PayPal) wait for commit. Confirmation itself lives in ``ord
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -30,9 +31,10 @@ from . import bonus, events, holds, lifecycle, notifications, stock
 from .errors import OrderActionError, OrderErrorCode
 from .lifecycle import OrderOnHold, TransitionNotAllowed
 from .models import HoldKind, Order, OrderAdjustment, OrderHold, OrderLine, PriceCorrection
-from .pricing import order_amount_due, order_total_with
+from .pricing import adjustments_load, order_amount_due, order_total_with
 
 __all__ = [
+    "Adjustment",
     "OrderActionError",
     "OrderErrorCode",
     "TransitionNotAllowed",
@@ -43,6 +45,9 @@ __all__ = [
     "order_mark_paid",
     "order_note_add",
     "order_ready_check",
+    "orders_adjust",
+    "orders_cancel",
+    "orders_ready_check",
     "order_stock_short",
     "order_price_error_answer",
     "order_price_error_mark",
@@ -92,17 +97,44 @@ def order_ready_check(order: Order, *, actor=None) -> bool:
     writes its partner notice with it. Call it after anything that may make an order ready: a
     payment, a hold released, a confirmation paid on delivery.
     """
-    if order.ready_at is not None:
-        return True
-    if order.status != S.PROCESSING or holds.open_kinds(order):
-        return False
-    if order.payment_method in PREPAID_METHODS and order.paid_at is None:
-        return False
-    order.ready_at = timezone.now()
-    order.save(update_fields=["ready_at"])
-    events.order_ready(order=order, actor=actor)
-    hooks.run("order_ready", order.pk)
-    return True
+    return orders_ready_check([order], actor=actor)[0]
+
+
+def orders_ready_check(orders: list[Order], *, actor=None) -> list[bool]:
+    """``order_ready_check`` for several (locked) orders (a sweep's batch, issue #14): their open holds
+    read in one query, the ready ones stamped in one UPDATE and the ``order_ready`` hook run for them
+    together. Returns, for each order, whether it is ready."""
+    candidates = [
+        order
+        for order in orders
+        if order.ready_at is None
+        and order.status == S.PROCESSING
+        and not (order.payment_method in PREPAID_METHODS and order.paid_at is None)
+    ]
+    if candidates:
+        held = set(
+            OrderHold.objects.filter(order__in=candidates, released_at__isnull=True).values_list("order_id", flat=True)
+        )
+        ready = [order for order in candidates if order.pk not in held]
+        if ready:
+            now = timezone.now()
+            Order.objects.filter(pk__in=[order.pk for order in ready]).update(ready_at=now)
+            for order in ready:
+                order.ready_at = now
+                events.order_ready(order=order, actor=actor)
+            hooks.run_many("order_ready", [order.pk for order in ready])
+    return [order.ready_at is not None for order in orders]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One change of what the customer owes (the arguments of ``order_adjust``)."""
+
+    order: Order
+    kind: str
+    amount: Money
+    reason: str
+    key: str
 
 
 def order_adjust(*, order: Order, kind: str, amount: Money, reason: str, key: str, actor=None) -> OrderAdjustment:
@@ -111,18 +143,38 @@ def order_adjust(*, order: Order, kind: str, amount: Money, reason: str, key: st
     Idempotent by ``key``. The payments app recomputes the payment status in this transaction
     (``order_amount_changed`` hook); a refund of a cancelled part is the caller's ``order_refund_due``.
     """
-    existing = OrderAdjustment.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
-    amount = money(amount)
-    adjustment = OrderAdjustment.objects.create(
-        order=order, kind=kind, amount=amount, reason=reason[:300], key=key, actor=actor
-    )
-    events.order_adjusted(
-        order=order, kind=kind, amount=amount, reason=reason, amount_due=order_amount_due(order), actor=actor
-    )
-    hooks.run("order_amount_changed", order.pk)
-    return adjustment
+    return orders_adjust([Adjustment(order, kind, amount, reason, key)], actor=actor)[0]
+
+
+def orders_adjust(wanted: list[Adjustment], *, actor=None) -> list[OrderAdjustment]:
+    """``order_adjust`` for several (locked) orders (a sweep's batch, issue #14): the keys already used
+    read in one query, the new rows written in one, the orders' adjustments read again in one (the
+    events say what is owed now), and the ``order_amount_changed`` hook run for them together."""
+    found = {a.key: a for a in OrderAdjustment.objects.filter(key__in=[w.key for w in wanted])}
+    new: list[tuple[Adjustment, OrderAdjustment]] = []
+    for w in wanted:
+        if w.key in found:
+            continue
+        row = OrderAdjustment(
+            order=w.order, kind=w.kind, amount=money(w.amount), reason=w.reason[:300], key=w.key, actor=actor
+        )
+        found[w.key] = row
+        new.append((w, row))
+    if new:
+        OrderAdjustment.objects.bulk_create([row for _w, row in new])
+        orders = list({w.order.pk: w.order for w, _row in new}.values())
+        adjustments_load(orders)
+        for w, row in new:
+            events.order_adjusted(
+                order=w.order,
+                kind=w.kind,
+                amount=row.amount,
+                reason=w.reason,
+                amount_due=order_amount_due(w.order),
+                actor=actor,
+            )
+        hooks.run_many("order_amount_changed", [order.pk for order in orders])
+    return [found[w.key] for w in wanted]
 
 
 def order_note_add(*, order_id: int, text: str, actor) -> Order:
@@ -261,9 +313,16 @@ def order_cancel(*, order_id: int, reason: str = "", actor=None, kind: str = "st
     """
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.status == S.CANCELLED:
-            return order
-        return _cancel_locked(order, reason=reason.strip(), actor=actor, kind=kind)
+        return orders_cancel([order], reason=reason, actor=actor, kind=kind)[0]
+
+
+def orders_cancel(orders: list[Order], *, reason: str = "", actor=None, kind: str = "staff_cancel") -> list[Order]:
+    """``order_cancel`` for several orders the caller locked (a sweep's batch, issue #14): the ones not
+    cancelled yet are cancelled together (``_cancel_many``)."""
+    _cancel_many(
+        [order for order in orders if order.status != S.CANCELLED], reason=reason.strip(), actor=actor, kind=kind
+    )
+    return orders
 
 
 # --- ORD-PRICE-ERROR ------------------------------------------------------------------------

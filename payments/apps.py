@@ -16,6 +16,8 @@ class PaymentsConfig(AppConfig):
         # DLV-HANDOVER: the courier took the money at the door (shipping records the handover).
         hooks.register("order_paid_at_door", services.payment_record_at_door)
         # What the customer owes changed (a fee, a cancelled part): the payment status follows.
-        hooks.register("order_amount_changed", ledger.order_payment_status_recount)
+        hooks.register(
+            "order_amount_changed", ledger.order_payment_status_recount, many=ledger.orders_payment_status_recount
+        )
         # SHIP-NOTICES: a tracked parcel of a PayPal-paid order owes PayPal its tracking number.
         hooks.register("shipment_tracked", services.paypal_tracker_owe)

@@ -15,4 +15,4 @@ class RefundsConfig(AppConfig):
         # REF-WITHDRAW-30D) or a part due back (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-INSPECT,
         # DLV-ACCEPT-14D) opens one of its kind; the money goes through payments (PAY-REFUND-SAME-WAY).
         hooks.register("order_cancelled", services.cancelled_order_refund, many=services.cancelled_orders_refund)
-        hooks.register("order_refund_due", services.due_amount_refund)
+        hooks.register("order_refund_due", services.due_amount_refund, each=services.due_amounts_refund)

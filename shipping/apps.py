@@ -16,6 +16,6 @@ class ShippingConfig(AppConfig):
         # SHIP-STOCKOUT: a paid order found the shelf short — record the shortage, e-mail the choices.
         hooks.register("order_stock_short", stockout.stockout_record)
         # SHIP-SUBCONTRACTOR: a ready order's partner is e-mailed and (endpoint) owed a signed POST.
-        hooks.register("order_ready", partners.partner_notify)
+        hooks.register("order_ready", partners.partner_notify, many=partners.partners_notify)
         # REF-SHORT-DELIVERY: the Act of Discrepancy PDF attached to the customer's e-mail.
         register_attachment_builder(acts.ACT_BUILDER, acts.act_attachment)

@@ -48,16 +48,21 @@ HOOKS = {
 _receivers: dict[str, list[Callable]] = defaultdict(list)
 #: A receiver's form for many ids at once (``run_many``), by the receiver it stands for.
 _many: dict[Callable, Callable] = {}
+#: A receiver's form for many calls with their own arguments (``run_each``), by the receiver it stands for.
+_each: dict[Callable, Callable] = {}
 
 
-def register(name: str, receiver: Callable, *, many: Callable | None = None) -> None:
-    """``many``: the same receiver for a list of ids (``many(ids, **kwargs)``), used by ``run_many``."""
+def register(name: str, receiver: Callable, *, many: Callable | None = None, each: Callable | None = None) -> None:
+    """``many``: the same receiver for a list of ids (``many(ids, **kwargs)``), used by ``run_many``;
+    ``each``: the same receiver for a list of calls (``each([(args, kwargs), …])``), used by ``run_each``."""
     if name not in HOOKS:
         raise KeyError(f"Unknown hook {name!r}; add it to shop.hooks.HOOKS")
     if receiver not in _receivers[name]:
         _receivers[name].append(receiver)
     if many is not None:
         _many[receiver] = many
+    if each is not None:
+        _each[receiver] = each
 
 
 def run(name: str, *args, **kwargs) -> None:
@@ -82,3 +87,20 @@ def run_many(name: str, ids: list, **kwargs) -> None:
         else:
             for one in ids:
                 receiver(one, **kwargs)
+
+
+def run_each(name: str, calls: list[tuple[tuple, dict]]) -> None:
+    """``run(name, *args, **kwargs)`` for every ``(args, kwargs)`` in ``calls`` (a sweep's batch whose
+    calls differ by more than the id: an amount, a key): a receiver registered with an ``each`` form
+    is called once with the list, any other once per call."""
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}")
+    if not calls:
+        return
+    for receiver in list(_receivers[name]):
+        each = _each.get(receiver)
+        if each is not None:
+            each(list(calls))
+        else:
+            for args, kwargs in calls:
+                receiver(*args, **kwargs)

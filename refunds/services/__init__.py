@@ -23,7 +23,7 @@ from .cases import (
 )
 from .customer import REMEDIES, claim_report, withdrawal_request
 from .desk import refunds_due_digest_send
-from .receivers import cancelled_order_refund, cancelled_orders_refund, due_amount_refund
+from .receivers import cancelled_order_refund, cancelled_orders_refund, due_amount_refund, due_amounts_refund
 from .returns import case_goods_receive, case_goods_settle
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "cases_open",
     "claim_report",
     "due_amount_refund",
+    "due_amounts_refund",
     "refunds_due_digest_send",
     "withdrawal_request",
 ]

@@ -18,7 +18,7 @@ from shop.locks import lock_cases, lock_orders
 from shop.money import money
 
 from ..models import Case, CaseKind, CaseStatus
-from .cases import CaseOpening, _orders_refundable, _resolve_many, case_open, cases_open, cases_refund
+from .cases import CaseOpening, _orders_refundable, _resolve_many, cases_open, cases_refund
 
 #: The kinds a cancellation may carry (``hooks.run("order_cancelled", order_id, kind=...)``).
 CANCEL_KINDS = frozenset(
@@ -103,18 +103,35 @@ def cancelled_orders_refund(order_ids: list[int], *, kind: str = CaseKind.STAFF_
 def due_amount_refund(order_id: int, amount, *, key: str = "", reason: str = "", kind: str = CaseKind.PRICE_ERROR):
     """``order_refund_due`` (ORD-PRICE-ERROR, SHIP-STOCKOUT, DLV-INSPECT, DLV-ACCEPT-14D): part of a paid
     order goes back, through a case of ``kind``. The ``key`` (the caller's, else the order's number,
-    the amount and the order's current total) makes a second run refund nothing."""
-    order = Order.objects.get(pk=order_id)
+    the amount and the order's current total) makes a second run refund nothing. Returns the case's
+    latest refund (None when the amount is not above zero)."""
+    return due_amounts_refund([((order_id, amount), {"key": key, "reason": reason, "kind": kind})])[0]
+
+
+def _due_opening(order: Order, amount, *, key: str = "", reason: str = "", kind: str = CaseKind.PRICE_ERROR):
     amount = money(Decimal(str(amount)), order.total.currency)
     if amount.amount <= 0:
         return None
     key = f"{order.number}-{key}" if key else f"{order.number}-due-{amount.amount}-{order.total.amount}"
-    case = case_open(
-        order_id=order_id,
-        kind=kind,
-        statement=reason or CaseKind(kind).label,
-        amount=amount,
-        key=f"due:{key}",
+    return CaseOpening(
+        order_id=order.pk, kind=kind, statement=reason or CaseKind(kind).label, amount=amount, key=f"due:{key}"
     )
-    _refund_and_resolve(case)
-    return case.refunds.order_by("-pk").first()
+
+
+def due_amounts_refund(calls: list[tuple[tuple, dict]]) -> list:
+    """``due_amount_refund`` for several calls (``hooks.run_each``, issue #14: a sweep refunds part of
+    hundreds of orders): the orders read in one query, the cases opened together (``cases_open``) and
+    refunded and closed together; their latest refunds read in one query. Returns each call's refund."""
+    orders = Order.objects.in_bulk({args[0] for args, _kwargs in calls})
+    openings = [_due_opening(orders[args[0]], *args[1:], **kwargs) for args, kwargs in calls]
+    wanted = [opening for opening in openings if opening is not None]
+    if not wanted:
+        return [None] * len(calls)
+    cases = cases_open(wanted)
+    _refund_and_resolve_many(list({case.pk: case for case in cases}.values()))
+    latest = {
+        link.case_id: link.refund
+        for link in Case.refunds.through.objects.filter(case__in=cases).select_related("refund").order_by("refund_id")
+    }
+    found = iter(cases)
+    return [latest.get(next(found).pk) if opening is not None else None for opening in openings]

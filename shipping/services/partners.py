@@ -43,8 +43,8 @@ from orders.models import Order
 from orders.notifications import shop_local
 from orders.pricing import order_amount_due
 from shop.calendar import BusinessCalendar
-from shop.emails import email_queue_new
-from shop.locks import lock_order, lock_partner_notice
+from shop.emails import Message, emails_queue
+from shop.locks import lock_orders, lock_partner_notice
 from shop.models import ON_DELIVERY_METHODS, PaymentMethod
 from shop.obligations import SWEEP_MARGIN_SECONDS, enqueue_after_commit, requeue
 
@@ -123,38 +123,62 @@ def partner_notify(order_id: int) -> PartnerNotice | None:
     """``order_ready`` receiver (SHIP-SUBCONTRACTOR): queue the partner's e-mail and, where it has an
     endpoint, write its notice. Idempotent (keys). With no active default partner nothing is written
     and a warning is logged. Returns the notice, if any."""
+    return partners_notify([order_id])[0]
+
+
+def partners_notify(order_ids: list[int]) -> list[PartnerNotice | None]:
+    """``partner_notify`` for several ready orders (``hooks.run_many``, issue #14): the orders locked in
+    one query, the partner, the notices already written, the lines and adjustments read once each, the
+    e-mails and the notices written with one INSERT each. Returns each order's notice, if any."""
     with transaction.atomic():
-        order = lock_order(order_id, related=("region", "delivery_method"))
-        partner = partner_for_order(order)
+        orders = lock_orders(order_ids, related=("region", "delivery_method"))
+        partner = partner_for_order(orders[order_ids[0]])
         if partner is None:
-            logger.warning("Order %s is ready but no active default fulfilment partner exists: nobody was told.", order)
-            return None
-        key = f"order-ready:{order.number}:{partner.pk}"
-        notice = PartnerNotice.objects.filter(idempotency_key=key).first()
-        if notice is not None:
-            return notice  # already told
-        prefetch_related_objects([order], "lines")
-        details = partner_order_details(order, key=key)
-        email, queued = email_queue_new(
-            to=partner.email,
-            template="partner_order",
-            context={
-                "partner": partner,
-                "order": order,
-                "details": details,
-                "ship_by_local": shop_local(order.ship_by),
-            },
-            key=f"partner-order:{order.pk}:{partner.pk}",
+            for order_id in order_ids:
+                logger.warning(
+                    "Order %s is ready but no active default fulfilment partner exists: nobody was told.",
+                    orders[order_id],
+                )
+            return [None] * len(order_ids)
+        keys = {pk: f"order-ready:{orders[pk].number}:{partner.pk}" for pk in order_ids}
+        found = {n.idempotency_key: n for n in PartnerNotice.objects.filter(idempotency_key__in=keys.values())}
+        todo = list({pk: orders[pk] for pk in order_ids if keys[pk] not in found}.values())
+        prefetch_related_objects(todo, "lines", "adjustments")
+        details = {order.pk: partner_order_details(order, key=keys[order.pk]) for order in todo}
+        queued = emails_queue(
+            [
+                Message(
+                    to=partner.email,
+                    template="partner_order",
+                    context={
+                        "partner": partner,
+                        "order": order,
+                        "details": details[order.pk],
+                        "ship_by_local": shop_local(order.ship_by),
+                    },
+                    key=f"partner-order:{order.pk}:{partner.pk}",
+                )
+                for order in todo
+            ]
         )
-        if not queued:
-            return None  # already told: its e-mail was queued before (no notice, or it would be above)
-        if partner.endpoint:
-            notice = PartnerNotice.objects.create(order=order, partner=partner, idempotency_key=key, payload=details)
-            enqueue_after_commit(SEND_TASK, notice.pk)
-        events.partner_notified(
-            order=order, partner=partner.name, email_id=email.pk, notice_id=notice.pk if notice else None
-        )
-        return notice
+        told = [(order, email) for order, (email, new) in zip(todo, queued, strict=True) if new]
+        # already told when not new: its e-mail was queued before (no notice, or it would be found above)
+        notices = {}
+        if partner.endpoint and told:
+            created = PartnerNotice.objects.bulk_create(
+                PartnerNotice(order=order, partner=partner, idempotency_key=keys[order.pk], payload=details[order.pk])
+                for order, _email in told
+            )
+            notices = {notice.order_id: notice for notice in created}
+            for notice in created:
+                enqueue_after_commit(SEND_TASK, notice.pk)
+        for order, email in told:
+            notice = notices.get(order.pk)
+            events.partner_notified(
+                order=order, partner=partner.name, email_id=email.pk, notice_id=notice.pk if notice else None
+            )
+            found[keys[order.pk]] = notice
+        return [found.get(keys[pk]) for pk in order_ids]
 
 
 # --- The POST, after commit (the task) ---------------------------------------------------------

@@ -38,14 +38,15 @@ from django.utils.translation import gettext as _
 from orders import events, holds, lifecycle, stock
 from orders import services as order_services
 from orders.access import order_link_for_email
-from orders.models import AdjustmentKind, HoldKind, Order, OrderHold
-from orders.notifications import order_email_queue, shop_local
-from orders.pricing import order_amount_due
+from orders.models import AdjustmentKind, HoldKind, Order, OrderHold, OrderLine
+from orders.notifications import OrderMail, order_emails_queue, shop_local
+from orders.pricing import adjustments_load, order_amount_due
 from refunds.models import CaseKind
 from shop import hooks
 from shop.calendar import BusinessCalendar
 from shop.errors import ServiceError
-from shop.locks import lock_order
+from shop.locks import lock_order, lock_orders
+from shop.models import policy_memoized
 from shop.money import money
 
 from ..models import StockoutChoice, StockoutVia, StockShortage
@@ -105,17 +106,23 @@ def _items(rows: list[StockShortage]) -> list[dict]:
     ]
 
 
-def _email(order: Order, hold: OrderHold, rows, *, template: str, key: str, **extra) -> None:
-    order_email_queue(
-        order=order,
-        kind=template.replace("_", " "),
-        template=template,
-        key=key,
-        shortages=rows,
-        answer_url=order_link_for_email(order, view="shipping:stockout_answer"),
-        answer_by_local=shop_local(hold.due_at),
-        **extra,
+def _mail(order: Order, hold: OrderHold, rows, *, template: str, key: str, **extra) -> OrderMail:
+    return OrderMail(
+        order,
+        template.replace("_", " "),
+        template,
+        key,
+        {
+            "shortages": rows,
+            "answer_url": order_link_for_email(order, view="shipping:stockout_answer"),
+            "answer_by_local": shop_local(hold.due_at),
+            **extra,
+        },
     )
+
+
+def _email(order: Order, hold: OrderHold, rows, *, template: str, key: str, **extra) -> None:
+    order_emails_queue([_mail(order, hold, rows, template=template, key=key, **extra)])
 
 
 # --- Finding a shortage ---------------------------------------------------------------------
@@ -213,105 +220,165 @@ def stockout_choose(*, order_id: int, choice: str, via: str, actor=None) -> Orde
 
 def _decide(order: Order, hold: OrderHold, rows: list[StockShortage], *, choice: str, via: str, actor) -> None:
     """Record the choice on the rows, then carry it out (the order locked, the hold open)."""
-    StockShortage.objects.filter(hold=hold).update(choice=choice, via=via, decided_at=timezone.now(), decided_by=actor)
-    for row in rows:
-        row.choice, row.via = choice, via
-    if via == StockoutVia.TIMEOUT:
-        events.stockout_timed_out(order=order, due_at=hold.due_at)
-    else:
-        events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
+    _decide_many([(order, hold, rows)], choice=choice, via=via, actor=actor)
+
+
+Shortage = tuple[Order, OrderHold, list[StockShortage]]
+
+
+def _decide_many(shortages: list[Shortage], *, choice: str, via: str, actor) -> None:
+    """``_decide`` for several orders (one choice by the customer, or a sweep's batch of timeouts,
+    issue #14): the rows of all written with one UPDATE, the choice carried out for them together."""
+    StockShortage.objects.filter(hold__in=[hold for _order, hold, _rows in shortages]).update(
+        choice=choice, via=via, decided_at=timezone.now(), decided_by=actor
+    )
+    for order, hold, rows in shortages:
+        for row in rows:
+            row.choice, row.via = choice, via
+        if via == StockoutVia.TIMEOUT:
+            events.stockout_timed_out(order=order, due_at=hold.due_at)
+        else:
+            events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
     if choice == C.CANCEL_ALL:
-        order_services.order_cancel(
-            order_id=order.pk,
+        order_services.orders_cancel(
+            [order for order, _hold, _rows in shortages],
             reason="The whole order was cancelled as chosen: an item is unavailable.",
             actor=actor,
             kind=CaseKind.STOCKOUT_CANCEL,
         )
         return
     if choice == C.CANCEL_MISSING:
-        if not _cancel_missing(order, hold, rows, actor=actor):
-            return  # nothing was left: the order was cancelled
+        left = _cancel_missing_many(shortages, actor=actor)  # without the orders cancelled: nothing was left
     else:
-        holds.hold_release(
-            order=order, kind=H, resolution="Split: what is available ships now, the rest later.", actor=actor
+        orders = [order for order, _hold, _rows in shortages]
+        holds.holds_release_many(
+            orders, H, resolution="Split: what is available ships now, the rest later.", actor=actor
         )
-        _email(order, hold, rows, template="stockout_outcome", key=f"stockout-outcome:{hold.pk}", outcome="split")
-    order_services.order_ready_check(order, actor=actor)
+        order_emails_queue(
+            [
+                _mail(
+                    order, hold, rows, template="stockout_outcome", key=f"stockout-outcome:{hold.pk}", outcome="split"
+                )
+                for order, hold, rows in shortages
+            ]
+        )
+        left = orders
+    order_services.orders_ready_check(left, actor=actor)
 
 
-def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *, actor) -> bool:
-    """Cancel the missing units: counters, adjustment, refund. False when nothing would be left
-    (the order is cancelled instead, everything paid refunded)."""
-    lines = {line.pk: line for line in order.lines.all()}
-    cancel = {row.order_line_id: min(row.quantity_missing, lines[row.order_line_id].quantity_short) for row in rows}
-    if sum(line.quantity_open for line in lines.values()) <= sum(cancel.values()):
-        order_services.order_cancel(
-            order_id=order.pk,
-            reason="None of the items ordered is available.",
-            actor=actor,
-            kind=CaseKind.STOCKOUT_CANCEL,
-        )
-        return False
-    value = Decimal("0")
-    for line_id, units in sorted(cancel.items()):
-        line = lines[line_id]
-        line.quantity_cancelled += units
-        line.quantity_short -= units
-        line.save(update_fields=["quantity_cancelled", "quantity_short"])
-        value += line.net_value(units)  # PAY-DISCOUNTS: what these units cost after discounts
-    # Never more than is owed (an order-wide discount): what is owed cannot go below zero.
-    value = money(min(value, order_amount_due(order).amount), order.total.currency)
-    events.stockout_part_cancelled(order=order, items=_items(rows), value=value, actor=actor)
-    holds.hold_release(order=order, kind=H, resolution="The unavailable items are cancelled.", actor=actor)
-    refund = None
-    if value.amount > 0:
-        order_services.order_adjust(
-            order=order,
-            kind=AdjustmentKind.CANCELLED_PART,
-            amount=-value,
-            reason="Unavailable items cancelled",
-            key=f"stockout:{hold.pk}",
-            actor=actor,
-        )
-        if order.paid_at is not None:
-            # PAY-REFUND-SAME-WAY: the payments app writes the refund in this transaction.
-            hooks.run(
-                "order_refund_due", order.pk, value.amount, key=f"stockout-{hold.pk}", kind=CaseKind.STOCKOUT_CANCEL
-            )
-            refund = value
-    _email(
-        order,
-        hold,
-        rows,
-        template="stockout_outcome",
-        key=f"stockout-outcome:{hold.pk}",
-        outcome=rows[0].via,
-        value=value,
-        refund=refund,
-        amount_due=order_amount_due(order),
+def _cancel_missing_many(shortages: list[Shortage], *, actor) -> list[Order]:
+    """Cancel the missing units of each order: counters, adjustment, refund, in one write of each kind
+    for all (issue #14). An order with nothing left is cancelled instead (everything paid refunded).
+    Returns the orders not cancelled."""
+    lines: dict[int, dict] = {order.pk: {} for order, _hold, _rows in shortages}
+    for line in OrderLine.objects.filter(order__in=list(lines)).order_by("pk"):
+        lines[line.order_id][line.pk] = line
+    emptied, kept = [], []
+    for order, hold, rows in shortages:
+        mine = lines[order.pk]
+        cancel = {row.order_line_id: min(row.quantity_missing, mine[row.order_line_id].quantity_short) for row in rows}
+        if sum(line.quantity_open for line in mine.values()) <= sum(cancel.values()):
+            emptied.append(order)
+        else:
+            kept.append((order, hold, rows, cancel))
+    order_services.orders_cancel(
+        emptied, reason="None of the items ordered is available.", actor=actor, kind=CaseKind.STOCKOUT_CANCEL
     )
-    return True
+    if not kept:
+        return []
+    adjustments_load([order for order, *_rest in kept])
+    changed, values = [], {}
+    for order, _hold, rows, cancel in kept:
+        value = Decimal("0")
+        for line_id, units in sorted(cancel.items()):
+            line = lines[order.pk][line_id]
+            line.quantity_cancelled += units
+            line.quantity_short -= units
+            changed.append(line)
+            value += line.net_value(units)  # PAY-DISCOUNTS: what these units cost after discounts
+        # Never more than is owed (an order-wide discount): what is owed cannot go below zero.
+        values[order.pk] = money(min(value, order_amount_due(order).amount), order.total.currency)
+        events.stockout_part_cancelled(order=order, items=_items(rows), value=values[order.pk], actor=actor)
+    OrderLine.objects.bulk_update(changed, ["quantity_cancelled", "quantity_short"])
+    orders = [order for order, *_rest in kept]
+    holds.holds_release_many(orders, H, resolution="The unavailable items are cancelled.", actor=actor)
+    owed = [(order, hold, values[order.pk]) for order, hold, _rows, _cancel in kept if values[order.pk].amount > 0]
+    order_services.orders_adjust(
+        [
+            order_services.Adjustment(
+                order, AdjustmentKind.CANCELLED_PART, -value, "Unavailable items cancelled", f"stockout:{hold.pk}"
+            )
+            for order, hold, value in owed
+        ],
+        actor=actor,
+    )
+    # PAY-REFUND-SAME-WAY: the payments app writes the refunds in this transaction.
+    refunded = [(order, hold, value) for order, hold, value in owed if order.paid_at is not None]
+    hooks.run_each(
+        "order_refund_due",
+        [
+            ((order.pk, value.amount), {"key": f"stockout-{hold.pk}", "kind": CaseKind.STOCKOUT_CANCEL})
+            for order, hold, value in refunded
+        ],
+    )
+    refunds = {order.pk: value for order, _hold, value in refunded}
+    order_emails_queue(
+        [
+            _mail(
+                order,
+                hold,
+                rows,
+                template="stockout_outcome",
+                key=f"stockout-outcome:{hold.pk}",
+                outcome=rows[0].via,
+                value=values[order.pk],
+                refund=refunds.get(order.pk),
+                amount_due=order_amount_due(order),
+            )
+            for order, hold, rows, _cancel in kept
+        ]
+    )
+    return orders
+
+
+def _shortages_current(orders: list[Order]) -> dict[int, tuple[OrderHold, list[StockShortage]]]:
+    """``stockout_current`` for several orders, in one query: the latest hold and its rows by order id."""
+    found: dict[int, tuple[OrderHold, list[StockShortage]]] = {}
+    rows = StockShortage.objects.filter(order__in=orders).select_related("hold", "order_line")
+    for row in rows.order_by("order_id", "-hold_id", "pk"):
+        hold, mine = found.setdefault(row.order_id, (row.hold, []))
+        if row.hold_id == hold.pk:
+            mine.append(row)
+    return found
 
 
 def stockouts_cancel_unanswered() -> int:
     """SHIP-STOCKOUT: no choice by the deadline — the missing part is cancelled (refunded if paid).
 
-    One query on the open stock-decision holds past ``due_at`` (the partial index); each order is
-    re-checked under its lock, so running twice or late acts once. Returns how many were decided.
+    One query on the open stock-decision holds past ``due_at`` (the partial index); then, per chunk of
+    ``SWEEP_CHUNK`` orders, one transaction that locks them (pk order, one query), re-checks each
+    shortage under the lock and decides them together (``_decide_many``), so running twice or late
+    acts once and the queries do not grow with the orders (issue #14). Returns how many were decided.
     """
     now = timezone.now()
-    due = list(holds.holds_due(H, now=now).values_list("pk", "order_id"))
     decided = 0
-    for hold_id, order_id in due:
-        with transaction.atomic():
-            order = lock_order(order_id)
-            hold, rows = stockout_current(order)
-            if hold is None or hold.pk != hold_id or hold.released_at is not None or rows[0].choice:
-                continue
-            if hold.due_at >= now:
-                continue
-            _decide(order, hold, rows, choice=C.CANCEL_MISSING, via=StockoutVia.TIMEOUT, actor=None)
-            decided += 1
+    with policy_memoized():
+        due = list(dict.fromkeys(holds.holds_due(H, now=now).values_list("order_id", flat=True)))
+        for start in range(0, len(due), order_services.SWEEP_CHUNK):
+            chunk = due[start : start + order_services.SWEEP_CHUNK]
+            with transaction.atomic():
+                locked = lock_orders(chunk)
+                current = _shortages_current(list(locked.values()))
+                shortages = []
+                for order_id in chunk:
+                    hold, rows = current.get(order_id, (None, []))
+                    if hold is None or hold.released_at is not None or rows[0].choice or hold.due_at >= now:
+                        continue
+                    shortages.append((locked[order_id], hold, rows))
+                if shortages:
+                    with events.batched():
+                        _decide_many(shortages, choice=C.CANCEL_MISSING, via=StockoutVia.TIMEOUT, actor=None)
+                decided += len(shortages)
     return decided
 
 

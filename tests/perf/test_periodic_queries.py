@@ -21,6 +21,7 @@ MARKED_AT = dt.datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 PRICE_SWEEP_QUERIES = 75
 REMIND_SWEEP_QUERIES = 25
 LATE_SWEEP_QUERIES = 25
+STOCKOUT_SWEEP_QUERIES = 140
 
 
 def _open_moment() -> dt.datetime:
@@ -175,3 +176,68 @@ def test_dlv_late_sweep_queries_do_not_grow_with_late_parcels(
         assert Email.objects.filter(key=f"staff-late-parcel:{parcel.pk}").count() == 1
         assert Email.objects.filter(key=f"case-opened:{cases[parcel.pk].pk}").count() == 1
         assert cases[parcel.pk].amount.amount == Decimal("2500.00") + parcel.order.delivery_cost.amount
+
+
+def _unanswered_shortages(n: int, staff) -> tuple[list[Order], Order]:
+    """``n`` - 1 orders short of 2 of the 3 units of their first line since MARKED_AT, the customer
+    silent: every other one paid by bank transfer (the missing part's money goes back), the others cash
+    on delivery (staff found the units missing at packing); and one paid order short of everything."""
+    from shipping.services import stockout
+    from tests.shipping.support import paid_by_transfer
+    from tests.shipping.test_stockout import _reserve
+
+    lines = [("1000.00", 3), ("500.00", 1)]
+    orders = []
+    with time_machine.travel(MARKED_AT, tick=False):
+        for i in range(n - 1):
+            if i % 2:
+                order = paid_by_transfer(lines=lines, stock=1)
+            else:
+                order = make_order(status="processing", payment_method="cash_courier", lines=lines)
+                _reserve(order)
+                first = order.lines.order_by("pk").first()
+                stockout.stockout_report(order_id=order.pk, missing={first.pk: 2}, actor=staff)
+            orders.append(order)
+        emptied = paid_by_transfer(lines=[("1000.00", 2)], stock=0)
+    return orders, emptied
+
+
+@pytest.mark.parametrize("due", SIZES)
+def test_ship_stockout_timeout_sweep_queries_do_not_grow_with_due_orders(
+    policy, due, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """SHIP-STOCKOUT: unanswered stock-outs past their deadline are decided in batches: the same number
+    of queries for 3 orders as for 30 (issue #14). Each order's missing units are cancelled as when one
+    order times out: its value comes off what is owed, a paid order is refunded it (PAY-REFUND-SAME-WAY),
+    the customer is e-mailed once, the hold released and the order, ready now, goes to the partner
+    (SHIP-SUBCONTRACTOR); an order with nothing left is cancelled and refunded all it paid."""
+    from orders.models import AdjustmentKind, HoldKind, OrderAdjustment, OrderEvent, OrderHold
+    from payments.models import Refund
+    from shipping.models import PartnerNotice, StockoutVia
+    from shipping.services.stockout import stockouts_cancel_unanswered
+    from tests.factories import UserFactory
+    from tests.shipping.partner_support import make_partner
+
+    orders, emptied = _unanswered_shortages(due, UserFactory(is_staff=True))
+    make_partner(endpoint="https://partner.example/orders", secret="s3cret")
+    with time_machine.travel(MARKED_AT + dt.timedelta(days=7), tick=False):
+        with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(STOCKOUT_SWEEP_QUERIES):
+            assert stockouts_cancel_unanswered() == due
+        assert stockouts_cancel_unanswered() == 0  # idempotent
+    assert not OrderHold.objects.filter(kind=HoldKind.STOCK_DECISION, released_at__isnull=True).exists()
+    for order in orders:
+        order.refresh_from_db()
+        hold = order.holds.get(kind=HoldKind.STOCK_DECISION)
+        assert order.status == Order.Status.PROCESSING and order.ready_at is not None
+        assert order.lines.order_by("pk").first().quantity_cancelled == 2
+        assert order.stock_shortages.get().via == StockoutVia.TIMEOUT
+        assert order.events.filter(type=OrderEvent.Type.STOCKOUT_TIMED_OUT).count() == 1
+        [adjustment] = OrderAdjustment.objects.filter(order=order)
+        assert adjustment.kind == AdjustmentKind.CANCELLED_PART and adjustment.amount.amount == Decimal("-2000.00")
+        assert Email.objects.filter(key=f"stockout-outcome:{hold.pk}").count() == 1
+        assert PartnerNotice.objects.filter(order=order).count() == 1
+        refunds = [refund.amount.amount for refund in Refund.objects.filter(order=order)]
+        assert refunds == ([Decimal("2000.00")] if order.payment_method == "bank_transfer" else [])
+    emptied.refresh_from_db()
+    assert emptied.status == Order.Status.CANCELLED and not emptied.adjustments.exists()
+    assert [refund.amount for refund in Refund.objects.filter(order=emptied)] == [emptied.total]
