@@ -25,6 +25,7 @@ from shop.admin_tools import (
     InUseRelatedFilter,
     QuickActionCheckboxMixin,
     ReadOnlyAdminMixin,
+    ReadOnlyTablesMixin,
     run_for_each,
 )
 
@@ -213,7 +214,7 @@ def _with_note_form(modeladmin, request, queryset, *, form_class, title, intro, 
 
 
 @admin.register(Order)
-class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(QuickActionCheckboxMixin, ReadOnlyTablesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "created_at",

@@ -81,7 +81,8 @@ class StockShortageInline(ReadOnlyAdminMixin, admin.TabularInline):
     ]
     readonly_fields = fields
     verbose_name_plural = "unavailable items"  # SHIP-STOCKOUT
-    template = "admin/shipping/stockshortage/order_inline.html"
+    # Drawn as a read-only table on the order page (shop.admin_tools.ReadOnlyTablesMixin, issue #14).
+    table_template = "admin/shipping/stockshortage/order_inline.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line", "hold", "decided_by")

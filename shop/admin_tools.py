@@ -6,11 +6,23 @@ a service function (an admin action or form calls it): those admins are read-onl
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
+from django.contrib.admin.utils import (
+    display_for_field,
+    flatten_fieldsets,
+    help_text_for_field,
+    label_for_field,
+    lookup_field,
+    quote,
+)
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, ForeignKey, ForeignObjectRel, ManyToManyRel, OneToOneField, OuterRef, Q, QuerySet
+from django.template.defaultfilters import linebreaksbr
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext
 
 
@@ -106,3 +118,126 @@ class QuickActionCheckboxMixin:
             str(obj.pk),
             label,
         )
+
+
+TABLE_TEMPLATE = "admin/edit_inline/readonly_table.html"
+
+
+class InlineTable:
+    """One read-only inline as a plain table: heading, column labels, and each row's cells as HTML."""
+
+    def __init__(self, inline, request, obj):
+        opts = inline.model._meta
+        fk = _parent_key(inline)
+        self.prefix = fk.remote_field.get_accessor_name(model=False).replace("+", "")
+        self.template = getattr(inline, "table_template", TABLE_TEMPLATE)
+        self.classes = " ".join(inline.classes or ())
+        self.is_collapsible = "collapse" in (inline.classes or ())
+        self.heading = opts.verbose_name if inline.get_max_num(request, obj) == 1 else inline.verbose_name_plural
+        form_meta = getattr(inline.form, "_meta", None)  # a declared ModelForm's labels come first, as in Django
+        labels = getattr(form_meta, "labels", None) or {}
+        help_texts = getattr(form_meta, "help_texts", None) or {}
+        names = [name for name in flatten_fieldsets(inline.get_fieldsets(request, obj)) if name != fk.name]
+        self.headers = [
+            (
+                name,
+                labels.get(name) or label_for_field(name, inline.model, inline),
+                help_texts.get(name) or help_text_for_field(name, inline.model),
+            )
+            for name in names
+        ]
+        view_link = inline.show_change_link and inline.has_registered_model
+        queryset = inline.get_queryset(request).filter(**{fk.name: obj})
+        if not queryset.ordered:
+            queryset = queryset.order_by(opts.pk.name)
+        empty = inline.get_empty_value_display()
+        self.rows = [
+            {
+                "original": row,
+                "view_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(row.pk)])
+                if view_link
+                else "",
+                "site_url": inline.get_view_on_site_url(row),
+                "cells": [(name, _readonly_cell(name, row, inline, empty)) for name in names],
+            }
+            for row in queryset
+        ]
+
+
+def _parent_key(inline) -> ForeignKey:
+    """The inline model's key to the page's object (``fk_name``, or its one key to the parent model)."""
+    if inline.fk_name:
+        return inline.model._meta.get_field(inline.fk_name)
+    parents = {inline.parent_model, *inline.parent_model._meta.get_parent_list()}
+    return next(f for f in inline.model._meta.fields if isinstance(f, ForeignKey) and f.remote_field.model in parents)
+
+
+_LINKABLE = {}
+
+
+def _admin_link(value) -> str:
+    """A related row as the admin shows it in a read-only field: a link to its page, or its name."""
+    meta = value._meta
+    name = f"admin:{meta.app_label}_{meta.model_name}_change"
+    if _LINKABLE.get(name) is False:
+        return str(value)
+    try:
+        url = reverse(name, args=[quote(value.pk)])
+    except NoReverseMatch:
+        _LINKABLE[name] = False
+        return str(value)
+    return format_html('<a href="{}">{}</a>', url, value)
+
+
+def _readonly_cell(name: str, row, inline, empty: str) -> str:
+    """The cell as Django's ``AdminReadonlyField.contents`` gives it (links, booleans, line breaks)."""
+    try:
+        field, attr, value = lookup_field(name, row, inline)
+    except (AttributeError, ValueError, ObjectDoesNotExist):
+        return conditional_escape(empty)
+    if field is None:
+        if getattr(attr, "boolean", False):
+            return _boolean_icon(value)
+        return conditional_escape(value if hasattr(value, "__html__") else linebreaksbr(value))
+    if isinstance(field.remote_field, ManyToManyRel) and value is not None:
+        shown = ", ".join(map(str, value.all()))
+    elif isinstance(field.remote_field, (ForeignObjectRel, OneToOneField)) and value is not None:
+        shown = _admin_link(value)
+    else:
+        shown = display_for_field(value, field, empty)
+    return conditional_escape(linebreaksbr(shown))
+
+
+class ReadOnlyTablesMixin:
+    """Issue #14: read-only tabular inlines drawn as plain tables, without a formset.
+
+    An inline with no add, change or delete permission for this staff member, and no template of its
+    own (or a ``table_template``), is left out of the formsets and shown from ``context["inline_tables"]``
+    (the change form template includes each ``table.template``). Same rows, columns, links and
+    permission checks; no management form, per-row form, hidden inputs or widget templates, which took
+    most of a page with a dozen such inlines. The fixed queries are the inlines' own.
+    """
+
+    def _table_inline(self, request, obj, inline) -> bool:
+        if obj is None or not isinstance(inline, admin.TabularInline):
+            return False
+        if not (hasattr(inline, "table_template") or inline.template == admin.TabularInline.template):
+            return False
+        return not (
+            inline.has_add_permission(request, obj)
+            or inline.has_change_permission(request, obj)
+            or inline.has_delete_permission(request, obj)
+        )
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        return [inline for inline in inlines if not self._table_inline(request, obj, inline)]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["inline_tables"] = [
+                InlineTable(inline, request, obj)
+                for inline in super().get_inline_instances(request, obj)
+                if self._table_inline(request, obj, inline)
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)

@@ -37,6 +37,19 @@ def make_order(*, lines=((Decimal("4990.00"), 1),), delivery="350.00", discount=
     return order
 
 
+def completed_payment(order, **kwargs) -> Payment:
+    """A PayPal payment of the order's total, captured in full (fields overridable)."""
+    defaults = {
+        "method": order.payment_method,
+        "gateway": "paypal",
+        "status": "completed",
+        "amount": order.total,
+        "captured_amount": order.total,
+        "refunded_amount": Money(0, "RUB"),
+    }
+    return Payment.objects.create(order=order, **{**defaults, **kwargs})
+
+
 def cod_order_paid_at_door(**kwargs):
     """A cash-on-delivery order whose courier has collected the full total (a captured payment)."""
     from payments import services

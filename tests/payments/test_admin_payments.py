@@ -5,34 +5,21 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.urls import reverse
-from djmoney.money import Money
 
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 
-from .payment_support import make_order, rub
+from .payment_support import completed_payment, make_order, rub
 
 pytestmark = pytest.mark.django_db
-
-
-def _payment(order, **kwargs):
-    defaults = {
-        "method": order.payment_method,
-        "gateway": "paypal",
-        "status": "completed",
-        "amount": order.total,
-        "captured_amount": order.total,
-        "refunded_amount": Money(0, "RUB"),
-    }
-    return Payment.objects.create(order=order, **{**defaults, **kwargs})
 
 
 def _many_payments(count):
     for i in range(count):
         order = make_order(status="processing", user=None)
-        _payment(order, paypal_order_id=f"PPORDER{i:05d}", capture_id=f"CAP{i:05d}")
+        completed_payment(order, paypal_order_id=f"PPORDER{i:05d}", capture_id=f"CAP{i:05d}")
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -58,7 +45,7 @@ def test_payment_changelist_search_by_order_number_and_paypal_ids(admin_client):
 def test_refund_changelist_query_count_is_flat_and_filters(admin_client, django_assert_max_num_queries, count):
     for i in range(count):
         order = make_order(status="processing", payment_method="cash_courier", user=None)
-        payment = _payment(order, gateway="courier")
+        payment = completed_payment(order, gateway="courier")
         services.refund_issue(order_id=order.pk, amount=rub("10.00"), reason=f"R{i}")
     with django_assert_max_num_queries(12):
         response = admin_client.get(reverse("admin:payments_refund_changelist"), {"status": "awaiting_bank_details"})
@@ -71,7 +58,7 @@ def test_refund_changelist_query_count_is_flat_and_filters(admin_client, django_
 def test_pay_refund_same_way_staff_record_the_bank_transfer_reference(admin_client):
     """PAY-REFUND-SAME-WAY: staff record the transfer's reference → refund sent, customer e-mailed."""
     order = make_order(status="processing", payment_method="cash_courier", user=None)
-    _payment(order, gateway="courier")
+    completed_payment(order, gateway="courier")
     refund = services.refund_issue(order_id=order.pk, amount=rub("340.00"), reason="Lens cap missing")
     url = reverse("admin:payments_refund_record", args=[refund.pk])
     early = admin_client.post(url, {"reference": "BANK-1"})
@@ -95,7 +82,7 @@ def test_pay_refund_same_way_staff_record_the_bank_transfer_reference(admin_clie
 def test_staff_refund_page_refuses_more_than_captured(admin_client):
     """PAY-REFUND-SAME-WAY: the staff refund form says how much is left, next to the amount."""
     order = make_order(status="processing", payment_method="cash_courier", user=None)
-    payment = _payment(order, gateway="courier")
+    payment = completed_payment(order, gateway="courier")
     url = reverse("admin:payments_payment_refund", args=[payment.pk])
     response = admin_client.post(url, {"amount": "6000.00", "reason": "Too much"})
     assert "Only RUB 5,340.00 can still be refunded" in response.content.decode()
@@ -116,7 +103,7 @@ def test_webhook_events_are_read_only(admin_client):
 
 def test_order_admin_shows_payment_and_refund_inlines(admin_client):
     order = make_order(status="processing", payment_method="cash_courier", user=None)
-    _payment(order, gateway="courier", bank_reference="")
+    completed_payment(order, gateway="courier", bank_reference="")
     services.refund_issue(order_id=order.pk, amount=rub("10.00"), reason="x")
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "Payments" in page and "Refunds" in page
@@ -140,7 +127,7 @@ def test_pay_fraud_check_queue_lists_only_orders_under_review(admin_client, djan
 def _card_paid_order():
     """A card payment confirmed through the real path: it opens the fraud-review hold."""
     order = make_order(payment_method="card_online", user=None)
-    _payment(order, capture_id="CAPCARD")
+    completed_payment(order, capture_id="CAPCARD")
     order_services.order_mark_paid(
         order_id=order.pk, amount=order.total, paid_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC), method="card_online"
     )
@@ -221,7 +208,7 @@ def test_staff_without_permission_cannot_record_funds(client, django_user_model)
 
 def test_payment_and_refund_change_pages_render_read_only(admin_client):
     order = make_order(status="processing", payment_method="cash_courier", user=None)
-    payment = _payment(order, gateway="courier")
+    payment = completed_payment(order, gateway="courier")
     refund = services.refund_issue(order_id=order.pk, amount=rub("10.00"), reason="x")
     for url in [
         reverse("admin:payments_payment_change", args=[payment.pk]),
