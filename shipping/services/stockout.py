@@ -34,6 +34,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders import events, holds, lifecycle, stock
 from orders import services as order_services
@@ -219,7 +220,7 @@ def _decide(order: Order, hold: OrderHold, rows: list[StockShortage], *, choice:
     if via == StockoutVia.TIMEOUT:
         events.stockout_timed_out(order=order, due_at=hold.due_at)
     else:
-        events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
+        events.stockout_chosen(order=order, choice=choice, via=via, actor=actor)
     if choice == C.CANCEL_ALL:
         order_services.order_cancel(
             order_id=order.pk,
@@ -233,7 +234,10 @@ def _decide(order: Order, hold: OrderHold, rows: list[StockShortage], *, choice:
             return  # nothing was left: the order was cancelled
     else:
         holds.hold_release(
-            order=order, kind=H, resolution="Split: what is available ships now, the rest later.", actor=actor
+            order=order,
+            kind=H,
+            resolution=gettext_noop("Split: what is available ships now, the rest later."),
+            actor=actor,
         )
         _email(order, hold, rows, template="stockout_outcome", key=f"stockout-outcome:{hold.pk}", outcome="split")
     order_services.order_ready_check(order, actor=actor)
@@ -262,14 +266,16 @@ def _cancel_missing(order: Order, hold: OrderHold, rows: list[StockShortage], *,
     # Never more than is owed (an order-wide discount): what is owed cannot go below zero.
     value = money(min(value, order_amount_due(order).amount), order.total.currency)
     events.stockout_part_cancelled(order=order, items=_items(rows), value=value, actor=actor)
-    holds.hold_release(order=order, kind=H, resolution="The unavailable items are cancelled.", actor=actor)
+    holds.hold_release(
+        order=order, kind=H, resolution=gettext_noop("The unavailable items are cancelled."), actor=actor
+    )
     refund = None
     if value.amount > 0:
         order_services.order_adjust(
             order=order,
             kind=AdjustmentKind.CANCELLED_PART,
             amount=-value,
-            reason="Unavailable items cancelled",
+            reason=gettext_noop("Unavailable items cancelled"),
             key=f"stockout:{hold.pk}",
             actor=actor,
         )
