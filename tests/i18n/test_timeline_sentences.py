@@ -9,6 +9,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
 from orders.models import Order, OrderEvent
@@ -170,3 +172,22 @@ def test_a_refund_desk_error_is_shown_in_the_staff_members_language(staff):
     with translation.override("en"), pytest.raises(CaseError) as english:
         cases.case_accept(case_id=case.pk, actor=staff)
     assert str(english.value) == "This case is withdrawn by the customer."
+
+
+def test_the_refund_desk_page_and_its_error_speak_russian(client, staff):
+    """A Russian-speaking staff member accepts a withdrawn case: the page's title, button and refusal are Russian."""
+    order = delivered(language="ru")
+    line = order.lines.first()
+    case = cases.case_open(order_id=order.pk, kind=CaseKind.WITHDRAWAL, lines={line.pk: 1}, actor=staff)
+    cases.case_withdraw(case_id=case.pk, actor=staff)
+    client.force_login(UserFactory(username="vozvraty", is_staff=True, is_superuser=True))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    response = client.post(reverse("admin:refunds_case_accept", args=[case.pk]), {"remedy": "refund"})
+
+    page = " ".join(response.content.decode().split())
+    assert response.status_code == 200
+    assert "Статус обращения: отозвано покупателем." in page
+    assert "Принять: " in page and "This case is" not in page and "Accept " not in page
+    case.refresh_from_db()
+    assert case.status == "withdrawn"  # nothing changed
