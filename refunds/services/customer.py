@@ -164,8 +164,8 @@ def claim_report(
                 ends = rules.defect_right_ends(line, start=start)
                 if not rules.right_open(ends):
                     raise CaseError(
-                        _("The right to report a defect in %(product)s ended on %(date)s.")
-                        % {"product": line.product_name, "date": _date(ends)},
+                        _("The right to report a defect in %(product)s ended on %(ends)s.")
+                        % {"product": line.product_name, "ends": _date(ends)},
                         code=CaseErrorCode.WARRANTY_ENDED,
                         field="lines",
                     )
