@@ -14,11 +14,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_noop
 
-from .models import EVENT_CHOICES, HoldKind, Order, OrderEvent
+from .models import EVENT_CHOICES, Order, OrderEvent
 
 T = OrderEvent.Type
 
@@ -51,9 +53,25 @@ class Choice:
 
     kind: str  # a key of models.EVENT_CHOICES
     value: str
+    lower: bool = False  # inside a sentence: "handed over to Anna (the customer)"
 
     def __str__(self) -> str:
-        return str(EVENT_CHOICES[self.kind](self.value).label)
+        label = str(EVENT_CHOICES[self.kind](self.value).label)
+        return label.lower() if self.lower else label
+
+
+class Phrase:
+    """A phrase of the shop's code inside a timeline sentence (a reason, a resolution): kept as its msgid
+    (``gettext_noop``) and values and translated for the reader. Text that is no msgid, such as a
+    gateway's own words, reads as it was written."""
+
+    __slots__ = ("msgid", "values")
+
+    def __init__(self, msgid: str, **values) -> None:
+        self.msgid, self.values = msgid, values
+
+    def __str__(self) -> str:
+        return self.msgid % {name: str(value) for name, value in self.values.items()} if self.values else self.msgid
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,8 @@ def _record(
     if isinstance(message, tuple):
         msgid, values = message
         parameters["say"] = {"msgid": msgid, "values": values}
-        message = msgid % {name: str(value) for name, value in values.items()}
+        with translation.override(settings.LANGUAGE_CODE):  # ``message``: the msgid's English, whoever writes it
+            message = msgid % {name: str(value) for name, value in values.items()}
     event = OrderEvent(
         order=order,
         type=type,
@@ -103,7 +122,9 @@ def _jsonable(value):
     if isinstance(value, Decimal | Promise):  # Promise: a translatable label (gettext_lazy)
         return str(value)
     if isinstance(value, Choice):
-        return {"choice": value.kind, "value": value.value}
+        return {"choice": value.kind, "value": value.value, **({"lower": True} if value.lower else {})}
+    if isinstance(value, Phrase):
+        return {"text": value.msgid, "values": _jsonable(value.values)}
     if isinstance(value, Day):
         return {"date": value.value.isoformat()}
     if hasattr(value, "amount") and hasattr(value, "currency"):  # Money
@@ -191,11 +212,16 @@ def payment_status_changed(*, order: Order, source: str, target: str) -> OrderEv
     )
 
 
-def order_adjusted(*, order: Order, kind: str, amount, reason: str, amount_due, actor=None) -> OrderEvent:
+def order_adjusted(*, order: Order, kind: str, amount, reason: str | Phrase, amount_due, actor=None) -> OrderEvent:
     return _record(
         order,
         T.ADJUSTED,
-        f"{reason} ({amount}); now owed: {amount_due}.",
+        _say(
+            gettext_noop("%(reason)s (%(amount)s); now owed: %(owed)s."),
+            reason=reason if isinstance(reason, Phrase) else Phrase(reason),
+            amount=amount,
+            owed=amount_due,
+        ),
         actor=actor,
         customer_visible=True,
         kind=kind,
@@ -220,10 +246,15 @@ def hold_opened(*, order: Order, kind: str, due_at=None, note: str = "", actor=N
 
 
 def hold_released(*, order: Order, kind: str, resolution: str, actor=None) -> OrderEvent:
+    """Staff read it (a Russian-speaking staff member in Russian): ``resolution`` is a ``gettext_noop`` msgid."""
     return _record(
         order,
         T.HOLD_RELEASED,
-        f"Hold released ({HoldKind(kind).label.lower()}): {resolution}",
+        _say(
+            gettext_noop("Hold released (%(hold)s): %(resolution)s"),
+            hold=Choice("hold", kind, lower=True),
+            resolution=Phrase(resolution),
+        ),
         actor=actor,
         kind=kind,
         resolution=resolution,
@@ -250,7 +281,7 @@ def stock_short(*, order: Order, items: list[dict], due_at=None, actor=None) -> 
     return _record(
         order,
         T.STOCK_SHORT,
-        f"Not available now: {words}.",
+        _say(gettext_noop("Not available now: %(items)s."), items=words),
         actor=actor,
         customer_visible=True,
         items=items,
@@ -258,13 +289,15 @@ def stock_short(*, order: Order, items: list[dict], due_at=None, actor=None) -> 
     )
 
 
-def stockout_chosen(*, order: Order, choice: str, label: str, via: str, actor=None) -> OrderEvent:
+def stockout_chosen(*, order: Order, choice: str, via: str, actor=None) -> OrderEvent:
     """SHIP-STOCKOUT: the customer's choice (by the link, or by phone as staff recorded it)."""
-    how = {"link": "", "phone": " (by phone)"}.get(via, f" ({via})")
+    chosen = Choice("stockout_choice", choice)
     return _record(
         order,
         T.STOCKOUT_CHOSEN,
-        f"Choice for the unavailable items: {label}{how}.",
+        _say(gettext_noop("Choice for the unavailable items: %(choice)s (by phone)."), choice=chosen)
+        if via == "phone"
+        else _say(gettext_noop("Choice for the unavailable items: %(choice)s."), choice=chosen),
         actor=actor,
         customer_visible=True,
         choice=choice,
@@ -288,7 +321,7 @@ def stockout_part_cancelled(*, order: Order, items: list[dict], value, actor=Non
     return _record(
         order,
         T.STOCKOUT_PART_CANCELLED,
-        f"Cancelled as unavailable: {words} ({value}).",
+        _say(gettext_noop("Cancelled as unavailable: %(items)s (%(value)s)."), items=words, value=value),
         actor=actor,
         customer_visible=True,
         items=items,
@@ -313,7 +346,7 @@ def stockout_missing_reserved(*, order: Order, items: list[dict], actor=None) ->
     return _record(
         order,
         T.STOCKOUT_MISSING_RESERVED,
-        f"Arrived and reserved for the order: {words}.",
+        _say(gettext_noop("Arrived and reserved for the order: %(items)s."), items=words),
         actor=actor,
         customer_visible=True,
         items=items,
@@ -415,7 +448,14 @@ def payment_received_at_door(*, order: Order, amount, method: str, actor=None) -
 
 
 def payment_failed(*, order: Order, reason: str) -> OrderEvent:
-    return _record(order, T.PAYMENT_FAILED, f"Payment not completed: {reason}", customer_visible=True, reason=reason)
+    """``reason``: a ``gettext_noop`` msgid of the payments app, or the gateway's own words (kept as they are)."""
+    return _record(
+        order,
+        T.PAYMENT_FAILED,
+        _say(gettext_noop("Payment not completed: %(reason)s"), reason=Phrase(reason)),
+        customer_visible=True,
+        reason=reason,
+    )
 
 
 def payment_review(*, order: Order, reason: str) -> OrderEvent:
@@ -490,11 +530,12 @@ def items_refused(*, order: Order, value, items: list[dict] | None = None, actor
 
 
 def delivery_failed(*, order: Order, cause: str, beyond_shop_control: bool, actor=None) -> OrderEvent:
-    """DLV-FAILED: a delivery attempt failed; causes beyond the shop's control count for PAY-COD-RESTRICT (b)."""
+    """DLV-FAILED: a delivery attempt failed (``cause``: a FailureCause value); causes beyond the shop's
+    control count for PAY-COD-RESTRICT (b)."""
     return _record(
         order,
         T.DELIVERY_FAILED,
-        f"Delivery failed: {cause}.",
+        _say(gettext_noop("Delivery failed: %(cause)s."), cause=Choice("failure_cause", cause)),
         actor=actor,
         customer_visible=True,
         cause=cause,
@@ -502,17 +543,36 @@ def delivery_failed(*, order: Order, cause: str, beyond_shop_control: bool, acto
     )
 
 
-def parcel_handed_over(*, order: Order, shipment_id: int, recipient: str, refused_value=None, actor=None) -> OrderEvent:
-    """DLV-HANDOVER: a parcel was handed over; ``recipient`` says to whom (the customer sees it)."""
-    refused = f" Items worth {refused_value} were refused." if refused_value else ""
+def parcel_handed_over(
+    *, order: Order, shipment_id: int, recipient: str, recipient_kind: str, refused_value=None, actor=None
+) -> OrderEvent:
+    """DLV-HANDOVER: a parcel was handed over; ``recipient`` (a name) and ``recipient_kind`` (a RecipientKind
+    value) say to whom (the customer sees it)."""
+    kind = Choice("recipient_kind", recipient_kind, lower=True)
     return _record(
         order,
         T.HANDED_OVER,
-        f"Parcel {shipment_id} handed over to {recipient}.{refused}",
+        _say(
+            gettext_noop(
+                "Parcel %(parcel)s handed over to %(recipient)s (%(kind)s). Items worth %(refused)s were refused."
+            ),
+            parcel=shipment_id,
+            recipient=recipient,
+            kind=kind,
+            refused=refused_value,
+        )
+        if refused_value
+        else _say(
+            gettext_noop("Parcel %(parcel)s handed over to %(recipient)s (%(kind)s)."),
+            parcel=shipment_id,
+            recipient=recipient,
+            kind=kind,
+        ),
         actor=actor,
         customer_visible=True,
         shipment_id=shipment_id,
         recipient=recipient,
+        recipient_kind=recipient_kind,
         refused_value=refused_value,
     )
 
@@ -570,11 +630,14 @@ def redelivery_arranged(*, order: Order, shipment_id: int, kind: str, fee, key: 
     """SHIP-ADDRESS-CHANGE: a re-delivery or an address change after dispatch, and the fee charged.
 
     ``key`` (the failed attempt or the new address) is what makes arranging it twice charge once."""
-    what = "Address changed" if kind == "address_change" else "Re-delivery arranged"
     return _record(
         order,
         T.REDELIVERY_ARRANGED,
-        f"{what} for parcel {shipment_id}; fee {fee}.",
+        _say(gettext_noop("Address changed for parcel %(parcel)s; fee %(fee)s."), parcel=shipment_id, fee=fee)
+        if kind == "address_change"
+        else _say(
+            gettext_noop("Re-delivery arranged for parcel %(parcel)s; fee %(fee)s."), parcel=shipment_id, fee=fee
+        ),
         actor=actor,
         customer_visible=True,
         shipment_id=shipment_id,
@@ -588,11 +651,13 @@ def redelivery_arranged(*, order: Order, shipment_id: int, kind: str, fee, key: 
 # --- Parcel claims (shipping/services/parcels.py) ------------------------------------------
 def discrepancy_act(*, order: Order, shipment_id: int, act_id: int, missing: list[dict], actor=None) -> OrderEvent:
     """REF-SHORT-DELIVERY: an Act of Discrepancy was drawn up at the handover of a parcel."""
-    what = ", ".join(f"{m['product']} × {m['quantity']}" for m in missing) or "none missing"
+    what = ", ".join(f"{m['product']} × {m['quantity']}" for m in missing)
     return _record(
         order,
         T.DISCREPANCY_ACT,
-        f"Act of Discrepancy for parcel {shipment_id}: {what}.",
+        _say(gettext_noop("Act of Discrepancy for parcel %(parcel)s: %(missing)s."), parcel=shipment_id, missing=what)
+        if what
+        else _say(gettext_noop("Act of Discrepancy for parcel %(parcel)s: none missing."), parcel=shipment_id),
         actor=actor,
         customer_visible=True,
         shipment_id=shipment_id,

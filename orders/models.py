@@ -421,8 +421,14 @@ class OrderEvent(models.Model):
             return self.message
 
 
-#: The choices a timeline sentence may name (``events.Choice``): shown as their label when read.
+#: The choices a timeline sentence may name (``events.Choice``): shown as their label when read. Apps
+#: above orders add theirs with ``register_event_choices`` (their AppConfig.ready).
 EVENT_CHOICES = {"order_status": OrderStatus, "payment_status": PaymentStatus, "hold": HoldKind}
+
+
+def register_event_choices(kind: str, choices: type[models.TextChoices]) -> None:
+    """Let timeline sentences name ``choices`` (a peer app's TextChoices) as ``events.Choice(kind, value)``."""
+    EVENT_CHOICES[kind] = choices
 
 
 def _event_value(value):
@@ -431,7 +437,13 @@ def _event_value(value):
         if "amount" in value and "currency" in value:
             return format_money(Decimal(value["amount"]), value["currency"])
         if "choice" in value:
-            return str(EVENT_CHOICES[value["choice"]](value["value"]).label)
+            # gettext again: HoldKind's labels are gettext_noop (plain English); a lazy label is translated already
+            label = gettext(str(EVENT_CHOICES[value["choice"]](value["value"]).label))
+            return label.lower() if value.get("lower") else label
+        if "text" in value:  # events.Phrase: a phrase of the code, translated; a gateway's words stay as they are
+            text = gettext(value["text"])
+            values = value.get("values")
+            return text % {name: _event_value(v) for name, v in values.items()} if values else text
         if "date" in value:
             return date_format(dt.date.fromisoformat(value["date"]), "DATE_FORMAT")
     return value

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from shop import hooks
@@ -133,14 +134,17 @@ class Adjustment:
     order: Order
     kind: str
     amount: Money
-    reason: str
+    reason: str | events.Phrase
     key: str
 
 
-def order_adjust(*, order: Order, kind: str, amount: Money, reason: str, key: str, actor=None) -> OrderAdjustment:
+def order_adjust(
+    *, order: Order, kind: str, amount: Money, reason: str | events.Phrase, key: str, actor=None
+) -> OrderAdjustment:
     """Change what the customer owes on the (locked) order: a fee (positive) or a cancelled part (negative).
 
-    Idempotent by ``key``. The payments app recomputes the payment status in this transaction
+    ``reason`` is an ``events.Phrase`` (or a ``gettext_noop`` msgid): the timeline shows it in the reader's
+    language (issue #12). Idempotent by ``key``. The payments app recomputes the payment status in this transaction
     (``order_amount_changed`` hook); a refund of a cancelled part is the caller's ``order_refund_due``.
     """
     return orders_adjust([Adjustment(order, kind, amount, reason, key)], actor=actor)[0]
@@ -156,7 +160,7 @@ def orders_adjust(wanted: list[Adjustment], *, actor=None) -> list[OrderAdjustme
         if w.key in found:
             continue
         row = OrderAdjustment(
-            order=w.order, kind=w.kind, amount=money(w.amount), reason=w.reason[:300], key=w.key, actor=actor
+            order=w.order, kind=w.kind, amount=money(w.amount), reason=str(w.reason)[:300], key=w.key, actor=actor
         )
         found[w.key] = row
         new.append((w, row))
@@ -238,7 +242,7 @@ def order_fraud_approve(*, order_id: int, actor) -> Order:
                 "This order is not waiting for a fraud check.", code=OrderErrorCode.NOT_IN_FRAUD_REVIEW
             )
         events.fraud_review_approved(order=order, actor=actor)
-        holds.hold_release(order=order, kind=H.FRAUD_REVIEW, resolution="Approved by staff.", actor=actor)
+        holds.hold_release(order=order, kind=H.FRAUD_REVIEW, resolution=gettext_noop("Approved by staff."), actor=actor)
         if _take_stock_or_hold(order, actor=actor):
             notifications.order_processing_queue(order=order)
         order_ready_check(order, actor=actor)
@@ -279,7 +283,7 @@ def _cancel_many(orders: list[Order], *, reason: str, actor=None, kind: str = "s
         return orders
     with events.batched():
         stock.release_stock_many(orders, actor=actor)
-        holds.holds_release_all_many(orders, resolution="Order cancelled.", actor=actor)
+        holds.holds_release_all_many(orders, resolution=gettext_noop("Order cancelled."), actor=actor)
         PriceCorrection.objects.filter(order__in=orders, resolved=False).update(resolved=True, accepted=False)
         # Nothing left the warehouse (cancellable statuses are before dispatch): every open unit is
         # cancelled, the short ones too (SHIP-STOCKOUT; release_stock left them off the shelf).
@@ -455,7 +459,9 @@ def order_price_error_answer(*, order_id: int, accept: bool, actor=None) -> Orde
         old_total = order.total
         changed = _price_corrections_apply(order)
         events.price_error_accepted(order=order, old_total=old_total, new_total=order.total, lines=changed, actor=actor)
-        holds.hold_release(order=order, kind=H.PRICE_CONFIRMATION, resolution="Customer accepted.", actor=actor)
+        holds.hold_release(
+            order=order, kind=H.PRICE_CONFIRMATION, resolution=gettext_noop("Customer accepted."), actor=actor
+        )
         notifications.order_price_error_accepted_queue(order=order, old_total=old_total)
         if order.paid_at is not None and order.total < old_total:
             hooks.run("order_refund_due", order.pk, (old_total - order.total).amount, kind="price_error")

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -193,11 +194,13 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # --- list actions -------------------------------------------------------------------------
     @admin.action(description=_("Accept with the chosen remedy"), permissions=["manage"])
     def accept_cases(self, request, queryset):
-        self._each(request, queryset, lambda c: services.case_accept(case_id=c, actor=request.user), "Accepted")
+        self._each(request, queryset, lambda c: services.case_accept(case_id=c, actor=request.user), _("Accepted"))
 
     @admin.action(description=_("Issue the refund (the case's value)"), permissions=["refund"])
     def refund_cases(self, request, queryset):
-        self._each(request, queryset, lambda c: services.case_refund(case_id=c, actor=request.user), "Refund started")
+        self._each(
+            request, queryset, lambda c: services.case_refund(case_id=c, actor=request.user), _("Refund started")
+        )
 
     def _each(self, request, queryset, call, label):
         done = 0
@@ -206,9 +209,12 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 call(pk)
                 done += 1
             except services.CaseError as exc:
-                self.message_user(request, f"Case {pk}: {exc}", messages.ERROR)
+                self.message_user(
+                    request, gettext("Case %(case)s: %(error)s") % {"case": pk, "error": exc}, messages.ERROR
+                )
         if done:
-            self.message_user(request, f"{label}: {done} case(s).", messages.SUCCESS)
+            text = ngettext("%(label)s: %(count)s case.", "%(label)s: %(count)s cases.", done)
+            self.message_user(request, text % {"label": label, "count": done}, messages.SUCCESS)
 
     def has_manage_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(MANAGE)
@@ -243,14 +249,14 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _page(self, request, *, case, title, form, intro="", submit="Save"):
+    def _page(self, request, *, case, title, form, intro="", submit=""):
         back = reverse("admin:refunds_case_change", args=[case.pk]) if case else ""
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "intro": intro,
             "form": form,
-            "submit": submit,
+            "submit": submit or gettext("Save"),
             "opts": self.model._meta,
             "original": case,
             "back_url": back,
@@ -274,8 +280,10 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(exc.field or None, str(exc))
             else:
-                return self._done(request, case.pk, "Case accepted; the customer was e-mailed.")
-        return self._page(request, case=case, title=f"Accept {case}", form=form, submit="Accept")
+                return self._done(request, case.pk, gettext("Case accepted; the customer was e-mailed."))
+        return self._page(
+            request, case=case, title=gettext("Accept %(case)s") % {"case": case}, form=form, submit=gettext("Accept")
+        )
 
     def decline_view(self, request, case_id):
         _require(request)
@@ -287,11 +295,20 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(exc.field or None, str(exc))
             else:
-                return self._done(request, case.pk, "Case declined; the customer was e-mailed the reason.")
+                return self._done(request, case.pk, gettext("Case declined; the customer was e-mailed the reason."))
         intro = ""
         if case.kind == CaseKind.SHORT_DELIVERY and case.shipment_id is None:
-            intro = "No Act of Discrepancy is attached to this claim: it may be declined for that (REF-SHORT-DELIVERY)."
-        return self._page(request, case=case, title=f"Decline {case}", form=form, intro=intro, submit="Decline")
+            intro = gettext(
+                "No Act of Discrepancy is attached to this claim: it may be declined for that (REF-SHORT-DELIVERY)."
+            )
+        return self._page(
+            request,
+            case=case,
+            title=gettext("Decline %(case)s") % {"case": case},
+            form=form,
+            intro=intro,
+            submit=gettext("Decline"),
+        )
 
     def received_view(self, request, case_id):
         """Record the goods that came back, per line (received, damaged): starts REF-DEFECT's refund clock."""
@@ -309,8 +326,14 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(None, str(exc))
             else:
-                return self._done(request, case.pk, "Goods recorded as received; the customer was e-mailed.")
-        return self._page(request, case=case, title=f"Goods received for {case}", form=form, submit="Record")
+                return self._done(request, case.pk, gettext("Goods recorded as received; the customer was e-mailed."))
+        return self._page(
+            request,
+            case=case,
+            title=gettext("Goods received for %(case)s") % {"case": case},
+            form=form,
+            submit=gettext("Record"),
+        )
 
     def settle_view(self, request, case_id):
         """Per line: put arrived units back in stock, or write them off."""
@@ -334,9 +357,15 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(None, str(exc))
             else:
-                return self._done(request, case.pk, "Returned goods restocked or written off.")
-        intro = "" if lines else "Nothing arrived that waits for a decision."
-        return self._page(request, case=case, title=f"Restock or write off ({case})", form=form, intro=intro)
+                return self._done(request, case.pk, gettext("Returned goods restocked or written off."))
+        intro = "" if lines else gettext("Nothing arrived that waits for a decision.")
+        return self._page(
+            request,
+            case=case,
+            title=gettext("Restock or write off (%(case)s)") % {"case": case},
+            form=form,
+            intro=intro,
+        )
 
     def refund_view(self, request, case_id):
         _require(request, ISSUE_REFUND)
@@ -353,10 +382,20 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error("amount", str(exc))
             else:
-                return self._done(request, case.pk, "Refund started; it goes back the way the customer paid.")
+                return self._done(request, case.pk, gettext("Refund started; it goes back the way the customer paid."))
         done = services.case_refunded(case)
-        intro = f"Case value {case.amount or '—'}; already refunded {done}. Never more than was paid."
-        return self._page(request, case=case, title=f"Refund {case}", form=form, intro=intro, submit="Refund")
+        intro = gettext("Case value %(value)s; already refunded %(done)s. Never more than was paid.") % {
+            "value": case.amount or "—",
+            "done": done,
+        }
+        return self._page(
+            request,
+            case=case,
+            title=gettext("Refund %(case)s") % {"case": case},
+            form=form,
+            intro=intro,
+            submit=gettext("Refund"),
+        )
 
     def replacement_view(self, request, case_id):
         _require(request)
@@ -368,14 +407,18 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(None, str(exc))
             else:
-                return self._done(request, case.pk, f"Replacement order {replacement.number} created at no charge.")
+                return self._done(
+                    request,
+                    case.pk,
+                    gettext("Replacement order %(number)s created at no charge.") % {"number": replacement.number},
+                )
         return self._page(
             request,
             case=case,
-            title=f"Replacement order for {case}",
+            title=gettext("Replacement order for %(case)s") % {"case": case},
             form=form,
-            intro="A new order at no charge with the case's goods goes to the warehouse like any order.",
-            submit="Create the replacement order",
+            intro=gettext("A new order at no charge with the case's goods goes to the warehouse like any order."),
+            submit=gettext("Create the replacement order"),
         )
 
     def resolve_view(self, request, case_id):
@@ -393,8 +436,10 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(exc.field or None, str(exc))
             else:
-                return self._done(request, case.pk, "Case resolved; the customer was e-mailed.")
-        return self._page(request, case=case, title=f"Resolve {case}", form=form, submit="Resolve")
+                return self._done(request, case.pk, gettext("Case resolved; the customer was e-mailed."))
+        return self._page(
+            request, case=case, title=gettext("Resolve %(case)s") % {"case": case}, form=form, submit=gettext("Resolve")
+        )
 
     def kept_view(self, request, case_id):
         """REF-WRONG-ITEM: the customer keeps the wrong goods: charge them at the site price."""
@@ -412,9 +457,11 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error(exc.field or None, str(exc))
             else:
-                return self._done(request, case.pk, f"Kept goods charged: {charge}.")
-        intro = "The product the customer received and keeps; it is charged at its price on the site now."
-        return self._page(request, case=case, title=f"Wrong goods kept ({case})", form=form, intro=intro)
+                return self._done(request, case.pk, gettext("Kept goods charged: %(charge)s.") % {"charge": charge})
+        intro = gettext("The product the customer received and keeps; it is charged at its price on the site now.")
+        return self._page(
+            request, case=case, title=gettext("Wrong goods kept (%(case)s)") % {"case": case}, form=form, intro=intro
+        )
 
     def photo_view(self, request, case_id, photo_id):
         """A customer's photo, for staff only (the media folder is not served publicly)."""
@@ -443,14 +490,20 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except services.CaseError as exc:
                 form.add_error("amount", str(exc))
             else:
-                return self._done(request, case.pk, f"Refund of {amount} started for order {order.number}.")
+                return self._done(
+                    request,
+                    case.pk,
+                    gettext("Refund of %(amount)s started for order %(number)s.")
+                    % {"amount": amount, "number": order.number},
+                )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Refund order {order.number}",
-            "intro": "The refund is recorded as a case and goes back the way the customer paid, never above what "
-            "was paid.",
+            "title": gettext("Refund order %(number)s") % {"number": order.number},
+            "intro": gettext(
+                "The refund is recorded as a case and goes back the way the customer paid, never above what was paid."
+            ),
             "form": form,
-            "submit": "Refund",
+            "submit": gettext("Refund"),
             "opts": self.model._meta,
             "back_url": reverse("admin:orders_order_change", args=[order.pk]),
         }

@@ -156,9 +156,13 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         order = self._order(request, order_id)
         form = StockoutReportForm(request.POST if request.method == "POST" else None, order=order)
         call = lambda data: stockout.stockout_report(order_id=order.pk, missing=data["missing"], actor=request.user)  # noqa: E731
-        done = f"Order {order.number}: the customer was asked to choose."
+        done = _("Order %(number)s: the customer was asked to choose.") % {"number": order.number}
         return self._run(request, order, form, call, done) or self._page(
-            request, order, form, title=f"Report missing items of order {order.number}", submit="Ask the customer"
+            request,
+            order,
+            form,
+            title=_("Report missing items of order %(number)s") % {"number": order.number},
+            submit=_("Ask the customer"),
         )
 
     def phone_view(self, request, order_id):
@@ -172,9 +176,13 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if data["note"]:
                 order_services.order_note_add(order_id=order.pk, text=f"Stock-out call: {data['note']}", actor=staff)
 
-        done = f"Order {order.number}: the customer's choice is recorded."
+        done = _("Order %(number)s: the customer's choice is recorded.") % {"number": order.number}
         return self._run(request, order, form, call, done) or self._page(
-            request, order, form, title=f"Record a choice by phone for order {order.number}", submit="Record the choice"
+            request,
+            order,
+            form,
+            title=_("Record a choice by phone for order %(number)s") % {"number": order.number},
+            submit=_("Record the choice"),
         )
 
     def date_view(self, request, order_id):
@@ -182,9 +190,13 @@ class StockShortageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         order = self._order(request, order_id)
         form = StockoutDateForm(request.POST if request.method == "POST" else None)
         call = lambda data: stockout.stockout_set_date(order_id=order.pk, new_date=data["new_date"], actor=request.user)  # noqa: E731
-        done = f"Order {order.number}: the date is set."
+        done = _("Order %(number)s: the date is set.") % {"number": order.number}
         return self._run(request, order, form, call, done) or self._page(
-            request, order, form, title=f"Date for the missing part of order {order.number}", submit="Set the date"
+            request,
+            order,
+            form,
+            title=_("Date for the missing part of order %(number)s") % {"number": order.number},
+            submit=_("Set the date"),
         )
 
     def arrived_view(self, request, order_id):
@@ -333,7 +345,9 @@ class ParcelInline(_ShipmentColumns, ReadOnlyAdminMixin, admin.TabularInline):
             if any(SHIPMENT_LIFECYCLE.can_move(obj, t) for t in _RECORD_TARGETS[outcome])
         ]
         if obj.status in (Shipment.Status.SHIPPED, Shipment.Status.FAILED):
-            links.append((reverse("admin:shipping_deliveryattempt_redelivery", args=[obj.pk]), "Re-delivery / address"))
+            links.append(
+                (reverse("admin:shipping_deliveryattempt_redelivery", args=[obj.pk]), _("Re-delivery / address"))
+            )
         links.extend(_claim_links(obj))
         return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
 
@@ -344,21 +358,32 @@ def _claim_links(obj: Shipment) -> list[tuple[str, str]]:
     for attempt in getattr(obj, "handovers", ()):
         act = getattr(attempt, "discrepancy_act", None)
         if act is None:
-            links.append((reverse("admin:shipping_actofdiscrepancy_draw_up", args=[attempt.pk]), "Act of Discrepancy"))
+            links.append(
+                (reverse("admin:shipping_actofdiscrepancy_draw_up", args=[attempt.pk]), _("Act of Discrepancy"))
+            )
         else:
-            links.append((reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]), f"Act {act.number}"))
+            links.append(
+                (
+                    reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]),
+                    _("Act %(number)s") % {"number": act.number},
+                )
+            )
     if obj.status != Shipment.Status.LOST and SHIPMENT_LIFECYCLE.can_move(obj, Shipment.Status.LOST):
-        links.append((reverse("admin:shipping_shipment_lost", args=[obj.pk]), "Carrier confirmed loss"))
+        links.append((reverse("admin:shipping_shipment_lost", args=[obj.pk]), _("Carrier confirmed loss")))
     for case in getattr(obj, "open_parcel_cases", ()):
-        label = "Close the investigation" if case.kind == CaseKind.LATE_PARCEL else "Record the customer's choice"
-        links.append((reverse("admin:shipping_shipment_settle", args=[case.pk]), f"{label} (case {case.pk})"))
+        text = (
+            _("Close the investigation (case %(case)s)")
+            if case.kind == CaseKind.LATE_PARCEL
+            else _("Record the customer's choice (case %(case)s)")
+        )
+        links.append((reverse("admin:shipping_shipment_settle", args=[case.pk]), text % {"case": case.pk}))
     return links
 
 
 _RECORD_LABELS = {
-    DeliveryOutcome.DELIVERED: "Handed over",
-    DeliveryOutcome.FAILED: "Failed",
-    DeliveryOutcome.AWAITING_COLLECTION: "At a pick-up point",
+    DeliveryOutcome.DELIVERED: _("Handed over"),
+    DeliveryOutcome.FAILED: _("Failed"),
+    DeliveryOutcome.AWAITING_COLLECTION: _("At a pick-up point"),
 }
 _RECORD_TARGETS = {
     DeliveryOutcome.DELIVERED: (Shipment.Status.DELIVERED, Shipment.Status.REFUSED),
@@ -496,11 +521,20 @@ class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAd
             except delivery.DeliveryError as exc:
                 _show_error(form, exc)
             else:
-                self.message_user(request, f"Parcel {shipment.pk}: {DeliveryOutcome(outcome).label.lower()} recorded.")
+                self.message_user(
+                    request,
+                    _("Parcel %(parcel)s: %(outcome)s recorded.")
+                    % {"parcel": shipment.pk, "outcome": str(DeliveryOutcome(outcome).label).lower()},
+                )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
         label = _RECORD_LABELS[outcome]
         return self._page(
-            request, shipment, form, title=f"Parcel {shipment.pk} of {shipment.order.number}: {label}", submit="Record"
+            request,
+            shipment,
+            form,
+            title=_("Parcel %(parcel)s of %(number)s: %(what)s")
+            % {"parcel": shipment.pk, "number": shipment.order.number, "what": label},
+            submit=_("Record"),
         )
 
     def redelivery_view(self, request, shipment_id: int):
@@ -522,8 +556,9 @@ class DeliveryAttemptAdmin(_IdDocumentColumns, ReadOnlyAdminMixin, admin.ModelAd
             request,
             shipment,
             form,
-            title=f"Parcel {shipment.pk} of {shipment.order.number}: re-delivery or address change",
-            submit="Arrange and charge the fee",
+            title=_("Parcel %(parcel)s of %(number)s: re-delivery or address change")
+            % {"parcel": shipment.pk, "number": shipment.order.number},
+            submit=_("Arrange and charge the fee"),
         )
 
 
@@ -885,8 +920,11 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                     % {"parcel": shipment.pk, "case": case.pk},
                 )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[shipment.order_id]))
-        title = f"Parcel {shipment.pk} of {shipment.order.number}: the carrier confirmed the loss"
-        return self._order_page(request, shipment.order, form, title=title, submit="Record the loss")
+        title = _("Parcel %(parcel)s of %(number)s: the carrier confirmed the loss") % {
+            "parcel": shipment.pk,
+            "number": shipment.order.number,
+        }
+        return self._order_page(request, shipment.order, form, title=title, submit=_("Record the loss"))
 
     def settle_view(self, request, case_id: int):
         """DLV-LATE: re-ship at no charge or refund in full; DLV-LOST: the customer's choice, as staff record it."""
@@ -902,9 +940,14 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(request, _("Case %(case)s closed; the customer was e-mailed.") % {"case": case.pk})
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[case.order_id]))
-        what = "late parcel" if case.kind == CaseKind.LATE_PARCEL else "lost parcel"
-        title = f"Case {case.pk} ({what}, parcel {case.shipment_id}) of {case.order.number}"
-        return self._order_page(request, case.order, form, title=title, submit="Close the case")
+        what = _("late parcel") if case.kind == CaseKind.LATE_PARCEL else _("lost parcel")
+        title = _("Case %(case)s (%(what)s, parcel %(parcel)s) of %(number)s") % {
+            "case": case.pk,
+            "what": what,
+            "parcel": case.shipment_id,
+            "number": case.order.number,
+        }
+        return self._order_page(request, case.order, form, title=title, submit=_("Close the case"))
 
     def create_view(self, request, order_id: int):
         """SHIP-METHODS: a parcel leaves with the quantities given; refusals appear next to their field."""
@@ -932,7 +975,11 @@ class ShipmentAdmin(_ShipmentColumns, ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
                 return HttpResponseRedirect(order_url)
         return self.admin_site._registry[Order]._object_page(
-            request, order, form, title=f"Create shipment for order {order.number}", submit="Ship"
+            request,
+            order,
+            form,
+            title=_("Create shipment for order %(number)s") % {"number": order.number},
+            submit=_("Ship"),
         )
 
 
@@ -1013,8 +1060,11 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     % {"act": act.number},
                 )
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
-        title = f"Act of Discrepancy for parcel {attempt.shipment_id} of {attempt.order.number}"
-        return self._order_page(request, attempt.order, form, title=title, submit="Draw up the act")
+        title = _("Act of Discrepancy for parcel %(parcel)s of %(number)s") % {
+            "parcel": attempt.shipment_id,
+            "number": attempt.order.number,
+        }
+        return self._order_page(request, attempt.order, form, title=title, submit=_("Draw up the act"))
 
     def pdf_view(self, request, act_id: int):
         act = self._act(request, act_id)
@@ -1031,8 +1081,8 @@ class ActOfDiscrepancyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(request, _("%(act)s: the signed scan is stored.") % {"act": act.number})
                 return HttpResponseRedirect(reverse("admin:shipping_actofdiscrepancy_change", args=[act.pk]))
-        title = f"{act.number}: upload the signed scan"
-        return self._order_page(request, act.order, form, title=title, submit="Upload")
+        title = _("%(act)s: upload the signed scan") % {"act": act.number}
+        return self._order_page(request, act.order, form, title=title, submit=_("Upload"))
 
     def scan_file_view(self, request, act_id: int):
         """The signed scan, to staff only (media is never served publicly)."""

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from orders import events, holds, lifecycle
@@ -102,7 +103,7 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
         ) from exc
     link = gateways.approve_link(answer)
     if not answer.get("id") or not link:
-        _payment_fail_quietly(payment_id=payment.pk, reason="PayPal gave no approval link.")
+        _payment_fail_quietly(payment_id=payment.pk, reason=gettext_noop("PayPal gave no approval link."))
         raise PaymentError(
             "PayPal did not accept the payment. Please try again in a few minutes.",
             code=PaymentErrorCode.GATEWAY_REFUSED,
@@ -172,7 +173,7 @@ def paypal_order_record(*, payment_id: int, paypal_order: dict) -> Payment:
                 payment_move(payment, PaymentStatus.APPROVED)
             return payment
     if status == "VOIDED":
-        return payment_paypal_failed(payment_id=payment_id, reason="PayPal voided the payment.")
+        return payment_paypal_failed(payment_id=payment_id, reason=gettext_noop("PayPal voided the payment."))
     return Payment.objects.get(pk=payment_id)
 
 
@@ -230,7 +231,7 @@ def payment_capture_record(*, payment_id: int, capture_id: str, amount: Money | 
                 payment.capture_id = capture_id or payment.capture_id
                 payment.save(update_fields=["capture_id"])
                 return _payment_failed_locked(
-                    payment, status=PaymentStatus.DENIED, reason="PayPal declined the payment."
+                    payment, status=PaymentStatus.DENIED, reason=gettext_noop("PayPal declined the payment.")
                 )
             return payment
         logger.warning("Payment %s: capture %s in unknown status %r ignored", payment.pk, capture_id, status)
@@ -288,21 +289,25 @@ def payment_reconcile(*, payment_id: int) -> Payment:
     if payment.status not in OPEN_STATUSES:
         return payment
     if not payment.paypal_order_id:
-        return payment_paypal_failed(payment_id=payment.pk, reason="The PayPal payment was never started.")
+        return payment_paypal_failed(
+            payment_id=payment.pk, reason=gettext_noop("The PayPal payment was never started.")
+        )
     try:
         answer = paypal.order_get(paypal_order_id=payment.paypal_order_id)
     except paypal.PayPalUnavailable:
         raise
     except paypal.PayPalError as exc:
         if exc.status_code == 404:
-            return payment_paypal_failed(payment_id=payment.pk, reason="The PayPal payment expired.")
+            return payment_paypal_failed(payment_id=payment.pk, reason=gettext_noop("The PayPal payment expired."))
         raise
     status = answer.get("status", "")
     if status == "APPROVED" and gateways.first_capture(answer) is None:
         paypal_order_record(payment_id=payment.pk, paypal_order=answer)
         return paypal_payment_capture(payment_id=payment.pk)
     if status in {"CREATED", "SAVED", "PAYER_ACTION_REQUIRED"}:
-        return payment_paypal_failed(payment_id=payment.pk, reason="The PayPal payment was not completed in time.")
+        return payment_paypal_failed(
+            payment_id=payment.pk, reason=gettext_noop("The PayPal payment was not completed in time.")
+        )
     payment = paypal_order_record(payment_id=payment.pk, paypal_order=answer)
     if payment.status in OPEN_STATUSES:
         # Still pending at PayPal (e.g. an eCheck): look again after another period.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from orders.access import order_link_for_email
 from orders.models import Order
@@ -37,6 +38,13 @@ class CaseError(ServiceError):
     def __init__(self, message: str, *, code: str, field: str = ""):
         super().__init__(message, code=code)
         self.field = field
+
+
+def case_not_open(case: Case) -> CaseError:
+    """The error for an action on a case that is no longer open, in the staff member's language."""
+    return CaseError(
+        _("This case is %(status)s.") % {"status": case.get_status_display().lower()}, code=CaseErrorCode.NOT_OPEN
+    )
 
 
 def lock_case_with_order(case_id: int) -> Case:

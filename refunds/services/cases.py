@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from orders import events, stock
@@ -30,7 +32,7 @@ from shop.money import money
 from .. import rules
 from ..lifecycle import CASE_LIFECYCLE, case_move
 from ..models import Case, CaseKind, CaseLine, CaseRemedy, CaseStatus
-from ._common import CaseError, CaseErrorCode, case_email, case_emails, lock_case_with_order
+from ._common import CaseError, CaseErrorCode, case_email, case_emails, case_not_open, lock_case_with_order
 
 K, S = CaseKind, CaseStatus
 
@@ -51,11 +53,16 @@ def _check_lines(order: Order, lines: dict[int, int], order_lines: dict[int, Ord
     for line_id, qty in lines.items():
         line = order_lines.get(line_id)
         if line is None:
-            raise CaseError(f"Line {line_id} is not part of order {order.number}.", code=CaseErrorCode.UNKNOWN_LINE)
+            raise CaseError(
+                _("Line %(line)s is not part of order %(number)s.") % {"line": line_id, "number": order.number},
+                code=CaseErrorCode.UNKNOWN_LINE,
+            )
         most = line.quantity - line.quantity_cancelled
         if not 1 <= qty <= most:
             raise CaseError(
-                f"{line.product_name}: choose between 1 and {most}.", code=CaseErrorCode.BAD_QUANTITY, field="lines"
+                _("%(product)s: choose between 1 and %(most)s.") % {"product": line.product_name, "most": most},
+                code=CaseErrorCode.BAD_QUANTITY,
+                field="lines",
             )
     return order_lines
 
@@ -179,10 +186,10 @@ def case_accept(*, case_id: int, actor, remedy: str | None = None) -> Case:
         if case.status == S.ACCEPTED and (remedy is None or remedy == case.remedy):
             return case
         if case.status != S.REQUESTED:
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            raise case_not_open(case)
         remedy = remedy or case.remedy
         if not remedy:
-            raise CaseError("Choose a remedy.", code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
+            raise CaseError(_("Choose a remedy."), code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
         case.remedy = remedy
         fields = ["remedy"]
         if case.refund_due_at is None and remedy == CaseRemedy.REFUND:
@@ -199,13 +206,13 @@ def case_decline(*, case_id: int, reason: str, actor) -> Case:
     """Staff decline the case; the reason is required and sent to the customer."""
     reason = (reason or "").strip()
     if not reason:
-        raise CaseError("Give the reason: the customer is told.", code=CaseErrorCode.REASON_REQUIRED, field="reason")
+        raise CaseError(_("Give the reason: the customer is told."), code=CaseErrorCode.REASON_REQUIRED, field="reason")
     with transaction.atomic():
         case = lock_case_with_order(case_id)
         if case.status == S.DECLINED:
             return case
         if case.status != S.REQUESTED:
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            raise case_not_open(case)
         case.decline_reason = reason
         case.refund_due_at = None
         case.resolved_at = timezone.now()
@@ -227,7 +234,7 @@ def case_withdraw(*, case_id: int, actor=None) -> Case:
         if case.status == S.WITHDRAWN:
             return case
         if case.status != S.REQUESTED:
-            raise CaseError("This case was already decided.", code=CaseErrorCode.NOT_OPEN)
+            raise CaseError(_("This case was already decided."), code=CaseErrorCode.NOT_OPEN)
         case.refund_due_at, case.resolved_at = None, timezone.now()
         case_move(case, S.WITHDRAWN, actor=_actor(actor), fields=["refund_due_at", "resolved_at"])
         case_email(case, step="withdrawn")
@@ -253,12 +260,12 @@ def _resolve_many(cases: list[Case], *, actor, remedies: dict[int, str | None] |
         if case.status == S.RESOLVED:
             continue
         if case.status not in (S.REQUESTED, S.ACCEPTED):
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            raise case_not_open(case)
         remedy = (remedies or {}).get(case.pk)
         if remedy:
             case.remedy = remedy
         if not case.remedy:
-            raise CaseError("Choose a remedy.", code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
+            raise CaseError(_("Choose a remedy."), code=CaseErrorCode.REMEDY_REQUIRED, field="remedy")
         todo.append(case)
     now = timezone.now()
     for case in todo:
@@ -338,7 +345,7 @@ def cases_refund(items: list[tuple[int, Money | None]], *, actor=None) -> list[R
             case = cases[case_id]
             order = case.order
             if case.status not in (S.REQUESTED, S.ACCEPTED, S.RESOLVED):
-                raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+                raise case_not_open(case)
             currency = order.total.currency
             order_left = sum((pay_left[p.pk] for p in payments[order.pk]), Decimal("0"))
             left = case.amount.amount - done[case.pk] if case.amount is not None else order_left
@@ -351,7 +358,8 @@ def cases_refund(items: list[tuple[int, Money | None]], *, actor=None) -> list[R
                 wanted = money(amount, currency).amount
                 if case.amount is not None and wanted > left:
                     raise CaseError(
-                        f"This case is worth {case.amount}; {money(left, currency)} of it is left to refund.",
+                        _("This case is worth %(value)s; %(left)s of it is left to refund.")
+                        % {"value": case.amount, "left": money(left, currency)},
                         code=CaseErrorCode.REFUND_ABOVE_VALUE,
                         field="amount",
                     )
@@ -360,7 +368,7 @@ def cases_refund(items: list[tuple[int, Money | None]], *, actor=None) -> list[R
                     result[case.pk] = None  # nothing captured: nothing to send back (an unpaid order)
                     continue
                 raise CaseError(
-                    "The refund amount must be positive.", code=CaseErrorCode.NOTHING_TO_REFUND, field="amount"
+                    _("The refund amount must be positive."), code=CaseErrorCode.NOTHING_TO_REFUND, field="amount"
                 )
             reason = f"{case.get_kind_display()} (case {case.pk})"
             # One refund per payment when the money came in several payments (pk order), each keyed per case.
@@ -445,11 +453,11 @@ def case_replacement_order(*, case_id: int, actor) -> Order:
         if case.replacement_order_id is not None:
             return case.replacement_order
         if case.status not in (S.REQUESTED, S.ACCEPTED):
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            raise case_not_open(case)
         original = case.order
         lines = _replacement_lines(case)
         if not lines:
-            raise CaseError("The case has no goods to replace.", code=CaseErrorCode.NO_LINES)
+            raise CaseError(_("The case has no goods to replace."), code=CaseErrorCode.NO_LINES)
         now = timezone.now()
         zero = Money(0, original.total.currency)
         # Nothing is owed: a prepaid method stays (nothing to collect at the door); one paid on
@@ -519,11 +527,13 @@ def case_charge_kept_goods(*, case_id: int, product_id: int, quantity: int, acto
 
     quantity = int(quantity)
     if quantity < 1:
-        raise CaseError("Enter how many units the customer keeps.", code=CaseErrorCode.BAD_QUANTITY, field="quantity")
+        raise CaseError(
+            _("Enter how many units the customer keeps."), code=CaseErrorCode.BAD_QUANTITY, field="quantity"
+        )
     with transaction.atomic():
         case = lock_case_with_order(case_id)
         if case.kind != K.WRONG_ITEM:
-            raise CaseError("Only wrong goods kept are charged.", code=CaseErrorCode.NOT_ALLOWED)
+            raise CaseError(_("Only wrong goods kept are charged."), code=CaseErrorCode.NOT_ALLOWED)
         if case.kept_goods_charge is not None:
             return case.kept_goods_charge
         order = case.order
@@ -543,7 +553,9 @@ def case_charge_kept_goods(*, case_id: int, product_id: int, quantity: int, acto
                 order=order,
                 kind="fee",
                 amount=charge,
-                reason=f"Wrong goods kept at the site price (case {case.pk}, REF-WRONG-ITEM)",
+                reason=events.Phrase(
+                    gettext_noop("Wrong goods kept at the site price (case %(case)s, REF-WRONG-ITEM)"), case=case.pk
+                ),
                 key=f"kept-goods:{case.pk}",
                 actor=_actor(actor),
             )

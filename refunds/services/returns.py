@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orders import events
 from shop.locks import lock_order_lines, lock_products
 
 from .. import rules
 from ..models import CaseKind, CaseRemedy, CaseStatus
-from ._common import CaseError, CaseErrorCode, case_email, lock_case_with_order
+from ._common import CaseError, CaseErrorCode, case_email, case_not_open, lock_case_with_order
 from .cases import _actor
 
 
@@ -25,7 +27,7 @@ def case_goods_receive(*, case_id: int, received: dict[int, tuple[int, int]], ac
     with transaction.atomic():
         case = lock_case_with_order(case_id)
         if case.status not in (CaseStatus.REQUESTED, CaseStatus.ACCEPTED, CaseStatus.RESOLVED):
-            raise CaseError(f"This case is {case.get_status_display().lower()}.", code=CaseErrorCode.NOT_OPEN)
+            raise case_not_open(case)
         order = case.order
         case_lines = {cl.pk: cl for cl in case.lines.all()}
         order_lines = lock_order_lines(order.pk)
@@ -33,12 +35,14 @@ def case_goods_receive(*, case_id: int, received: dict[int, tuple[int, int]], ac
         for line_id, (got, damaged) in sorted(received.items()):
             cl = case_lines.get(int(line_id))
             if cl is None:
-                raise CaseError(f"Line {line_id} is not part of this case.", code=CaseErrorCode.UNKNOWN_LINE)
+                raise CaseError(
+                    _("Line %(line)s is not part of this case.") % {"line": line_id}, code=CaseErrorCode.UNKNOWN_LINE
+                )
             got, damaged = int(got), int(damaged)
             if got < 0 or damaged < 0 or damaged > got or cl.quantity_received + got > cl.quantity:
                 raise CaseError(
-                    f"{cl.order_line.product_name}: at most {cl.quantity - cl.quantity_received} more can arrive, "
-                    "and no more damaged than received.",
+                    _("%(product)s: at most %(more)s more can arrive, and no more damaged than received.")
+                    % {"product": cl.order_line.product_name, "more": cl.quantity - cl.quantity_received},
                     code=CaseErrorCode.BAD_QUANTITY,
                     field="received",
                 )
@@ -54,7 +58,7 @@ def case_goods_receive(*, case_id: int, received: dict[int, tuple[int, int]], ac
                 line.save(update_fields=["quantity_returned"])
             items.append({"line_id": cl.pk, "product": line.product_name, "quantity": got, "damaged": damaged})
         if not items:
-            raise CaseError("Enter how many units arrived.", code=CaseErrorCode.NO_LINES, field="received")
+            raise CaseError(_("Enter how many units arrived."), code=CaseErrorCode.NO_LINES, field="received")
         fields = []
         if case.goods_received_at is None:
             case.goods_received_at = timezone.now()
@@ -78,10 +82,15 @@ def case_goods_settle(*, case_id: int, case_line_id: int, restock: int, write_of
         case = lock_case_with_order(case_id)
         cl = case.lines.select_related("order_line").filter(pk=case_line_id).first()
         if cl is None:
-            raise CaseError("That line is not part of this case.", code=CaseErrorCode.UNKNOWN_LINE)
+            raise CaseError(_("That line is not part of this case."), code=CaseErrorCode.UNKNOWN_LINE)
         if restock < 0 or write_off < 0 or restock + write_off == 0 or restock + write_off > cl.quantity_unsettled:
             raise CaseError(
-                f"{cl.order_line.product_name}: {cl.quantity_unsettled} unit(s) arrived and wait for a decision.",
+                ngettext(
+                    "%(product)s: %(count)s unit arrived and waits for a decision.",
+                    "%(product)s: %(count)s units arrived and wait for a decision.",
+                    cl.quantity_unsettled,
+                )
+                % {"product": cl.order_line.product_name, "count": cl.quantity_unsettled},
                 code=CaseErrorCode.BAD_QUANTITY,
                 field="restock",
             )

@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from orders import events, lifecycle
@@ -332,7 +333,7 @@ def delivery_record_handover(
                 order=order,
                 kind=AdjustmentKind.REFUSED_AT_DOOR,
                 amount=-refused_value,
-                reason=f"Items refused at delivery (parcel {shipment.pk})",
+                reason=events.Phrase(gettext_noop("Items refused at delivery (parcel %(parcel)s)"), parcel=shipment.pk),
                 key=f"refused:{attempt.pk}",
                 actor=actor,
             )
@@ -350,11 +351,11 @@ def delivery_record_handover(
                 )
         shipment_move(shipment, S.DELIVERED if kept else S.REFUSED)
         if kept:
-            label = RecipientKind(recipient_kind).label.lower()
             events.parcel_handed_over(
                 order=order,
                 shipment_id=shipment.pk,
-                recipient=f"{name} ({label})",
+                recipient=name,
+                recipient_kind=recipient_kind,
                 refused_value=refused_value,
                 actor=actor,
             )
@@ -422,7 +423,7 @@ def delivery_record_failure(
         )
         if shipment.status != S.FAILED:
             shipment_move(shipment, S.FAILED)
-        events.delivery_failed(order=order, cause=FailureCause(cause).label, beyond_shop_control=beyond, actor=actor)
+        events.delivery_failed(order=order, cause=cause, beyond_shop_control=beyond, actor=actor)
         standing_recompute(email=order.email, actor=actor)  # PAY-COD-RESTRICT (b)
         return attempt
 
@@ -479,12 +480,16 @@ def delivery_arrange_redelivery(
             shipment_move(shipment, S.SHIPPED)
         fee = money(Policy.load().redelivery_fee, order.total.currency)
         if fee.amount > 0:
-            what = "Address change" if kind == ADDRESS_CHANGE else "Re-delivery"
+            what = (
+                gettext_noop("Address change after dispatch (parcel %(parcel)s)")
+                if kind == ADDRESS_CHANGE
+                else gettext_noop("Re-delivery after dispatch (parcel %(parcel)s)")
+            )
             order_adjust(
                 order=order,
                 kind=AdjustmentKind.FEE,
                 amount=fee,
-                reason=f"{what} after dispatch (parcel {shipment.pk})",
+                reason=events.Phrase(what, parcel=shipment.pk),
                 key=key,
                 actor=actor,
             )
@@ -720,7 +725,10 @@ def _not_collected_refund(order: Order, shipment: Shipment) -> Money | None:
         order=order,
         kind=AdjustmentKind.NOT_COLLECTED,
         amount=-refund,
-        reason=f"Parcel {shipment.pk} not collected: the goods are refunded, the delivery is kept",
+        reason=events.Phrase(
+            gettext_noop("Parcel %(parcel)s not collected: the goods are refunded, the delivery is kept"),
+            parcel=shipment.pk,
+        ),
         key=key,
     )
     hooks.run(

@@ -34,6 +34,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders import events, holds, lifecycle, stock
 from orders import services as order_services
@@ -238,7 +239,7 @@ def _decide_many(shortages: list[Shortage], *, choice: str, via: str, actor) -> 
         if via == StockoutVia.TIMEOUT:
             events.stockout_timed_out(order=order, due_at=hold.due_at)
         else:
-            events.stockout_chosen(order=order, choice=choice, label=C(choice).label, via=via, actor=actor)
+            events.stockout_chosen(order=order, choice=choice, via=via, actor=actor)
     if choice == C.CANCEL_ALL:
         order_services.orders_cancel(
             [order for order, _hold, _rows in shortages],
@@ -252,7 +253,7 @@ def _decide_many(shortages: list[Shortage], *, choice: str, via: str, actor) -> 
     else:
         orders = [order for order, _hold, _rows in shortages]
         holds.holds_release_many(
-            orders, H, resolution="Split: what is available ships now, the rest later.", actor=actor
+            orders, H, resolution=gettext_noop("Split: what is available ships now, the rest later."), actor=actor
         )
         order_emails_queue(
             [
@@ -301,12 +302,16 @@ def _cancel_missing_many(shortages: list[Shortage], *, actor) -> list[Order]:
         events.stockout_part_cancelled(order=order, items=_items(rows), value=values[order.pk], actor=actor)
     OrderLine.objects.bulk_update(changed, ["quantity_cancelled", "quantity_short"])
     orders = [order for order, *_rest in kept]
-    holds.holds_release_many(orders, H, resolution="The unavailable items are cancelled.", actor=actor)
+    holds.holds_release_many(orders, H, resolution=gettext_noop("The unavailable items are cancelled."), actor=actor)
     owed = [(order, hold, values[order.pk]) for order, hold, _rows, _cancel in kept if values[order.pk].amount > 0]
     order_services.orders_adjust(
         [
             order_services.Adjustment(
-                order, AdjustmentKind.CANCELLED_PART, -value, "Unavailable items cancelled", f"stockout:{hold.pk}"
+                order,
+                AdjustmentKind.CANCELLED_PART,
+                -value,
+                gettext_noop("Unavailable items cancelled"),
+                f"stockout:{hold.pk}",
             )
             for order, hold, value in owed
         ],

@@ -271,8 +271,8 @@ def test_dlv_failed_records_cause_and_whether_beyond_shop_control(staff):
     assert shipment.status == Shipment.Status.FAILED
     events = list(order.events.filter(type=T.DELIVERY_FAILED).values_list("parameters", flat=True))
     assert [(e["cause"], e["beyond_shop_control"]) for e in events] == [
-        ("Customer absent", True),
-        ("Carrier's fault", False),
+        ("customer_absent", True),
+        ("carrier_fault", False),
     ]
     assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
 
