@@ -405,8 +405,9 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        # The message alone: the order is the page it is shown on (no query per timeline row).
-        return self.message
+        # The message alone, in the reader's language: the order is the page it is shown on (no query
+        # per timeline row).
+        return self.text
 
     @property
     def text(self) -> str:

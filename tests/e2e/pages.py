@@ -285,8 +285,8 @@ def admin_log_out(page: Page) -> None:
 def admin_open_order(page: Page, base_url: str, number: str) -> None:
     """From the admin's front page: Orders list, search for the number, open it."""
     page.goto(base_url + "/admin/")
-    # The model's row, not the app's caption (also called "Orders").
-    page.locator("tr.model-order").get_by_role("link", name="Orders", exact=True).click()
+    # The model's row, not the app's caption (also called "Orders"), in whichever language the admin speaks.
+    page.locator("tr.model-order th[scope=row] a").click()
     page.locator("#searchbar").fill(number)
     page.get_by_role("button", name=_("Search")).click()
     page.get_by_role("link", name=number, exact=True).click()

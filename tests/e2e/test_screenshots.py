@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from playwright.sync_api import expect
 
@@ -95,7 +96,7 @@ def _readme_screenshots(page, shop):
     pages.admin_log_in(page, shop, "staff", "staff-demo-2026")
     pages.admin_open_order(page, shop, number)
     written.append(_shot(page, "08-admin-order"))
-    timeline = page.get_by_role("heading", name="Timeline")
+    timeline = page.get_by_role("heading", name=capfirst(_("timeline")))
     timeline.evaluate("el => { el.scrollIntoView({block: 'start'}); window.scrollBy(0, -16); }")
     written.append(_shot_here(page, "09-admin-timeline"))
 
