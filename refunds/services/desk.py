@@ -39,6 +39,7 @@ def refunds_due_digest_send(*, now: dt.datetime | None = None) -> Email | None:
         to=Policy.load().staff_email,
         template="staff_refunds_due",
         key=key,
+        language=settings.LANGUAGE_CODE,  # staff read the shop's language, whatever the task runs in
         context={
             "overdue": overdue,
             "soon": soon,

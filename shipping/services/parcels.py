@@ -25,6 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
@@ -198,6 +199,7 @@ def _late_cases_open(pairs: list[tuple[Order, Shipment]], *, actor=None, by_shop
                 to=staff,
                 template="staff_late_parcel",
                 key=f"staff-late-parcel:{shipment.pk}",
+                language=settings.LANGUAGE_CODE,  # staff read the shop's language, whatever the task runs in
                 context={"order": order, "shipment": shipment, "case": case, "by_shop": by_shop},
             )
             for (order, shipment), case in zip(pairs, cases, strict=True)

@@ -153,6 +153,7 @@ def ship_by_digest_send(*, now: dt.datetime | None = None) -> Email | None:
                 to=Policy.load().staff_email,
                 template="staff_ship_by_digest",
                 key=f"ship-by-digest:{min(alert.pk for alert in alerts)}",
+                language=settings.LANGUAGE_CODE,  # staff read the shop's language, whatever the task runs in
                 context={
                     "overdue": rows[ShipByState.OVERDUE],
                     "at_risk": rows[ShipByState.AT_RISK],
