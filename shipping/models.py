@@ -419,11 +419,11 @@ def validate_act_scan(upload) -> None:
     import os
 
     if upload.size > ACT_SCAN_MAX_BYTES:
-        raise ValidationError("The scan is larger than 10 MB; scan at a lower resolution.", code="too_large")
+        raise ValidationError(_("The scan is larger than 10 MB; scan at a lower resolution."), code="too_large")
     ext = os.path.splitext(upload.name or "")[1].lower()
     magic = ACT_SCAN_TYPES.get(ext)
     if magic is None:
-        raise ValidationError("Upload the scan as a PDF, PNG or JPEG file.", code="bad_type")
+        raise ValidationError(_("Upload the scan as a PDF, PNG or JPEG file."), code="bad_type")
     upload.seek(0)
     head = upload.read(len(magic))
     upload.seek(0)

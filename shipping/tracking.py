@@ -27,6 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 _S10 = re.compile(r"[A-Z]{2}(\d{8})(\d)[A-Z]{2}")
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
@@ -47,7 +50,7 @@ class Carrier:
     name: str
     #: PayPal Orders v2 ``shipment_carrier`` value (the spec's enum).
     paypal_code: str
-    #: What staff are told when a number does not fit.
+    #: What staff are told when a number does not fit (marked for translation; translated when told).
     expected: str
     patterns: tuple[re.Pattern, ...] = ()
     s10: bool = False
@@ -56,14 +59,17 @@ class Carrier:
         return any(p.fullmatch(number) for p in self.patterns) or (self.s10 and _s10_valid(number))
 
 
-DHL = Carrier("DHL Express", "DHL", "10 digits, e.g. 1234567890", (re.compile(r"\d{10}"),))
+DHL = Carrier("DHL Express", "DHL", gettext_noop("10 digits, e.g. 1234567890"), (re.compile(r"\d{10}"),))
 UPS = Carrier(
-    "UPS", "UPS", "1Z followed by 16 letters or digits, e.g. 1Z999AA10123456784", (re.compile(r"1Z[0-9A-Z]{16}"),)
+    "UPS",
+    "UPS",
+    gettext_noop("1Z followed by 16 letters or digits, e.g. 1Z999AA10123456784"),
+    (re.compile(r"1Z[0-9A-Z]{16}"),),
 )
 RUSSIAN_POST = Carrier(
     "Russian Post",
     "RUSSIAN_POST",
-    "14 digits (domestic) or 2 letters, 9 digits and 2 letters (international, e.g. RA473124829RU)",
+    gettext_noop("14 digits (domestic) or 2 letters, 9 digits and 2 letters (international, e.g. RA473124829RU)"),
     (re.compile(r"\d{14}"),),
     s10=True,
 )
@@ -93,7 +99,10 @@ def format_problem(carrier_name: str, number: str) -> str | None:
     carrier = carrier_for(carrier_name)
     if carrier is None or carrier.accepts(number):
         return None
-    return f"This is not a {carrier.name} tracking number: expected {carrier.expected}."
+    return _("This is not a %(carrier)s tracking number: expected %(expected)s.") % {
+        "carrier": carrier.name,
+        "expected": _(carrier.expected),
+    }
 
 
 def paypal_carrier(carrier_name: str) -> tuple[str, str]:

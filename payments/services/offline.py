@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from orders import events
@@ -35,26 +36,28 @@ def payment_record_bank_transfer(
     reference = reference.strip()
     if not reference:
         raise PaymentError(
-            "Enter the transfer's reference from the bank statement.", code=PaymentErrorCode.REFERENCE_MISSING
+            _("Enter the transfer's reference from the bank statement."), code=PaymentErrorCode.REFERENCE_MISSING
         )
     with transaction.atomic():
         # The order first (shop.locks): two staff recording the same transfer at once make one payment.
         order = lock_order(order_id)
         if order.payment_method != PaymentMethod.BANK_TRANSFER:
-            raise PaymentError("This order is not paid by bank transfer.", code=PaymentErrorCode.WRONG_METHOD)
+            raise PaymentError(_("This order is not paid by bank transfer."), code=PaymentErrorCode.WRONG_METHOD)
         existing = lock_payments(order_id=order.pk, gateway=Gateway.BANK_TRANSFER)
         payment = existing[0] if existing else None
         if payment is not None and payment.status in CAPTURED_STATUSES:
             return payment  # already recorded
         if order.status != Order.Status.AWAITING_PAYMENT:
             raise PaymentError(
-                f"The order is {order.get_status_display().lower()}; it is not waiting for money.",
+                _("The order is %(status)s; it is not waiting for money.")
+                % {"status": order.get_status_display().lower()},
                 code=PaymentErrorCode.NOT_AWAITING_PAYMENT,
             )
         amount = money(amount, order.total.currency)
         if amount != order.total:
             raise PaymentError(
-                f"The credited amount {amount} does not match the order total {order.total}.",
+                _("The credited amount %(amount)s does not match the order total %(total)s.")
+                % {"amount": amount, "total": order.total},
                 code=PaymentErrorCode.AMOUNT_MISMATCH,
             )
         now = timezone.now()
@@ -97,10 +100,12 @@ def payment_record_at_door(
     (``order_amount_due``: less items refused at the door). Idempotent per order.
     """
     if method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
-        raise PaymentError("Only cash or card to the courier is paid at the door.", code=PaymentErrorCode.WRONG_METHOD)
+        raise PaymentError(
+            _("Only cash or card to the courier is paid at the door."), code=PaymentErrorCode.WRONG_METHOD
+        )
     if method == PaymentMethod.CARD_COURIER and not (id_document_checked or card_unnamed):
         raise PaymentError(
-            "Check the payer's identity document: the card carries a name.", code=PaymentErrorCode.ID_NOT_CHECKED
+            _("Check the payer's identity document: the card carries a name."), code=PaymentErrorCode.ID_NOT_CHECKED
         )
     with transaction.atomic():
         order = lock_order(order_id)
@@ -109,14 +114,14 @@ def payment_record_at_door(
             return existing
         if order.payment_method not in {PaymentMethod.CASH_COURIER, PaymentMethod.CARD_COURIER}:
             raise PaymentError(
-                "This order is prepaid; nothing is paid at the door.", code=PaymentErrorCode.WRONG_METHOD
+                _("This order is prepaid; nothing is paid at the door."), code=PaymentErrorCode.WRONG_METHOD
             )
         amount = money(amount, order.total.currency)
         # What is owed now: the total plus adjustments (DLV-INSPECT: items refused at the door are not owed).
         due = order_amount_due(order)
         if amount != due:
             raise PaymentError(
-                f"The order must be paid in full: {due} (taken: {amount}).",
+                _("The order must be paid in full: %(due)s (taken: %(taken)s).") % {"due": due, "taken": amount},
                 code=PaymentErrorCode.AMOUNT_MISMATCH,
             )
         now = timezone.now()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
@@ -47,12 +48,14 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
     with transaction.atomic():
         order = lock_order(order_id)
         if order.payment_method not in ONLINE_METHODS:
-            raise PaymentError("This order is not paid online.", code=PaymentErrorCode.NOT_ONLINE)
+            raise PaymentError(_("This order is not paid online."), code=PaymentErrorCode.NOT_ONLINE)
         if order.status != Order.Status.AWAITING_PAYMENT:
-            raise PaymentError("This order is not waiting for a payment.", code=PaymentErrorCode.NOT_AWAITING_PAYMENT)
+            raise PaymentError(
+                _("This order is not waiting for a payment."), code=PaymentErrorCode.NOT_AWAITING_PAYMENT
+            )
         if holds.open_hold(order, HoldKind.PRICE_CONFIRMATION) is not None:  # ORD-PRICE-ERROR: the total may change
             raise PaymentError(
-                "Please answer the corrected price first; the order page has the link.",
+                _("Please answer the corrected price first; the order page has the link."),
                 code=PaymentErrorCode.NOT_AWAITING_PAYMENT,
             )
         if order.payments.filter(
@@ -60,7 +63,7 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
         ).exists():
             # Money is on its way (or held for staff): a second PayPal order could take it twice.
             raise PaymentError(
-                "Your payment is being confirmed; there is no need to pay again.",
+                _("Your payment is being confirmed; there is no need to pay again."),
                 code=PaymentErrorCode.PAYMENT_UNDER_WAY,
             )
         recent = timezone.now() - PAYPAL_APPROVAL_WINDOW
@@ -98,14 +101,14 @@ def paypal_payment_start(*, order_id: int, actor=None) -> Payment:
     except paypal.PayPalError as exc:
         _payment_fail_quietly(payment_id=payment.pk, reason=str(exc))
         raise PaymentError(
-            "PayPal is not available right now. Please try again in a few minutes.",
+            _("PayPal is not available right now. Please try again in a few minutes."),
             code=PaymentErrorCode.GATEWAY_UNAVAILABLE,
         ) from exc
     link = gateways.approve_link(answer)
     if not answer.get("id") or not link:
         _payment_fail_quietly(payment_id=payment.pk, reason=gettext_noop("PayPal gave no approval link."))
         raise PaymentError(
-            "PayPal did not accept the payment. Please try again in a few minutes.",
+            _("PayPal did not accept the payment. Please try again in a few minutes."),
             code=PaymentErrorCode.GATEWAY_REFUSED,
         )
     with transaction.atomic():

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from orders import bonus, events
@@ -116,12 +117,13 @@ def refunds_issue(requests: list[RefundRequest]) -> list[Refund]:
             order = orders[request.order_id]
             amount = money(request.amount, order.total.currency)
             if amount.amount <= 0:
-                raise RefundError("The refund amount must be positive.", code=PaymentErrorCode.REFUND_NOT_POSITIVE)
+                raise RefundError(_("The refund amount must be positive."), code=PaymentErrorCode.REFUND_NOT_POSITIVE)
             payment = next((p for p in payments[order.pk] if p.refundable >= amount), None)
             if payment is None:
                 left = sum((p.refundable.amount for p in payments[order.pk]), Decimal("0"))
                 raise RefundError(
-                    f"Only {format_money(left, order.total.currency)} can still be refunded on this order.",
+                    _("Only %(amount)s can still be refunded on this order.")
+                    % {"amount": format_money(left, order.total.currency)},
                     code=PaymentErrorCode.REFUND_ABOVE_CAPTURED,
                 )
             key = request.key
@@ -245,7 +247,7 @@ def refund_record_external(*, payment_id: int, amount: Money, gateway_refund_id:
         if amount > payment.refundable:
             amount = payment.refundable
         if amount.amount <= 0:
-            raise RefundError("Nothing left to refund on this payment.", code=PaymentErrorCode.REFUND_ABOVE_CAPTURED)
+            raise RefundError(_("Nothing left to refund on this payment."), code=PaymentErrorCode.REFUND_ABOVE_CAPTURED)
         payment.refunded_amount = payment.refunded_amount + amount
         payment.save(update_fields=["refunded_amount"])
         refund = Refund.objects.create(
@@ -324,19 +326,19 @@ def refund_mark_sent(*, refund_id: int, reference: str, actor) -> Refund:
     """Staff made the bank transfer (or the card refund at the terminal) and record its reference."""
     reference = reference.strip()
     if not reference:
-        raise RefundError("Enter the transfer's reference.", code=PaymentErrorCode.REFERENCE_MISSING)
+        raise RefundError(_("Enter the transfer's reference."), code=PaymentErrorCode.REFERENCE_MISSING)
     with transaction.atomic():
         refund = _lock_refund(refund_id)
         if refund.status == RefundStatus.SENT:
             return refund
         if refund.way == RefundWay.PAYPAL:
             raise RefundError(
-                "PayPal refunds are confirmed by PayPal, not recorded by hand.",
+                _("PayPal refunds are confirmed by PayPal, not recorded by hand."),
                 code=PaymentErrorCode.REFUND_NOT_BY_HAND,
             )
         if refund.status != RefundStatus.PENDING:
             raise RefundError(
-                "The customer has not given a bank account for this refund yet.",
+                _("The customer has not given a bank account for this refund yet."),
                 code=PaymentErrorCode.REFUND_NO_ACCOUNT,
             )
         return _refund_mark_sent_locked(refund, reference=reference, actor=actor)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from orders import events
 from orders.notifications import order_email_queue
@@ -64,7 +65,7 @@ def act_draw_up(*, attempt_id: int, handed_over: dict[int, int], place: str, not
     """
     attempt = DeliveryAttempt.objects.filter(pk=attempt_id).select_related("shipment").first()
     if attempt is None or attempt.outcome != DeliveryOutcome.DELIVERED:
-        raise ActError("An act is drawn up from a handover.", code=ActErrorCode.NOT_A_HANDOVER)
+        raise ActError(_("An act is drawn up from a handover."), code=ActErrorCode.NOT_A_HANDOVER)
     with transaction.atomic():
         order, shipment = _locked(attempt.shipment_id)
         existing = ActOfDiscrepancy.objects.filter(attempt_id=attempt.pk).first()
@@ -72,7 +73,7 @@ def act_draw_up(*, attempt_id: int, handed_over: dict[int, int], place: str, not
             return existing
         place = (place or "").strip()
         if not place:
-            raise ActError("Say where the parcel was handed over.", code=ActErrorCode.PLACE_MISSING, field="place")
+            raise ActError(_("Say where the parcel was handed over."), code=ActErrorCode.PLACE_MISSING, field="place")
         rows, missing = [], []
         for parcel_line in shipment.lines.select_related("order_line").order_by("order_line_id"):
             line = parcel_line.order_line
@@ -83,7 +84,8 @@ def act_draw_up(*, attempt_id: int, handed_over: dict[int, int], place: str, not
                 got = -1
             if not 0 <= got <= parcel_line.quantity:
                 raise ActError(
-                    f"{line.product_name}: between 0 and {parcel_line.quantity} can be handed over.",
+                    _("%(product)s: between 0 and %(most)s can be handed over.")
+                    % {"product": line.product_name, "most": parcel_line.quantity},
                     code=ActErrorCode.BAD_QUANTITY,
                     field=f"handed_{line.pk}",
                 )
@@ -93,7 +95,7 @@ def act_draw_up(*, attempt_id: int, handed_over: dict[int, int], place: str, not
                 missing.append({"line_id": line.pk, "product": line.product_name, "quantity": short})
         if not missing:
             raise ActError(
-                "Every unit was handed over: an act records what is missing or wrong. Lower a handed-over quantity.",
+                _("Every unit was handed over: an act records what is missing or wrong. Lower a handed-over quantity."),
                 code=ActErrorCode.NOTHING_MISSING,
             )
         act = ActOfDiscrepancy.objects.create(
@@ -164,7 +166,7 @@ def act_attach_scan(*, act_id: int, scan, actor) -> ActOfDiscrepancy:
     with transaction.atomic():
         act = ActOfDiscrepancy.objects.filter(pk=act_id).values_list("shipment_id", flat=True).first()
         if act is None:
-            raise ActError("No such act.", code=ActErrorCode.NOT_A_HANDOVER)
+            raise ActError(_("No such act."), code=ActErrorCode.NOT_A_HANDOVER)
         order, _shipment = _locked(act)
         act = ActOfDiscrepancy.objects.select_for_update(of=("self",)).get(pk=act_id)
         old = act.scan.name if act.scan else ""

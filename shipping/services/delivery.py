@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
@@ -108,7 +109,9 @@ def _locked(shipment_id: int) -> tuple[Order, Shipment]:
     """Order first, then its parcel (the lock order in shop/locks.py). Inside a transaction."""
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
-        raise DeliveryError(f"There is no parcel {shipment_id}.", code=DeliveryErrorCode.UNKNOWN_PARCEL)
+        raise DeliveryError(
+            _("There is no parcel %(parcel)s.") % {"parcel": shipment_id}, code=DeliveryErrorCode.UNKNOWN_PARCEL
+        )
     order = lock_order(order_id)
     shipment = lock_shipment(shipment_id, order_id=order.pk)
     shipment.order = order
@@ -125,11 +128,11 @@ def _check_moment(shipment: Shipment, at: dt.datetime | None) -> dt.datetime:
     at = at or now
     if at > now + CLOCK_SKEW:
         raise DeliveryError(
-            "The moment of the attempt is in the future.", code=DeliveryErrorCode.WHEN_INVALID, field="at"
+            _("The moment of the attempt is in the future."), code=DeliveryErrorCode.WHEN_INVALID, field="at"
         )
     if at < shipment.shipped_at:
         raise DeliveryError(
-            "The moment of the attempt is before the parcel was shipped.",
+            _("The moment of the attempt is before the parcel was shipped."),
             code=DeliveryErrorCode.WHEN_INVALID,
             field="at",
         )
@@ -139,7 +142,8 @@ def _check_moment(shipment: Shipment, at: dt.datetime | None) -> dt.datetime:
 def _check_move(shipment: Shipment, *targets: str) -> None:
     if not any(SHIPMENT_LIFECYCLE.can_move(shipment, t) for t in targets):
         raise DeliveryError(
-            f"Parcel {shipment.pk} is “{shipment.get_status_display()}”: this outcome cannot be recorded for it.",
+            _("Parcel %(parcel)s is “%(status)s”: this outcome cannot be recorded for it.")
+            % {"parcel": shipment.pk, "status": shipment.get_status_display()},
             code=DeliveryErrorCode.NOT_ALLOWED,
         )
 
@@ -195,12 +199,12 @@ def _email(order: Order, shipment: Shipment, *, kind: str, template: str, key: s
 def _check_recipient(order: Order, kind: str, name: str) -> str:
     if kind not in RecipientKind.values:
         raise DeliveryError(
-            "Say who received the parcel.", code=DeliveryErrorCode.RECIPIENT_INVALID, field="recipient_kind"
+            _("Say who received the parcel."), code=DeliveryErrorCode.RECIPIENT_INVALID, field="recipient_kind"
         )
     # DLV-HANDOVER: only a cash order may go to a person who gives the order number (and pays in full).
     if kind == RecipientKind.ORDER_NUMBER_HOLDER and order.payment_method != PaymentMethod.CASH_COURIER:
         raise DeliveryError(
-            "Only a cash order may be handed to a person who gives the order number.",
+            _("Only a cash order may be handed to a person who gives the order number."),
             code=DeliveryErrorCode.RECIPIENT_INVALID,
             field="recipient_kind",
         )
@@ -209,7 +213,7 @@ def _check_recipient(order: Order, kind: str, name: str) -> str:
         return name or order.full_name
     if not name:
         raise DeliveryError(
-            "Enter the recipient's name as they gave it.",
+            _("Enter the recipient's name as they gave it."),
             code=DeliveryErrorCode.RECIPIENT_NAME_MISSING,
             field="recipient_name",
         )
@@ -223,14 +227,16 @@ def _check_id_document(order: Order, doc_type: str, number: str) -> tuple[str, s
         return "", ""
     if order.payment_method not in PREPAID_METHODS:
         raise DeliveryError(
-            "An identity document is recorded only for a prepaid order; for a card paid at the door tick "
-            "“identity document checked”.",
+            _(
+                "An identity document is recorded only for a prepaid order; for a card paid at the door tick "
+                "“identity document checked”."
+            ),
             code=DeliveryErrorCode.ID_DOCUMENT_NOT_PREPAID,
             field="id_document_number",
         )
     if doc_type not in IdDocumentType.values or not number:
         raise DeliveryError(
-            "Give both the document's type and its number.",
+            _("Give both the document's type and its number."),
             code=DeliveryErrorCode.ID_DOCUMENT_INCOMPLETE,
             field="id_document_type" if not doc_type else "id_document_number",
         )
@@ -247,11 +253,14 @@ def _check_refused(shipment: Shipment, refused: dict[int, int]) -> dict[int, int
         parcel_line = in_parcel.get(int(line_id))
         if parcel_line is None:
             raise DeliveryError(
-                f"Line {line_id} is not in parcel {shipment.pk}.", code=DeliveryErrorCode.UNKNOWN_LINE, field="refused"
+                _("Line %(line)s is not in parcel %(parcel)s.") % {"line": line_id, "parcel": shipment.pk},
+                code=DeliveryErrorCode.UNKNOWN_LINE,
+                field="refused",
             )
         if quantity < 0 or quantity > parcel_line.quantity:
             raise DeliveryError(
-                f"{parcel_line.order_line.product_name}: between 0 and {parcel_line.quantity} can be refused.",
+                _("%(product)s: between 0 and %(most)s can be refused.")
+                % {"product": parcel_line.order_line.product_name, "most": parcel_line.quantity},
                 code=DeliveryErrorCode.TOO_MANY_REFUSED,
                 field=f"refused_{parcel_line.order_line_id}",
             )
@@ -398,7 +407,7 @@ def delivery_record_failure(
     Staff then arrange a re-delivery or an address change (``delivery_arrange_redelivery``).
     """
     if cause not in FailureCause.values:
-        raise DeliveryError("Choose the cause from the list.", code=DeliveryErrorCode.UNKNOWN_CAUSE, field="cause")
+        raise DeliveryError(_("Choose the cause from the list."), code=DeliveryErrorCode.UNKNOWN_CAUSE, field="cause")
     with transaction.atomic():
         order, shipment = _locked(shipment_id)
         existing = _already_recorded(key)
@@ -447,7 +456,7 @@ def delivery_arrange_redelivery(
             failed = shipment.attempts.filter(outcome=DeliveryOutcome.FAILED).order_by("-at", "-pk").first()
             if failed is None:
                 raise DeliveryError(
-                    "Nothing to deliver again: no failed attempt is recorded for this parcel.",
+                    _("Nothing to deliver again: no failed attempt is recorded for this parcel."),
                     code=DeliveryErrorCode.NO_FAILED_ATTEMPT,
                 )
             key = f"redelivery:{failed.pk}"
@@ -456,7 +465,7 @@ def delivery_arrange_redelivery(
             address, city, postcode = address.strip(), city.strip(), postcode.strip()
             if not address or not city:
                 raise DeliveryError(
-                    "Enter the new address and city.",
+                    _("Enter the new address and city."),
                     code=DeliveryErrorCode.ADDRESS_MISSING,
                     field="address" if not address else "city",
                 )
@@ -465,7 +474,7 @@ def delivery_arrange_redelivery(
             new_address = ", ".join(part for part in (address, city, postcode) if part)
         else:
             raise DeliveryError(
-                "Choose re-delivery or address change.", code=DeliveryErrorCode.NOT_ALLOWED, field="kind"
+                _("Choose re-delivery or address change."), code=DeliveryErrorCode.NOT_ALLOWED, field="kind"
             )
         if order.events.filter(type=OrderEvent.Type.REDELIVERY_ARRANGED, parameters__key=key).exists():
             return shipment

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orders import events, lifecycle
 from orders.holds import open_kinds
@@ -70,13 +72,14 @@ def _target_status(order: Order, *, left_after: int) -> str | None:
     """The status this parcel moves the order to (None: it stays partially shipped)."""
     if order.status not in SHIPPABLE:
         raise ShipmentError(
-            f"An order in status “{order.get_status_display()}” cannot be shipped.", code=Code.NOT_ALLOWED
+            _("An order in status “%(status)s” cannot be shipped.") % {"status": order.get_status_display()},
+            code=Code.NOT_ALLOWED,
         )
     if left_after > 0:
         return None if order.status == S.PARTIALLY_SHIPPED else S.PARTIALLY_SHIPPED
     if order.status == S.PROCESSING:
         raise ShipmentError(
-            "Mark the order packed before shipping all of it; from processing only a part may be shipped.",
+            _("Mark the order packed before shipping all of it; from processing only a part may be shipped."),
             code=Code.NOT_ALLOWED,
             field="lines",
         )
@@ -94,15 +97,27 @@ def _quantities(lines: dict[int, int], locked: dict[int, OrderLine]) -> dict[int
         line_id, quantity = int(line_id), int(quantity)
         line = locked.get(line_id)
         if line is None:
-            raise ShipmentError("That line is not part of this order.", code=Code.UNKNOWN_LINE, line_id=line_id)
+            raise ShipmentError(_("That line is not part of this order."), code=Code.UNKNOWN_LINE, line_id=line_id)
         if quantity < 0:
             raise ShipmentError(
-                "A quantity cannot be negative.", code=Code.BAD_QUANTITY, field="lines", line_id=line_id
+                _("A quantity cannot be negative."), code=Code.BAD_QUANTITY, field="lines", line_id=line_id
             )
         if quantity > line.quantity_on_shelf:
-            missing = f" ({line.quantity_short} missing, to follow)" if line.quantity_short else ""
+            names = {"count": line.quantity_on_shelf, "product": line.product_name, "short": line.quantity_short}
+            if line.quantity_short:
+                message = ngettext(
+                    "Only %(count)s of “%(product)s” left to ship (%(short)s missing, to follow).",
+                    "Only %(count)s of “%(product)s” left to ship (%(short)s missing, to follow).",
+                    line.quantity_on_shelf,
+                )
+            else:
+                message = ngettext(
+                    "Only %(count)s of “%(product)s” left to ship.",
+                    "Only %(count)s of “%(product)s” left to ship.",
+                    line.quantity_on_shelf,
+                )
             raise ShipmentError(
-                f"Only {line.quantity_on_shelf} of “{line.product_name}” left to ship{missing}.",
+                message % names,
                 code=Code.OVER_OPEN,
                 field="lines",
                 line_id=line_id,
@@ -110,7 +125,7 @@ def _quantities(lines: dict[int, int], locked: dict[int, OrderLine]) -> dict[int
         if quantity:
             wanted[line_id] = quantity
     if not wanted:
-        raise ShipmentError("Put at least one item in the parcel.", code=Code.NO_LINES, field="lines")
+        raise ShipmentError(_("Put at least one item in the parcel."), code=Code.NO_LINES, field="lines")
     return wanted
 
 
@@ -120,7 +135,9 @@ def _tracking(method: DeliveryMethod, number: str) -> tuple[str, str]:
     if not number:
         if method.requires_tracking:
             raise ShipmentError(
-                f"{method.name} parcels need a tracking number.", code=Code.TRACKING_REQUIRED, field="tracking_number"
+                _("%(method)s parcels need a tracking number.") % {"method": method.name},
+                code=Code.TRACKING_REQUIRED,
+                field="tracking_number",
             )
         return "", ""
     problem = tracking.format_problem(method.carrier, number)
@@ -136,11 +153,12 @@ def shipment_create(*, order_id: int, method_id: int, tracking_number: str, line
     locked = lock_order_lines(order_id)
     method = DeliveryMethod.objects.filter(pk=method_id).first()
     if method is None:
-        raise ShipmentError("Choose a delivery method.", code=Code.UNKNOWN_METHOD, field="method")
+        raise ShipmentError(_("Choose a delivery method."), code=Code.UNKNOWN_METHOD, field="method")
     held = open_kinds(order)
     if held:
         raise ShipmentError(
-            "The order is on hold (" + ", ".join(sorted(held)) + "); release the hold before shipping.",
+            _("The order is on hold (%(holds)s); release the hold before shipping.")
+            % {"holds": ", ".join(sorted(held))},
             code=Code.ON_HOLD,
         )
     wanted = _quantities(lines, locked)
