@@ -2,7 +2,6 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import translation
 
 from shop.obligations import SWEEP_MARGIN_SECONDS
 
@@ -40,8 +39,7 @@ def shipping_ship_by_digest() -> int:
     Returns the outbox row's id, 0 when nothing was sent. Idempotent: each order once per state.
     """
     # Staff read the shop's language: the rows' status and hold labels are worded before the e-mail is.
-    with translation.override(settings.LANGUAGE_CODE):
-        email = queue.ship_by_digest_send()
+    email = queue.ship_by_digest_send()
     return email.pk if email else 0
 
 

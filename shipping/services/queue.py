@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.models import OPEN_FOR_FULFILMENT, Order, OrderHold
 from shop.calendar import BusinessCalendar
@@ -143,7 +143,9 @@ def ship_by_digest_send(*, now: dt.datetime | None = None) -> Email | None:
     ]
     if not new:
         return None
-    rows = {state: [_digest_row(o, state, clock) for o, s in new if s == state] for state in DIGEST_STATES}
+    # The rows' status and hold labels in the shop's language, as the e-mail around them (staff read it).
+    with translation.override(settings.LANGUAGE_CODE):
+        rows = {state: [_digest_row(o, state, clock) for o, s in new if s == state] for state in DIGEST_STATES}
     try:
         with transaction.atomic():
             alerts = ShipByAlert.objects.bulk_create(
